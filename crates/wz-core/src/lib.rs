@@ -1,0 +1,40 @@
+//! WangZheng domain core: resident ID numbers (GB 11643-1999), identity
+//! records and their status, desensitisation, assurance levels, the
+//! authentication modes, result codes, the simulated ID card, the sealed
+//! registry record and the hash-chained audit log.
+//!
+//! No I/O: no tokio, database, HTTP, file system, environment or logging.
+//! Time and randomness are arguments.
+
+#![warn(missing_docs)]
+
+mod assurance;
+mod audit;
+mod auth_mode;
+mod card;
+mod desensitise;
+mod error;
+mod id_number;
+mod identity;
+mod population;
+mod region;
+mod registry_seal;
+mod result_code;
+mod status;
+
+pub use assurance::AssuranceLevel;
+pub use audit::{verify_chain, AuditDraft, AuditEntry, ChainBreak, GENESIS_HASH};
+pub use auth_mode::AuthMode;
+pub use card::{
+    CardChallenge, CardChipData, CardFile, CardPresentation, CardSerial, CardVerificationError, TrustedAuthorities, VerifiedCard,
+    CARD_FILE_VERSION,
+};
+pub use desensitise::{mask_address, mask_id_number, mask_name};
+pub use error::CoreError;
+pub use id_number::{IdNumberError, NationalIdNumber};
+pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
+pub use population::{PersonGenerator, PopulationSpec};
+pub use region::{lookup_region, Region};
+pub use registry_seal::{LookupKey, RegistrySealer};
+pub use result_code::{markdown_table as result_code_table, ResultCode};
+pub use status::{IdentityStatus, StatusChange};
