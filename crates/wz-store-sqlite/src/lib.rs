@@ -1,1 +1,14 @@
-//! placeholder
+//! SQLite backend of the WangZheng store: one file (WAL journal), the
+//! default for a single machine.
+//!
+//! Writes go through a pool of exactly one connection, so transactions are
+//! serialised in-process and the audit chain's read-then-append is never
+//! raced; reads use a separate read-only pool and proceed in parallel under
+//! WAL. Must not be depended on by libraries other than the server assembly
+//! and the test kit.
+
+mod audit;
+mod identities;
+mod open;
+
+pub use open::{SqliteConfig, SqliteStore};

@@ -1,1 +1,21 @@
-//! placeholder
+//! The storage interface of WangZheng: one async trait that the SQLite and
+//! PostgreSQL backends implement, the rows it speaks in, `StoreError`, and
+//! (feature `testing`) the conformance suite both backends must pass.
+//!
+//! Must not depend on a database driver: backends live in their own crates.
+//! Every method that performs an action takes the audit draft for it and
+//! writes both in one transaction, so the audit chain can never miss or
+//! invent an action.
+
+#![warn(missing_docs)]
+
+mod error;
+mod rows;
+mod store;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
+pub use store::Store;

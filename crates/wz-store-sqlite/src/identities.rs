@@ -1,0 +1,142 @@
+//! The `Store` implementation for SQLite.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use time::OffsetDateTime;
+use wz_core::{AuditDraft, AuditEntry, CardSerial, IdentityStatus, LookupKey, StatusChange};
+use wz_store::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
+
+use crate::audit::{append, entry_from_row};
+use crate::open::unavailable;
+use crate::SqliteStore;
+
+fn millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn status(text: &str) -> Result<IdentityStatus, StoreError> {
+    IdentityStatus::parse(text).ok_or(StoreError::Corrupt("identity status"))
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn insert_identities(&self, rows: &[NewIdentity], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let at = millis(audit.at);
+        for row in rows {
+            let result = sqlx::query("INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms) VALUES (?, ?, ?, ?, ?)")
+                .bind(row.lookup.as_bytes().as_slice())
+                .bind(row.card_serial.as_str())
+                .bind(row.status.as_str())
+                .bind(&row.sealed)
+                .bind(at)
+                .execute(&mut *tx)
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
+                Err(error) => return Err(unavailable(error)),
+            }
+        }
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError> {
+        let row = sqlx::query("SELECT card_serial, status, sealed, updated_at_ms FROM identities WHERE lookup = ?")
+            .bind(lookup.as_bytes().as_slice())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let serial: String = row.get(0);
+        Ok(Some(IdentityRow {
+            lookup: *lookup,
+            card_serial: CardSerial::parse(&serial).ok_or(StoreError::Corrupt("card serial"))?,
+            status: status(row.get(1))?,
+            sealed: row.get(2),
+            updated_at_ms: row.get(3),
+        }))
+    }
+
+    async fn update_identity_status(
+        &self,
+        lookup: &LookupKey,
+        change: &StatusChange,
+        at: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let current = sqlx::query("SELECT status FROM identities WHERE lookup = ?")
+            .bind(lookup.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let Some(current) = current else { return Err(StoreError::NotFound) };
+        if status(current.get(0))? != change.from {
+            return Err(StoreError::Conflict);
+        }
+        sqlx::query("UPDATE identities SET status = ?, updated_at_ms = ? WHERE lookup = ?")
+            .bind(change.to.as_str())
+            .bind(millis(at))
+            .bind(lookup.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query("INSERT INTO identity_status_history (lookup, from_status, to_status, reason, at_ms) VALUES (?, ?, ?, ?, ?)")
+            .bind(lookup.as_bytes().as_slice())
+            .bind(change.from.as_str())
+            .bind(change.to.as_str())
+            .bind(&change.reason)
+            .bind(millis(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn list_status_history(&self, lookup: &LookupKey) -> Result<Vec<StatusHistoryRow>, StoreError> {
+        let rows = sqlx::query("SELECT from_status, to_status, reason, at_ms FROM identity_status_history WHERE lookup = ? ORDER BY id")
+            .bind(lookup.as_bytes().as_slice())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| Ok(StatusHistoryRow { from: status(row.get(0))?, to: status(row.get(1))?, reason: row.get(2), at_ms: row.get(3) }))
+            .collect()
+    }
+
+    async fn count_identities(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities").fetch_one(&self.reader).await.map_err(unavailable)?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn list_audit(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}

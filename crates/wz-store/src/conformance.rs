@@ -1,0 +1,144 @@
+//! The conformance suite every backend runs: expand
+//! [`store_conformance_suite!`](crate::store_conformance_suite) with an
+//! expression that yields a fresh, empty `Arc<dyn Store>` (or `None` to skip).
+
+use std::sync::Arc;
+
+use time::macros::datetime;
+use time::OffsetDateTime;
+use wz_core::{verify_chain, AuditDraft, CardSerial, IdentityStatus, LookupKey, StatusChange};
+
+use crate::{NewIdentity, Store, StoreError};
+
+const AT: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+
+fn row(n: u8) -> NewIdentity {
+    NewIdentity {
+        lookup: LookupKey::from_bytes([n; 32]),
+        card_serial: CardSerial::from_number(u64::from(n)),
+        status: IdentityStatus::Valid,
+        sealed: vec![n; 40],
+    }
+}
+
+fn draft(action: &str) -> AuditDraft {
+    AuditDraft::new("test", action, None, AT)
+}
+
+async fn audit_len(store: &Arc<dyn Store>) -> usize {
+    store.list_audit(0, 10_000).await.unwrap().len()
+}
+
+/// Inserted rows come back intact and are counted; absent keys are `None`.
+pub async fn inserts_and_finds_identities(store: Arc<dyn Store>) {
+    let entry = store.insert_identities(&[row(1), row(2)], draft("registry.seeded")).await.unwrap();
+    assert_eq!(entry.seq, 1);
+    let found = store.find_identity(&LookupKey::from_bytes([2; 32])).await.unwrap().unwrap();
+    assert_eq!(found.sealed, vec![2; 40]);
+    assert_eq!(found.status, IdentityStatus::Valid);
+    assert_eq!(found.card_serial, CardSerial::from_number(2));
+    assert!(store.find_identity(&LookupKey::from_bytes([3; 32])).await.unwrap().is_none());
+    assert_eq!(store.count_identities().await.unwrap(), 2);
+}
+
+/// A batch with one taken key changes nothing, audit included.
+pub async fn duplicate_insert_changes_nothing(store: Arc<dyn Store>) {
+    store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
+    let result = store.insert_identities(&[row(2), row(1)], draft("registry.enrolled")).await;
+    assert!(matches!(result, Err(StoreError::AlreadyExists)), "{result:?}");
+    assert!(store.find_identity(&LookupKey::from_bytes([2; 32])).await.unwrap().is_none());
+    assert_eq!(store.count_identities().await.unwrap(), 1);
+    assert_eq!(audit_len(&store).await, 1);
+}
+
+/// A status change updates the row, the history and the audit chain.
+pub async fn status_change_is_recorded_with_history_and_audit(store: Arc<dyn Store>) {
+    store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
+    let lookup = LookupKey::from_bytes([1; 32]);
+    let lost = StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder").unwrap();
+    let entry = store.update_identity_status(&lookup, &lost, AT, draft("registry.status_changed")).await.unwrap();
+    assert_eq!(entry.seq, 2);
+    let found = store.find_identity(&lookup).await.unwrap().unwrap();
+    assert_eq!(found.status, IdentityStatus::ReportedLost);
+    assert_eq!(found.updated_at_ms, AT.unix_timestamp() * 1000);
+    let history = store.list_status_history(&lookup).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!((history[0].from, history[0].to, history[0].reason.as_str()), (IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder"));
+}
+
+/// A change based on a stale status, or for a missing row, changes nothing.
+pub async fn stale_or_missing_status_change_changes_nothing(store: Arc<dyn Store>) {
+    store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
+    let lookup = LookupKey::from_bytes([1; 32]);
+    let stale = StatusChange::new(IdentityStatus::Expired, IdentityStatus::Valid, "renewed").unwrap();
+    let result = store.update_identity_status(&lookup, &stale, AT, draft("registry.status_changed")).await;
+    assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
+    let missing = StatusChange::new(IdentityStatus::Valid, IdentityStatus::Cancelled, "deceased").unwrap();
+    let result = store.update_identity_status(&LookupKey::from_bytes([9; 32]), &missing, AT, draft("x")).await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(store.find_identity(&lookup).await.unwrap().unwrap().status, IdentityStatus::Valid);
+    assert!(store.list_status_history(&lookup).await.unwrap().is_empty());
+    assert_eq!(audit_len(&store).await, 1);
+}
+
+/// Concurrent writers still produce one linear, verifiable chain.
+pub async fn concurrent_audit_appends_keep_one_chain(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..24u8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            if i % 3 == 0 {
+                store.insert_identities(&[row(i)], draft("registry.enrolled")).await.map(|_| ())
+            } else {
+                store.append_audit(draft("test.event").with_details(serde_json::json!({ "i": i }))).await.map(|_| ())
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let entries = store.list_audit(0, 1000).await.unwrap();
+    assert_eq!(entries.len(), 24);
+    assert_eq!(verify_chain(None, &entries).unwrap().map(|t| t.0), Some(24));
+}
+
+/// Audit pages continue where the previous one ended and verify across pages.
+pub async fn audit_pages_are_contiguous(store: Arc<dyn Store>) {
+    for i in 0..7 {
+        store.append_audit(draft("test.event").with_details(serde_json::json!({ "i": i }))).await.unwrap();
+    }
+    let first = store.list_audit(0, 3).await.unwrap();
+    let second = store.list_audit(3, 3).await.unwrap();
+    let third = store.list_audit(6, 3).await.unwrap();
+    assert_eq!((first.len(), second.len(), third.len()), (3, 3, 1));
+    let tail = verify_chain(None, &first).unwrap();
+    let tail = verify_chain(tail, &second).unwrap();
+    assert_eq!(verify_chain(tail, &third).unwrap().map(|t| t.0), Some(7));
+    assert_eq!(third[0].details, "{\"i\":6}");
+}
+
+/// Expands to one `#[tokio::test]` per conformance case. `$make` is an
+/// async expression yielding `Option<Arc<dyn Store>>`; `None` skips.
+#[macro_export]
+macro_rules! store_conformance_suite {
+    ($make:expr) => {
+        $crate::store_conformance_suite!(@cases $make;
+            inserts_and_finds_identities,
+            duplicate_insert_changes_nothing,
+            status_change_is_recorded_with_history_and_audit,
+            stale_or_missing_status_change_changes_nothing,
+            concurrent_audit_appends_keep_one_chain,
+            audit_pages_are_contiguous
+        );
+    };
+    (@cases $make:expr; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                if let Some(store) = $make.await {
+                    $crate::conformance::$case(store).await;
+                }
+            }
+        )*
+    };
+}

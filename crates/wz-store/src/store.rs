@@ -1,0 +1,48 @@
+//! The one storage trait.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use wz_core::{AuditDraft, AuditEntry, LookupKey, StatusChange};
+
+use crate::{IdentityRow, NewIdentity, StatusHistoryRow, StoreError};
+
+/// Storage for the registry and the audit chain. Implementations must be
+/// safe under concurrent use from many tasks and processes: the audit chain
+/// stays linear however many writers race.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts registry rows and one audit entry for the batch, all or
+    /// nothing. Fails with [`StoreError::AlreadyExists`] if any lookup key is
+    /// taken, leaving the store unchanged.
+    async fn insert_identities(&self, rows: &[NewIdentity], audit: AuditDraft) -> Result<AuditEntry, StoreError>;
+
+    /// Finds a registry row.
+    async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError>;
+
+    /// Applies a status change if the row still has `change.from`, records it
+    /// in the history and appends the audit entry, in one transaction.
+    /// [`StoreError::NotFound`] if there is no row, [`StoreError::Conflict`]
+    /// if its status is no longer `change.from`.
+    async fn update_identity_status(
+        &self,
+        lookup: &LookupKey,
+        change: &StatusChange,
+        at: OffsetDateTime,
+        audit: AuditDraft,
+    ) -> Result<AuditEntry, StoreError>;
+
+    /// An identity's status history, oldest first.
+    async fn list_status_history(&self, lookup: &LookupKey) -> Result<Vec<StatusHistoryRow>, StoreError>;
+
+    /// Number of registry rows.
+    async fn count_identities(&self) -> Result<u64, StoreError>;
+
+    /// Appends a stand-alone audit entry (an event with no other write).
+    async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError>;
+
+    /// Audit entries with `seq > after_seq`, ascending, at most `limit`.
+    async fn list_audit(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+}
