@@ -87,7 +87,7 @@ impl PersonGenerator {
             sex,
             ethnicity: self.ethnicity().to_owned(),
             address: self.address(&region.address_prefix()),
-            issuing_authority: issuing_authority(region),
+            issuing_authority: region.issuing_authority(),
             validity,
             card_serial,
             portrait: None,
@@ -170,20 +170,6 @@ impl PersonGenerator {
         } else {
             format!("{prefix}{street}{number}号")
         }
-    }
-}
-
-/// 签发机关: a district's branch office, or a county's own bureau.
-fn issuing_authority(region: &crate::Region) -> String {
-    let city = match region.city {
-        "市辖区" => region.province,
-        "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划" => "",
-        other => other,
-    };
-    if region.county.ends_with('区') && !city.is_empty() {
-        format!("{city}公安局{}分局", region.county)
-    } else {
-        format!("{}公安局", region.county)
     }
 }
 

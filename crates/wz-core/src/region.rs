@@ -26,6 +26,20 @@ impl Region {
         };
         format!("{}{}{}", self.province, city, self.county)
     }
+
+    /// 签发机关: a district's branch office, or a county's own bureau.
+    pub fn issuing_authority(&self) -> String {
+        let city = match self.city {
+            "市辖区" => self.province,
+            "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划" => "",
+            other => other,
+        };
+        if self.county.ends_with('区') && !city.is_empty() {
+            format!("{city}公安局{}分局", self.county)
+        } else {
+            format!("{}公安局", self.county)
+        }
+    }
 }
 
 const TABLE: &str = include_str!("../data/gb2260.tsv");
@@ -75,5 +89,7 @@ mod tests {
         assert_eq!(lookup_region("440106").unwrap().address_prefix(), "广东省广州市天河区");
         assert_eq!(lookup_region("110105").unwrap().address_prefix(), "北京市朝阳区");
         assert!(lookup_region("440100").is_none());
+        assert_eq!(lookup_region("440106").unwrap().issuing_authority(), "广州市公安局天河区分局");
+        assert_eq!(lookup_region("110105").unwrap().issuing_authority(), "北京市公安局朝阳区分局");
     }
 }

@@ -1,1 +1,19 @@
-//! placeholder
+//! Wire types of the WangZheng `/v1` API, shared by the server, the typed
+//! client and the UI. Changing a type here changes the public contract.
+//!
+//! Must not depend on `wz-core`: the wire format changes by decision, not
+//! as a side effect of a domain refactor. Conversions live in `wz-http`.
+
+#![warn(missing_docs)]
+
+mod admin;
+mod cards;
+mod error;
+mod keys;
+mod system;
+
+pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
+pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
+pub use error::ErrorBody;
+pub use keys::{KeysResponse, PublishedKey};
+pub use system::HealthResponse;

@@ -1,1 +1,20 @@
-//! placeholder
+//! Server assembly for WangZheng: loads configuration (defaults → TOML →
+//! `WZ_*` environment → flags), loads or creates the key files, opens the
+//! chosen store, wires the services and the HTTP router, and serves with
+//! graceful shutdown. A library, so tests and the CLI start the same server.
+//!
+//! The only crate that reads configuration and key files.
+
+mod app;
+mod config;
+mod demo;
+mod error;
+mod keystore;
+mod telemetry;
+
+pub use app::{open_services, serve, start, OpenedServices, RunningServer};
+pub use config::{Config, ConfigOverrides, LogConfig, LogFormat, ServerConfig};
+pub use demo::{seed_demo, DemoCitizen};
+pub use error::ServerError;
+pub use keystore::load_or_create_keys;
+pub use telemetry::init_tracing;

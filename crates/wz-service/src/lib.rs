@@ -1,1 +1,68 @@
-//! placeholder
+//! Use cases of WangZheng: the registry, simulated cards and the audit
+//! chain, over the store traits. Decides what is audited (every action, in
+//! the same transaction) and what is logged (no personal data, ever).
+//!
+//! Must not depend on HTTP, a store implementation or the binary. Time and
+//! randomness come from the [`Clock`] and [`Entropy`] it is given.
+
+#![warn(missing_docs)]
+
+mod audit;
+mod cards;
+mod clock;
+mod entropy;
+mod error;
+mod keyring;
+mod registry;
+
+pub use audit::{AuditReport, AuditService};
+pub use cards::{CardReadOutcome, CardService};
+pub use clock::{Clock, SystemClock};
+pub use entropy::{Entropy, EntropyRng, OsEntropy};
+pub use error::ServiceError;
+pub use keyring::Keyring;
+pub use registry::{RegistryService, SeedPerson};
+
+use std::sync::Arc;
+
+use wz_store::Store;
+
+/// Everything the services share: store, keys, clock, randomness, mode.
+#[derive(Clone)]
+pub struct ServiceContext {
+    /// The store chosen at startup.
+    pub store: Arc<dyn Store>,
+    /// Platform keys.
+    pub keyring: Arc<Keyring>,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness source.
+    pub entropy: Arc<dyn Entropy>,
+    /// Demo mode enables self-enrolment with one's own photo.
+    pub demo: bool,
+}
+
+/// All services, built once at startup.
+#[derive(Clone)]
+pub struct Services {
+    /// The registry (制证数据库).
+    pub registry: RegistryService,
+    /// Card issuing and reading.
+    pub cards: CardService,
+    /// Audit chain verification.
+    pub audit: AuditService,
+    /// Shared context.
+    pub context: ServiceContext,
+}
+
+impl Services {
+    /// Builds every service over one context.
+    pub fn new(context: ServiceContext) -> Self {
+        Self {
+            registry: RegistryService::new(context.clone()),
+            cards: CardService::new(context.clone()),
+            audit: AuditService::new(context.clone()),
+            context,
+        }
+    }
+}

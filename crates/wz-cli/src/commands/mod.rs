@@ -1,0 +1,25 @@
+//! One module per top-level command.
+
+pub mod audit;
+pub mod card;
+pub mod registry;
+pub mod seed;
+pub mod serve;
+
+use std::path::Path;
+
+use wz_client::Client;
+
+/// Default server URL for commands that speak HTTP.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// A client with the operator token from `--admin-token`, `WZ_ADMIN_TOKEN`,
+/// or `<data_dir>/keys/admin.token`.
+pub fn admin_client(server: &str, token: Option<&str>, data_dir: &Path) -> anyhow::Result<Client> {
+    let token = match token {
+        Some(token) => token.to_owned(),
+        None => std::fs::read_to_string(data_dir.join("keys/admin.token"))
+            .map_err(|e| anyhow::anyhow!("no --admin-token given and {}/keys/admin.token unreadable: {e}", data_dir.display()))?,
+    };
+    Ok(Client::new(server).with_admin_token(token.trim()))
+}

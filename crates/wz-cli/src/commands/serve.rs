@@ -1,0 +1,50 @@
+//! `wz serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::Cli;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Demo mode: seed a population if the registry is empty, allow self-enrolment.
+    #[arg(long)]
+    demo: bool,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+}
+
+pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = cli.config(args.demo.then_some(true), args.listen)?;
+    wz_server::init_tracing(&config.log);
+    let opened = wz_server::open_services(&config).await?;
+    let citizens = if config.demo {
+        println!("Preparing the demo registry ({} people)...", config.demo_people);
+        wz_server::seed_demo(&opened.services, &config).await?
+    } else {
+        Vec::new()
+    };
+    let server = wz_server::start(&config, &opened).await?;
+    let url = server.url();
+    println!();
+    println!("WangZheng (网证) is running. Open:");
+    println!("  {url}/                   landing page");
+    println!("  {url}/v1/openapi.json    API description");
+    println!("  {url}/v1/keys            published keys");
+    println!("  {url}/healthz  {url}/readyz  {url}/metrics");
+    println!("Operator token: {}", opened.admin_token_path.display());
+    println!("Registry: {} identities in {}", opened.services.registry.count().await?, config.database_url());
+    if !citizens.is_empty() {
+        println!("\nDemo citizens (synthetic; portraits from the face set where shown):");
+        for citizen in &citizens {
+            println!("  {}  {}  {}", citizen.id_number, citizen.name, citizen.portrait_source.as_deref().unwrap_or("-"));
+        }
+        println!("Try: wz card issue --id-number {} --out card.json && wz card read card.json", citizens[0].id_number);
+    }
+    println!("\nPress Ctrl-C to stop.");
+    wz_server::serve(server).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,40 @@
+//! One module per resource; handlers are named after their action.
+
+mod admin;
+mod cards;
+mod index;
+mod keys;
+mod openapi;
+mod system;
+
+pub use openapi::openapi_document;
+
+use axum::routing::{get, post};
+use axum::Router;
+use wz_core::ResultCode;
+
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index::show))
+        .route("/healthz", get(system::health))
+        .route("/readyz", get(system::ready))
+        .route("/metrics", get(system::metrics))
+        .route("/v1/openapi.json", get(openapi::show))
+        .route("/v1/keys", get(keys::list))
+        .route("/v1/cards/challenge", post(cards::challenge))
+        .route("/v1/cards/read", post(cards::read))
+        .route("/v1/admin/identities/status", post(admin::change_status))
+        .route("/v1/admin/audit/verify", get(admin::verify_audit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ResultCode::NotFound)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ResultCode::MethodNotAllowed)
+}

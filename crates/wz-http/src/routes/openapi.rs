@@ -1,0 +1,35 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{admin, cards, keys, system};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "WangZheng (网证) API", version = "1", description = "Trusted online identity platform. Errors: {code, message, message_zh, request_id}; codes in docs/result-codes.md."),
+    paths(system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3.1 document.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /v1/openapi.json`.
+pub(crate) async fn show() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}

@@ -1,0 +1,147 @@
+//! Opening the store and keys, wiring services and serving HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
+use wz_service::{OsEntropy, ServiceContext, Services, SystemClock};
+use wz_store::Store;
+use wz_store_postgres::{PgConfig, PgStore};
+use wz_store_sqlite::{SqliteConfig, SqliteStore};
+use zeroize::Zeroizing;
+
+use crate::keystore::load_or_create_keys;
+use crate::{Config, ServerError};
+
+/// Services ready to use, with the operator token.
+pub struct OpenedServices {
+    /// The wired services.
+    pub services: Services,
+    /// Operator bearer token.
+    pub admin_token: Zeroizing<String>,
+    /// Where the token file lives.
+    pub admin_token_path: PathBuf,
+}
+
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
+    let url = config.database_url();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::connect(&PgConfig { url, max_connections: 16, schema: None }).await?;
+        return Ok(Arc::new(store));
+    }
+    let sqlite = SqliteConfig::from_url(&url).ok_or_else(|| ServerError::Config(format!("unsupported database URL scheme in {url:?}")))?;
+    if let Some(parent) = sqlite.path.parent() {
+        std::fs::create_dir_all(parent).map_err(ServerError::io(format!("creating {}", parent.display())))?;
+    }
+    Ok(Arc::new(SqliteStore::open(&sqlite).await?))
+}
+
+/// Opens the store (migrating it), loads or creates the keys and wires the
+/// services. Used by `wz serve` and by offline operator commands.
+pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(ServerError::io(format!("creating {}", config.data_dir.display())))?;
+    let store = open_store(config).await?;
+    let count = store.count_identities().await?;
+    let keys = load_or_create_keys(&config.data_dir, &OsEntropy, count == 0).map_err(|error| match error {
+        ServerError::RegistryKeysMissing(_) => ServerError::RegistryKeysMissing(count),
+        other => other,
+    })?;
+    let context = ServiceContext {
+        store,
+        keyring: Arc::new(keys.keyring),
+        clock: Arc::new(SystemClock),
+        entropy: Arc::new(OsEntropy),
+        demo: config.demo,
+    };
+    Ok(OpenedServices { services: Services::new(context), admin_token: keys.admin_token, admin_token_path: keys.admin_token_path })
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    grace: Duration,
+}
+
+impl RunningServer {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits up to the grace period for
+    /// in-flight requests.
+    pub async fn stop(self) -> Result<(), ServerError> {
+        let _ = self.shutdown.send(());
+        match tokio::time::timeout(self.grace, self.task).await {
+            Ok(Ok(result)) => result.map_err(ServerError::io("serving")),
+            Ok(Err(join)) => Err(ServerError::Config(format!("server task failed: {join}"))),
+            Err(_) => {
+                tracing::warn!("shutdown grace period elapsed with requests in flight");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Binds `config.server.listen` and serves in a background task.
+pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningServer, ServerError> {
+    let state = AppState {
+        services: opened.services.clone(),
+        metrics: Arc::new(Metrics::default()),
+        admin_token: Arc::new(AdminToken::new(&opened.admin_token)),
+    };
+    let limits = HttpLimits {
+        body_limit_bytes: config.server.body_limit_bytes,
+        request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
+    };
+    let router = wz_http::router(state, limits);
+    let listener = TcpListener::bind(config.server.listen).await.map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
+    let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = signal.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "listening");
+    Ok(RunningServer { addr, shutdown, task, grace: Duration::from_secs(config.server.shutdown_grace_seconds) })
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn serve(server: RunningServer) -> Result<(), ServerError> {
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

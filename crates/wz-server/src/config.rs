@@ -1,0 +1,203 @@
+//! Configuration: built-in defaults, then the TOML file, then `WZ_*`
+//! environment variables (nested keys with `__`, e.g. `WZ_SERVER__LISTEN`),
+//! then command-line flags. `config.example.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::ServerError;
+
+/// Environment keys read (after the `WZ_` prefix, lower-cased, `__` → `.`).
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "database_url",
+    "demo",
+    "demo_faces_dir",
+    "demo_people",
+    "server.listen",
+    "server.body_limit_bytes",
+    "server.request_timeout_seconds",
+    "server.shutdown_grace_seconds",
+    "log.format",
+    "log.filter",
+];
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory for the SQLite file and the key files.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/wz.db`.
+    pub database_url: Option<String>,
+    /// Demo mode: seeds a population and allows self-enrolment.
+    pub demo: bool,
+    /// Labeled faces used as demo portraits, when the folder exists.
+    pub demo_faces_dir: PathBuf,
+    /// People generated for the demo when the registry is empty.
+    pub demo_people: usize,
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// Longest a request may run.
+    pub request_timeout_seconds: u64,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_seconds: u64,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// `tracing` filter directive, e.g. `info,wz_http=debug`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            demo: false,
+            demo_faces_dir: PathBuf::from("../shared/faces/dev"),
+            demo_people: 1000,
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit_bytes: 256 * 1024,
+            request_timeout_seconds: 30,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Pretty, filter: "info".into() }
+    }
+}
+
+/// Values given as command-line flags; `None` leaves lower layers in force.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConfigOverrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--demo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Loads the layers in order. A named file must exist; without one,
+    /// `./wz.toml` is read if present.
+    pub fn load(file: Option<&Path>, overrides: &ConfigOverrides) -> Result<Self, ServerError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ServerError::Config(format!("config file {} not found", path.display()))),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("wz.toml")),
+        }
+        figment = figment.merge(Env::prefixed("WZ_").split("__").filter(|key| ENV_KEYS.contains(&key.as_str())));
+        let mut flags = Figment::new();
+        if let Some(dir) = &overrides.data_dir {
+            flags = flags.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(url) = &overrides.database_url {
+            flags = flags.merge(Serialized::default("database_url", url));
+        }
+        if let Some(demo) = overrides.demo {
+            flags = flags.merge(Serialized::default("demo", demo));
+        }
+        if let Some(listen) = overrides.listen {
+            flags = flags.merge(Serialized::default("server.listen", listen));
+        }
+        figment.merge(flags).extract().map_err(|e| ServerError::Config(e.to_string()))
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("wz.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "demo = true\n[server]\nlisten = \"127.0.0.1:9000\"\nbody_limit_bytes = 1000\n")?;
+            jail.set_env("WZ_SERVER__BODY_LIMIT_BYTES", "2000");
+            jail.set_env("WZ_TEST_DATABASE_URL", "postgres://ignored");
+            let overrides = ConfigOverrides { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+            let config = Config::load(Some(Path::new("custom.toml")), &overrides).unwrap();
+            assert!(config.demo);
+            assert_eq!(config.server.body_limit_bytes, 2000);
+            assert_eq!(config.server.listen.port(), 9100);
+            assert_eq!(config.database_url(), "sqlite://./data/wz.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "dmeo = true\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml")), &ConfigOverrides::default()).is_err());
+            assert!(Config::load(Some(Path::new("absent.toml")), &ConfigOverrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn example_file_is_complete_and_valid() {
+        let example: Config = toml_example();
+        assert_eq!(example, Config::default());
+    }
+
+    fn toml_example() -> Config {
+        Figment::from(Toml::string(include_str!("../../../config.example.toml"))).extract().unwrap()
+    }
+}

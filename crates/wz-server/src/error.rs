@@ -1,0 +1,45 @@
+//! The server assembly's error enum.
+
+use std::path::PathBuf;
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A key file is unreadable or malformed.
+    #[error("key file {path}: {reason}")]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The registry has records but its keys are missing: refusing to create
+    /// new keys that could never open them.
+    #[error("the registry holds {0} records but its key files in the data directory are missing; restore them from backup")]
+    RegistryKeysMissing(u64),
+    /// File system failure.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store failed.
+    #[error("storage: {0}")]
+    Store(#[from] wz_store::StoreError),
+    /// A use case failed.
+    #[error("{0}")]
+    Service(#[from] wz_service::ServiceError),
+}
+
+impl ServerError {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let what = what.into();
+        move |source| Self::Io { what, source }
+    }
+}

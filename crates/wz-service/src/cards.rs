@@ -1,0 +1,116 @@
+//! Simulated ID cards: issuing card files and reading presented cards.
+
+use serde_json::json;
+use time::Duration;
+use wz_core::{AuditDraft, CardChallenge, CardFile, CardPresentation, IdentityStatus, NationalIdNumber, ResultCode};
+use wz_crypto::Sm2SigningKey;
+
+use crate::{EntropyRng, ServiceContext, ServiceError};
+
+/// How long a card challenge stays valid.
+const CHALLENGE_LIFETIME: Duration = Duration::seconds(60);
+
+/// A successful card read: desensitised facts only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardReadOutcome {
+    /// Card serial.
+    pub card_serial: String,
+    /// Desensitised name.
+    pub masked_name: String,
+    /// Desensitised ID number.
+    pub masked_id_number: String,
+    /// Printed validity.
+    pub validity: String,
+    /// Registry status (always valid on success).
+    pub status: IdentityStatus,
+}
+
+/// Card use cases.
+#[derive(Clone)]
+pub struct CardService {
+    context: ServiceContext,
+}
+
+impl CardService {
+    pub(crate) fn new(context: ServiceContext) -> Self {
+        Self { context }
+    }
+
+    /// Issues a card file for a registered person: chip data from the
+    /// registry, signed by the card authority, with a fresh chip key.
+    pub async fn issue(&self, id_number: &NationalIdNumber, actor: &str) -> Result<CardFile, ServiceError> {
+        let lookup = self.context.keyring.sealer.lookup(id_number);
+        let row = self.context.store.find_identity(&lookup).await?.ok_or(ServiceError::IdentityNotFound)?;
+        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        let chip_key = Sm2SigningKey::generate(&mut EntropyRng(self.context.entropy.as_ref()), "chip").map_err(wz_core::CoreError::from)?;
+        let card = CardFile::issue(&record, &self.context.keyring.card_authority, &chip_key)?;
+        let draft = AuditDraft::new(actor, "card.issued", Some(lookup.short()), self.context.clock.now())
+            .with_details(json!({ "card_serial": record.card_serial.as_str() }));
+        self.context.store.append_audit(draft).await?;
+        Ok(card)
+    }
+
+    /// A fresh challenge for a card chip (stateless: MAC-authenticated).
+    pub fn challenge(&self) -> CardChallenge {
+        let mut nonce = [0u8; 16];
+        self.context.entropy.fill(&mut nonce);
+        let expires = self.context.clock.now() + CHALLENGE_LIFETIME;
+        CardChallenge::issue(&self.context.keyring.challenge_key, nonce, expires.unix_timestamp())
+    }
+
+    /// Verifies a presented card (authority signature, challenge, chip) and
+    /// its registry status. Every read, refused or not, is audited.
+    pub async fn read(&self, presentation: &CardPresentation, actor: &str) -> Result<CardReadOutcome, ServiceError> {
+        let now = self.context.clock.now();
+        let result = self.check(presentation, now).await;
+        let (code, subject) = match &result {
+            Ok((_, subject)) => (ResultCode::Success, Some(subject.clone())),
+            Err((error, subject)) => (error.result_code(), subject.clone()),
+        };
+        let draft = AuditDraft::new(actor, "card.read", subject, now).with_details(json!({
+            "result": code.as_str(),
+            "card_serial": presentation.chip.card_serial.as_str(),
+        }));
+        self.context.store.append_audit(draft).await?;
+        result.map(|(outcome, _)| outcome).map_err(|(error, _)| error)
+    }
+
+    async fn check(
+        &self,
+        presentation: &CardPresentation,
+        now: time::OffsetDateTime,
+    ) -> Result<(CardReadOutcome, String), (ServiceError, Option<String>)> {
+        let keyring = &self.context.keyring;
+        let card = presentation
+            .verify(&keyring.trusted_authorities, &keyring.challenge_key, now.unix_timestamp())
+            .map_err(|e| (ServiceError::from(e), None))?;
+        let lookup = keyring.sealer.lookup(&card.id_number);
+        let subject = lookup.short();
+        let refuse = |code: ResultCode| (ServiceError::CardRefused(code), Some(subject.clone()));
+        let row = match self.context.store.find_identity(&lookup).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(refuse(ResultCode::CardNotInRegistry)),
+            Err(error) => return Err((error.into(), Some(subject.clone()))),
+        };
+        if row.card_serial != card.chip.card_serial {
+            return Err(refuse(ResultCode::CardSuperseded));
+        }
+        match row.status {
+            IdentityStatus::Valid => {}
+            IdentityStatus::ReportedLost => return Err(refuse(ResultCode::CardReportedLost)),
+            IdentityStatus::Expired => return Err(refuse(ResultCode::CardExpired)),
+            IdentityStatus::Cancelled => return Err(refuse(ResultCode::CardCancelled)),
+        }
+        if !card.chip.validity.is_valid_on(now.date()) {
+            return Err(refuse(ResultCode::CardExpired));
+        }
+        let outcome = CardReadOutcome {
+            card_serial: card.chip.card_serial.as_str().to_owned(),
+            masked_name: wz_core::mask_name(&card.chip.name),
+            masked_id_number: card.id_number.masked(),
+            validity: card.chip.validity.printed(),
+            status: row.status,
+        };
+        Ok((outcome, subject))
+    }
+}

@@ -1,0 +1,83 @@
+//! The service error enum.
+
+use wz_core::{CardVerificationError, CoreError, IdNumberError, IdentityStatus, ResultCode};
+use wz_store::StoreError;
+
+/// Why a use case failed, in domain terms. `Display` holds no personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The ID number is invalid.
+    #[error("invalid ID number: {0}")]
+    InvalidIdNumber(#[from] IdNumberError),
+    /// The identity record is inconsistent.
+    #[error("invalid identity record: {0}")]
+    InvalidRecord(&'static str),
+    /// No such identity in the registry.
+    #[error("identity not found")]
+    IdentityNotFound,
+    /// The identity is already registered.
+    #[error("identity already registered")]
+    IdentityExists,
+    /// The lifecycle forbids this status change.
+    #[error("status cannot change from {from} to {to}")]
+    InvalidStatusTransition {
+        /// Current status.
+        from: IdentityStatus,
+        /// Requested status.
+        to: IdentityStatus,
+    },
+    /// The card failed verification before the registry was consulted.
+    #[error("card refused: {0}")]
+    Card(#[from] CardVerificationError),
+    /// The card verified but the registry refuses it.
+    #[error("card refused by the registry: {}", .0.as_str())]
+    CardRefused(ResultCode),
+    /// Only available in demo mode.
+    #[error("only available in demo mode")]
+    DemoModeRequired,
+    /// A sealed record could not be opened: wrong key or corruption.
+    #[error("registry record is corrupt or sealed under another key")]
+    RecordCorrupt,
+    /// Storage failed.
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::AlreadyExists => Self::IdentityExists,
+            StoreError::NotFound => Self::IdentityNotFound,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<CoreError> for ServiceError {
+    fn from(error: CoreError) -> Self {
+        match error {
+            CoreError::InvalidIdNumber(e) => Self::InvalidIdNumber(e),
+            CoreError::InvalidStatusTransition { from, to } => Self::InvalidStatusTransition { from, to },
+            CoreError::InvalidRecord(what) => Self::InvalidRecord(what),
+            CoreError::SealedRecordCorrupt | CoreError::Crypto(_) => Self::RecordCorrupt,
+        }
+    }
+}
+
+impl ServiceError {
+    /// The stable result code reported for this error.
+    pub fn result_code(&self) -> ResultCode {
+        match self {
+            Self::InvalidIdNumber(e) => (*e).into(),
+            Self::InvalidRecord(_) => ResultCode::InvalidIdentityRecord,
+            Self::IdentityNotFound => ResultCode::IdentityNotFound,
+            Self::IdentityExists => ResultCode::IdentityExists,
+            Self::InvalidStatusTransition { .. } => ResultCode::InvalidStatusTransition,
+            Self::Card(e) => (*e).into(),
+            Self::CardRefused(code) => *code,
+            Self::DemoModeRequired => ResultCode::DemoModeRequired,
+            Self::Store(StoreError::Conflict) => ResultCode::InvalidStatusTransition,
+            Self::RecordCorrupt | Self::Store(_) => ResultCode::InternalError,
+        }
+    }
+}

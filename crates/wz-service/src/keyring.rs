@@ -1,0 +1,42 @@
+//! The platform's keys, loaded by the server assembly from the data directory.
+
+use wz_core::{RegistrySealer, TrustedAuthorities};
+use wz_crypto::{Es256SigningKey, MacKey, Sm2SigningKey};
+
+/// Every key the services use.
+///
+/// # Security
+/// Secret parts are zeroized on drop by their types; `Debug` shows key ids only.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    /// Signs results and credentials (SM2).
+    pub platform_sm2: Sm2SigningKey,
+    /// Signs results for ES256 clients.
+    pub platform_es256: Es256SigningKey,
+    /// The simulated card-issuing authority (签发机关 CA) key.
+    pub card_authority: Sm2SigningKey,
+    /// Authorities whose cards readers accept.
+    pub trusted_authorities: TrustedAuthorities,
+    /// Seals registry records and derives lookup keys.
+    pub sealer: RegistrySealer,
+    /// Authenticates card challenges.
+    pub challenge_key: MacKey,
+}
+
+impl Keyring {
+    /// Generates a complete, fresh keyring (first run, tests).
+    pub fn generate(entropy: &dyn crate::Entropy) -> Result<Self, wz_crypto::CryptoError> {
+        let mut rng = crate::EntropyRng(entropy);
+        let card_authority = Sm2SigningKey::generate(&mut rng, "card-authority")?;
+        let mut trusted_authorities = TrustedAuthorities::default();
+        trusted_authorities.add(card_authority.verifying_key());
+        Ok(Self {
+            platform_sm2: Sm2SigningKey::generate(&mut rng, "sm2")?,
+            platform_es256: Es256SigningKey::generate(&mut rng),
+            card_authority,
+            trusted_authorities,
+            sealer: RegistrySealer::new(wz_crypto::Sm4Key::generate(&mut rng), MacKey::generate(&mut rng)),
+            challenge_key: MacKey::generate(&mut rng),
+        })
+    }
+}

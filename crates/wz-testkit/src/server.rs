@@ -1,0 +1,64 @@
+//! `spawn_server()`: the real server on `127.0.0.1:0` over a temporary data
+//! directory, reached through the typed client.
+
+use std::path::PathBuf;
+
+use tempfile::TempDir;
+use wz_client::Client;
+use wz_server::{Config, OpenedServices, RunningServer};
+
+/// A running test server.
+pub struct TestServer {
+    /// Client without the operator token.
+    pub client: Client,
+    /// Client with the operator token.
+    pub admin: Client,
+    /// Base URL.
+    pub url: String,
+    /// The configuration it runs with.
+    pub config: Config,
+    /// Its services (for arranging state directly).
+    pub opened: OpenedServices,
+    server: Option<RunningServer>,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    /// Shuts the server down gracefully.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+    }
+}
+
+/// Starts a server with default test settings (demo mode off).
+pub async fn spawn_server() -> TestServer {
+    spawn_server_with(|_| {}).await
+}
+
+/// Starts a server after letting `adjust` change its configuration.
+pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.server.shutdown_grace_seconds = 5;
+    adjust(&mut config);
+    let opened = wz_server::open_services(&config).await.unwrap();
+    let server = wz_server::start(&config, &opened).await.unwrap();
+    let url = server.url();
+    TestServer {
+        client: Client::new(&url),
+        admin: Client::new(&url).with_admin_token(&opened.admin_token),
+        url,
+        config,
+        opened,
+        server: Some(server),
+        _dir: dir,
+    }
+}
