@@ -38,9 +38,12 @@ impl AuditService {
             if page.is_empty() {
                 break;
             }
-            match verify_chain(tail, &page) {
-                Ok(new_tail) => tail = new_tail,
-                Err(chain_break) => return Ok(report(tail, Some(chain_break))),
+            // Entry by entry, so the report can say how far the chain held.
+            for entry in &page {
+                match verify_chain(tail, std::slice::from_ref(entry)) {
+                    Ok(new_tail) => tail = new_tail,
+                    Err(chain_break) => return Ok(report(tail, Some(chain_break))),
+                }
             }
         }
         Ok(report(tail, None))
