@@ -48,7 +48,12 @@ enum Command {
 
 impl Cli {
     fn config(&self, demo: Option<bool>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<Config> {
-        let overrides = ConfigOverrides { data_dir: self.data_dir.clone(), database_url: self.database_url.clone(), demo, listen };
+        let overrides = ConfigOverrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            demo,
+            listen,
+        };
         Ok(Config::load(self.config.as_deref(), &overrides)?)
     }
 }

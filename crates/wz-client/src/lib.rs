@@ -46,7 +46,11 @@ pub struct Client {
 impl Client {
     /// A client for `base_url` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base_url: &str) -> Self {
-        Self { base: base_url.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), admin_token: None }
+        Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            admin_token: None,
+        }
     }
 
     /// Adds the operator bearer token to admin calls.

@@ -30,7 +30,13 @@ pub struct AuditDraft {
 impl AuditDraft {
     /// A draft with empty details.
     pub fn new(actor: &str, action: &str, subject: Option<String>, at: OffsetDateTime) -> Self {
-        Self { actor: actor.to_owned(), action: action.to_owned(), subject, details: serde_json::Value::Null, at }
+        Self {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject,
+            details: serde_json::Value::Null,
+            at,
+        }
     }
 
     /// Adds details.
@@ -112,13 +118,22 @@ pub fn verify_chain(prev: Option<(u64, [u8; 32])>, entries: &[AuditEntry]) -> Re
     for entry in entries {
         let (prev_seq, prev_hash) = tail.unwrap_or((0, GENESIS_HASH));
         if entry.seq != prev_seq + 1 {
-            return Err(ChainBreak { seq: prev_seq + 1, reason: "entry missing or out of order" });
+            return Err(ChainBreak {
+                seq: prev_seq + 1,
+                reason: "entry missing or out of order",
+            });
         }
         if entry.prev_hash != prev_hash {
-            return Err(ChainBreak { seq: entry.seq, reason: "previous-hash link does not match" });
+            return Err(ChainBreak {
+                seq: entry.seq,
+                reason: "previous-hash link does not match",
+            });
         }
         if entry.compute_hash() != entry.hash {
-            return Err(ChainBreak { seq: entry.seq, reason: "entry content does not match its hash" });
+            return Err(ChainBreak {
+                seq: entry.seq,
+                reason: "entry content does not match its hash",
+            });
         }
         tail = Some((entry.seq, entry.hash));
     }
@@ -161,7 +176,13 @@ mod tests {
         let mut relinked = chain_of(6);
         relinked[4].prev_hash = [1; 32];
         relinked[4].hash = relinked[4].compute_hash();
-        assert_eq!(verify_chain(None, &relinked).unwrap_err(), ChainBreak { seq: 5, reason: "previous-hash link does not match" });
+        assert_eq!(
+            verify_chain(None, &relinked).unwrap_err(),
+            ChainBreak {
+                seq: 5,
+                reason: "previous-hash link does not match"
+            }
+        );
     }
 
     #[test]

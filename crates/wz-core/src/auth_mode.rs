@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(AuthMode::PortraitIdName.level_achieved(None), AssuranceLevel::L2);
         assert_eq!(AuthMode::Credential.level_achieved(Some(AssuranceLevel::L3)), AssuranceLevel::L3);
         assert_eq!(AuthMode::QrVerify.level_achieved(Some(AssuranceLevel::L4)), AssuranceLevel::L4);
-        assert_eq!(AuthMode::PortraitCredentialPin.level_achieved(Some(AssuranceLevel::L3)), AssuranceLevel::L4);
+        assert_eq!(
+            AuthMode::PortraitCredentialPin.level_achieved(Some(AssuranceLevel::L3)),
+            AssuranceLevel::L4
+        );
     }
 
     #[test]

@@ -136,7 +136,9 @@ impl CardChipData {
 
 impl fmt::Debug for CardChipData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CardChipData").field("card_serial", &self.card_serial).finish_non_exhaustive()
+        f.debug_struct("CardChipData")
+            .field("card_serial", &self.card_serial)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,7 +205,9 @@ impl CardFile {
     pub fn present(&self, challenge: CardChallenge) -> Result<CardPresentation, CardVerificationError> {
         let secret = hex::decode(&self.chip_secret_key).map_err(|_| CardVerificationError::Malformed("chip key"))?;
         let chip_key = Sm2SigningKey::from_scalar_bytes(&secret, "chip").map_err(|_| CardVerificationError::Malformed("chip key"))?;
-        let response = chip_key.sign(&challenge.signed_bytes()).map_err(|_| CardVerificationError::Malformed("chip key"))?;
+        let response = chip_key
+            .sign(&challenge.signed_bytes())
+            .map_err(|_| CardVerificationError::Malformed("chip key"))?;
         Ok(CardPresentation {
             chip: self.chip.clone(),
             authority_key_id: self.authority_key_id.clone(),
@@ -216,7 +220,10 @@ impl CardFile {
 
 impl fmt::Debug for CardFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CardFile").field("chip", &self.chip).field("authority_key_id", &self.authority_key_id).finish_non_exhaustive()
+        f.debug_struct("CardFile")
+            .field("chip", &self.chip)
+            .field("authority_key_id", &self.authority_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -259,7 +266,13 @@ impl CardChallenge {
     }
 
     fn signed_bytes(&self) -> Vec<u8> {
-        [CHALLENGE_DOMAIN, self.nonce.as_bytes(), &self.expires_at.to_be_bytes(), self.mac.as_bytes()].concat()
+        [
+            CHALLENGE_DOMAIN,
+            self.nonce.as_bytes(),
+            &self.expires_at.to_be_bytes(),
+            self.mac.as_bytes(),
+        ]
+        .concat()
     }
 }
 
@@ -291,19 +304,34 @@ pub struct VerifiedCard {
 
 impl CardPresentation {
     /// Verifies authority, signature, challenge and chip, in that order.
-    pub fn verify(&self, authorities: &TrustedAuthorities, challenge_key: &MacKey, now: i64) -> Result<VerifiedCard, CardVerificationError> {
-        let authority = authorities.find(&self.authority_key_id).ok_or(CardVerificationError::AuthorityUnknown)?;
+    pub fn verify(
+        &self,
+        authorities: &TrustedAuthorities,
+        challenge_key: &MacKey,
+        now: i64,
+    ) -> Result<VerifiedCard, CardVerificationError> {
+        let authority = authorities
+            .find(&self.authority_key_id)
+            .ok_or(CardVerificationError::AuthorityUnknown)?;
         let signature = Sm2Signature::from_hex(&self.authority_signature).map_err(|_| CardVerificationError::SignatureInvalid)?;
-        authority.verify(&self.chip.signed_bytes(), &signature).map_err(|_| CardVerificationError::SignatureInvalid)?;
+        authority
+            .verify(&self.chip.signed_bytes(), &signature)
+            .map_err(|_| CardVerificationError::SignatureInvalid)?;
         // The authority signed these fields, so a parse failure below means
         // the authority issued a bad card: still refuse it.
         let id_number = NationalIdNumber::parse(&self.chip.id_number).map_err(|_| CardVerificationError::Malformed("ID number"))?;
         self.challenge.check(challenge_key, now)?;
         let chip_public = hex::decode(&self.chip.chip_public_key).map_err(|_| CardVerificationError::Malformed("chip public key"))?;
-        let chip_key = Sm2VerifyingKey::from_sec1_bytes(&chip_public, "chip").map_err(|_| CardVerificationError::Malformed("chip public key"))?;
+        let chip_key =
+            Sm2VerifyingKey::from_sec1_bytes(&chip_public, "chip").map_err(|_| CardVerificationError::Malformed("chip public key"))?;
         let response = Sm2Signature::from_hex(&self.chip_response).map_err(|_| CardVerificationError::ChipMismatch)?;
-        chip_key.verify(&self.challenge.signed_bytes(), &response).map_err(|_| CardVerificationError::ChipMismatch)?;
-        Ok(VerifiedCard { chip: self.chip.clone(), id_number })
+        chip_key
+            .verify(&self.challenge.signed_bytes(), &response)
+            .map_err(|_| CardVerificationError::ChipMismatch)?;
+        Ok(VerifiedCard {
+            chip: self.chip.clone(),
+            id_number,
+        })
     }
 }
 

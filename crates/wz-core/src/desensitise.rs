@@ -35,7 +35,7 @@ pub fn mask_address(address: &str) -> String {
         .enumerate()
         .filter(|(_, c)| matches!(c, '区' | '县' | '市' | '旗'))
         .map(|(i, _)| i + 1)
-        .last()
+        .next_back()
         .unwrap_or_else(|| chars.len().min(6));
     let kept: String = chars[..keep].iter().collect();
     if keep < chars.len() {

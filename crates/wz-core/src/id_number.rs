@@ -97,13 +97,13 @@ impl NationalIdNumber {
     }
 
     fn parse_birth_date(&self) -> Result<Date, IdNumberError> {
-        let digits = |range: std::ops::Range<usize>| -> u32 {
-            self.0[range].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
-        };
+        let digits = |range: std::ops::Range<usize>| -> u32 { self.0[range].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0')) };
         let year = i32::try_from(digits(6..10)).map_err(|_| IdNumberError::InvalidBirthDate)?;
         let month = u8::try_from(digits(10..12)).ok().and_then(|m| Month::try_from(m).ok());
         let day = u8::try_from(digits(12..14)).map_err(|_| IdNumberError::InvalidBirthDate)?;
-        let Some(month) = month else { return Err(IdNumberError::InvalidBirthDate) };
+        let Some(month) = month else {
+            return Err(IdNumberError::InvalidBirthDate);
+        };
         if year < 1900 {
             return Err(IdNumberError::InvalidBirthDate);
         }
@@ -169,7 +169,11 @@ impl<'de> serde::Deserialize<'de> for NationalIdNumber {
 
 /// ISO 7064 MOD 11-2 check character over 17 ASCII digits.
 fn check_character(first_seventeen: &[u8]) -> u8 {
-    let sum: u32 = first_seventeen.iter().zip(WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    let sum: u32 = first_seventeen
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
     CHECK_CHARACTERS[(sum % 11) as usize]
 }
 
@@ -207,15 +211,27 @@ mod tests {
     fn names_each_kind_of_mistake() {
         assert_eq!(NationalIdNumber::parse("1101051949123100"), Err(IdNumberError::WrongLength(16)));
         assert_eq!(NationalIdNumber::parse("11010519491231002XX"), Err(IdNumberError::WrongLength(19)));
-        assert_eq!(NationalIdNumber::parse("1101051949123100X2"), Err(IdNumberError::InvalidCharacter { position: 17 }));
-        assert_eq!(NationalIdNumber::parse("11010519491231002Y"), Err(IdNumberError::InvalidCharacter { position: 18 }));
-        assert_eq!(NationalIdNumber::parse("１１010519491231002X"), Err(IdNumberError::InvalidCharacter { position: 1 }));
+        assert_eq!(
+            NationalIdNumber::parse("1101051949123100X2"),
+            Err(IdNumberError::InvalidCharacter { position: 17 })
+        );
+        assert_eq!(
+            NationalIdNumber::parse("11010519491231002Y"),
+            Err(IdNumberError::InvalidCharacter { position: 18 })
+        );
+        assert_eq!(
+            NationalIdNumber::parse("１１010519491231002X"),
+            Err(IdNumberError::InvalidCharacter { position: 1 })
+        );
         assert_eq!(NationalIdNumber::parse("99010519491231002X"), Err(IdNumberError::UnknownRegion));
         assert_eq!(NationalIdNumber::parse("110105194902300021"), Err(IdNumberError::InvalidBirthDate));
         assert_eq!(NationalIdNumber::parse("110105194913010021"), Err(IdNumberError::InvalidBirthDate));
         assert_eq!(NationalIdNumber::parse("110105189912310021"), Err(IdNumberError::InvalidBirthDate));
         assert_eq!(NationalIdNumber::parse("110105194912310001"), Err(IdNumberError::InvalidSequence));
-        assert_eq!(NationalIdNumber::parse("110105194912310021"), Err(IdNumberError::CheckDigitMismatch));
+        assert_eq!(
+            NationalIdNumber::parse("110105194912310021"),
+            Err(IdNumberError::CheckDigitMismatch)
+        );
     }
 
     #[test]

@@ -29,10 +29,62 @@ impl Sex {
 
 /// The 56 recognised ethnic groups (GB/T 3304-1991 order), as printed.
 pub const ETHNIC_GROUPS: [&str; 56] = [
-    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克",
-    "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌",
-    "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安",
-    "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    "汉",
+    "蒙古",
+    "回",
+    "藏",
+    "维吾尔",
+    "苗",
+    "彝",
+    "壮",
+    "布依",
+    "朝鲜",
+    "满",
+    "侗",
+    "瑶",
+    "白",
+    "土家",
+    "哈尼",
+    "哈萨克",
+    "傣",
+    "黎",
+    "傈僳",
+    "佤",
+    "畲",
+    "高山",
+    "拉祜",
+    "水",
+    "东乡",
+    "纳西",
+    "景颇",
+    "柯尔克孜",
+    "土",
+    "达斡尔",
+    "仫佬",
+    "羌",
+    "布朗",
+    "撒拉",
+    "毛南",
+    "仡佬",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "塔吉克",
+    "怒",
+    "乌孜别克",
+    "俄罗斯",
+    "鄂温克",
+    "德昂",
+    "保安",
+    "裕固",
+    "京",
+    "塔塔尔",
+    "独龙",
+    "鄂伦春",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
 ];
 
 /// End of a card's validity period.
@@ -196,7 +248,12 @@ mod portrait_base64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
         let text: Option<String> = Option::deserialize(deserializer)?;
-        text.map(|t| base64::engine::general_purpose::STANDARD.decode(t).map_err(serde::de::Error::custom)).transpose()
+        text.map(|t| {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
     }
 }
 
@@ -208,16 +265,31 @@ mod tests {
     #[test]
     fn validity_follows_the_age_rule() {
         let birth = date!(2000 - 02 - 29);
-        assert_eq!(Validity::by_age_rule(birth, date!(2010 - 01 - 01)).end, ValidityEnd::Date(date!(2015 - 01 - 01)));
-        assert_eq!(Validity::by_age_rule(birth, date!(2016 - 02 - 29)).end, ValidityEnd::Date(date!(2026 - 02 - 28)));
-        assert_eq!(Validity::by_age_rule(birth, date!(2016 - 02 - 28)).end, ValidityEnd::Date(date!(2021 - 02 - 28)));
-        assert_eq!(Validity::by_age_rule(birth, date!(2030 - 06 - 01)).end, ValidityEnd::Date(date!(2050 - 06 - 01)));
+        assert_eq!(
+            Validity::by_age_rule(birth, date!(2010 - 01 - 01)).end,
+            ValidityEnd::Date(date!(2015 - 01 - 01))
+        );
+        assert_eq!(
+            Validity::by_age_rule(birth, date!(2016 - 02 - 29)).end,
+            ValidityEnd::Date(date!(2026 - 02 - 28))
+        );
+        assert_eq!(
+            Validity::by_age_rule(birth, date!(2016 - 02 - 28)).end,
+            ValidityEnd::Date(date!(2021 - 02 - 28))
+        );
+        assert_eq!(
+            Validity::by_age_rule(birth, date!(2030 - 06 - 01)).end,
+            ValidityEnd::Date(date!(2050 - 06 - 01))
+        );
         assert_eq!(Validity::by_age_rule(birth, date!(2046 - 03 - 01)).end, ValidityEnd::LongTerm);
     }
 
     #[test]
     fn validity_window_is_inclusive() {
-        let v = Validity { start: date!(2020 - 01 - 01), end: ValidityEnd::Date(date!(2030 - 01 - 01)) };
+        let v = Validity {
+            start: date!(2020 - 01 - 01),
+            end: ValidityEnd::Date(date!(2030 - 01 - 01)),
+        };
         assert!(v.is_valid_on(date!(2030 - 01 - 01)));
         assert!(!v.is_valid_on(date!(2030 - 01 - 02)));
         assert!(!v.is_valid_on(date!(2019 - 12 - 31)));

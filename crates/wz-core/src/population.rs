@@ -16,25 +16,146 @@ use crate::{CardSerial, IdentityRecord, IdentityStatus, NationalIdNumber, Sex, V
 /// population (after the Ministry of Public Security's 2020 surname report;
 /// rounded, the tail lumped into the last entries).
 const SURNAMES: &[(&str, u32)] = &[
-    ("王", 71), ("李", 70), ("张", 67), ("刘", 54), ("陈", 45), ("杨", 31), ("黄", 22), ("赵", 22), ("吴", 20),
-    ("周", 19), ("徐", 15), ("孙", 15), ("马", 13), ("朱", 13), ("胡", 12), ("郭", 11), ("何", 11), ("林", 10),
-    ("高", 10), ("罗", 10), ("郑", 9), ("梁", 9), ("谢", 8), ("宋", 7), ("唐", 7), ("许", 6), ("韩", 6), ("冯", 6),
-    ("邓", 6), ("曹", 6), ("彭", 6), ("曾", 6), ("肖", 6), ("田", 5), ("董", 5), ("袁", 5), ("潘", 5), ("于", 5),
-    ("蒋", 5), ("蔡", 5), ("余", 5), ("杜", 4), ("叶", 4), ("程", 4), ("苏", 4), ("魏", 4), ("吕", 4), ("丁", 4),
-    ("任", 4), ("沈", 4), ("姚", 4), ("卢", 3), ("姜", 3), ("崔", 3), ("钟", 3), ("谭", 3), ("陆", 3), ("汪", 3),
-    ("范", 3), ("金", 3), ("石", 3), ("廖", 2), ("贾", 2), ("夏", 2), ("韦", 2), ("付", 2), ("方", 2), ("白", 2),
-    ("邹", 2), ("孟", 2), ("熊", 2), ("秦", 2), ("邱", 1), ("江", 1), ("尹", 1), ("薛", 1), ("闫", 1), ("段", 1),
-    ("雷", 1), ("侯", 1), ("龙", 1), ("史", 1), ("陶", 1), ("黎", 1), ("贺", 1), ("顾", 1), ("毛", 1), ("郝", 1),
-    ("龚", 1), ("邵", 1), ("万", 1), ("钱", 1), ("严", 1), ("覃", 1), ("武", 1), ("戴", 1), ("欧阳", 1), ("上官", 1),
+    ("王", 71),
+    ("李", 70),
+    ("张", 67),
+    ("刘", 54),
+    ("陈", 45),
+    ("杨", 31),
+    ("黄", 22),
+    ("赵", 22),
+    ("吴", 20),
+    ("周", 19),
+    ("徐", 15),
+    ("孙", 15),
+    ("马", 13),
+    ("朱", 13),
+    ("胡", 12),
+    ("郭", 11),
+    ("何", 11),
+    ("林", 10),
+    ("高", 10),
+    ("罗", 10),
+    ("郑", 9),
+    ("梁", 9),
+    ("谢", 8),
+    ("宋", 7),
+    ("唐", 7),
+    ("许", 6),
+    ("韩", 6),
+    ("冯", 6),
+    ("邓", 6),
+    ("曹", 6),
+    ("彭", 6),
+    ("曾", 6),
+    ("肖", 6),
+    ("田", 5),
+    ("董", 5),
+    ("袁", 5),
+    ("潘", 5),
+    ("于", 5),
+    ("蒋", 5),
+    ("蔡", 5),
+    ("余", 5),
+    ("杜", 4),
+    ("叶", 4),
+    ("程", 4),
+    ("苏", 4),
+    ("魏", 4),
+    ("吕", 4),
+    ("丁", 4),
+    ("任", 4),
+    ("沈", 4),
+    ("姚", 4),
+    ("卢", 3),
+    ("姜", 3),
+    ("崔", 3),
+    ("钟", 3),
+    ("谭", 3),
+    ("陆", 3),
+    ("汪", 3),
+    ("范", 3),
+    ("金", 3),
+    ("石", 3),
+    ("廖", 2),
+    ("贾", 2),
+    ("夏", 2),
+    ("韦", 2),
+    ("付", 2),
+    ("方", 2),
+    ("白", 2),
+    ("邹", 2),
+    ("孟", 2),
+    ("熊", 2),
+    ("秦", 2),
+    ("邱", 1),
+    ("江", 1),
+    ("尹", 1),
+    ("薛", 1),
+    ("闫", 1),
+    ("段", 1),
+    ("雷", 1),
+    ("侯", 1),
+    ("龙", 1),
+    ("史", 1),
+    ("陶", 1),
+    ("黎", 1),
+    ("贺", 1),
+    ("顾", 1),
+    ("毛", 1),
+    ("郝", 1),
+    ("龚", 1),
+    ("邵", 1),
+    ("万", 1),
+    ("钱", 1),
+    ("严", 1),
+    ("覃", 1),
+    ("武", 1),
+    ("戴", 1),
+    ("欧阳", 1),
+    ("上官", 1),
 ];
 const MALE_GIVEN: &str = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林阳洋志建国文峰海晨博轩睿泽然皓航毅坤德成";
 const FEMALE_GIVEN: &str = "芳娜敏静丽艳娟霞秀玲英燕丹萍红婷雪琳洁梅莉倩颖佳欣悦怡涵萱雨诗梦思雅琪晴璐瑶蕾薇妍";
 const SHARED_GIVEN: &str = "子一文嘉晓小思欣俊宇安嘉明天心";
 const STREETS: &[&str] = &[
-    "人民路", "解放路", "中山路", "建设路", "和平路", "新华路", "胜利路", "长江路", "黄河路", "朝阳路", "文化路", "光明街",
-    "东风路", "民主街", "青年路", "健康路", "幸福路", "花园路", "工业大道", "滨江路", "学府路", "体育路", "迎宾大道", "开发区大道",
+    "人民路",
+    "解放路",
+    "中山路",
+    "建设路",
+    "和平路",
+    "新华路",
+    "胜利路",
+    "长江路",
+    "黄河路",
+    "朝阳路",
+    "文化路",
+    "光明街",
+    "东风路",
+    "民主街",
+    "青年路",
+    "健康路",
+    "幸福路",
+    "花园路",
+    "工业大道",
+    "滨江路",
+    "学府路",
+    "体育路",
+    "迎宾大道",
+    "开发区大道",
 ];
-const COMMUNITIES: &[&str] = &["阳光小区", "锦绣花园", "幸福里", "和谐家园", "翠苑", "金色家园", "怡景苑", "新村", "丽景湾", "书香苑"];
+const COMMUNITIES: &[&str] = &[
+    "阳光小区",
+    "锦绣花园",
+    "幸福里",
+    "和谐家园",
+    "翠苑",
+    "金色家园",
+    "怡景苑",
+    "新村",
+    "丽景湾",
+    "书香苑",
+];
 
 /// Parameters of a generated population.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +194,11 @@ impl PersonGenerator {
         let id_number = self.unique_id_number(region.code, birth);
         let sex = id_number.sex();
         let validity = self.validity(birth);
-        let mut status = if validity.is_valid_on(self.spec.today) { IdentityStatus::Valid } else { IdentityStatus::Expired };
+        let mut status = if validity.is_valid_on(self.spec.today) {
+            IdentityStatus::Valid
+        } else {
+            IdentityStatus::Expired
+        };
         if status == IdentityStatus::Valid && self.rng.gen_ratio(1, 200) {
             status = IdentityStatus::ReportedLost;
         }
@@ -179,7 +304,10 @@ mod tests {
     use time::macros::date;
 
     fn generate(seed: u64, n: usize) -> Vec<(IdentityRecord, IdentityStatus)> {
-        let mut generator = PersonGenerator::new(PopulationSpec { seed, today: date!(2026 - 11 - 22) });
+        let mut generator = PersonGenerator::new(PopulationSpec {
+            seed,
+            today: date!(2026 - 11 - 22),
+        });
         (0..n).map(|_| generator.next_person()).collect()
     }
 
@@ -201,7 +329,10 @@ mod tests {
             assert!(NationalIdNumber::parse(record.id_number.expose()).is_ok());
             assert!(ids.insert(record.id_number.expose().to_owned()));
             assert!(serials.insert(record.card_serial.clone()));
-            assert_eq!(*status == IdentityStatus::Expired, !record.validity.is_valid_on(date!(2026 - 11 - 22)));
+            assert_eq!(
+                *status == IdentityStatus::Expired,
+                !record.validity.is_valid_on(date!(2026 - 11 - 22))
+            );
             wang += usize::from(record.name.starts_with('王'));
         }
         // 王 carries 71 of the table's 790 weight, about 9 % of names.

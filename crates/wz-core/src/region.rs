@@ -57,7 +57,12 @@ fn index() -> &'static RegionIndex {
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| {
                 let mut parts = line.split('\t');
-                Some(Region { code: parts.next()?, province: parts.next()?, city: parts.next()?, county: parts.next()? })
+                Some(Region {
+                    code: parts.next()?,
+                    province: parts.next()?,
+                    city: parts.next()?,
+                    county: parts.next()?,
+                })
             })
             .collect();
         let by_code = all.iter().enumerate().map(|(i, r)| (r.code, i)).collect();

@@ -80,8 +80,11 @@ impl RegistrySealer {
 
     /// Opens a record sealed for `lookup`.
     pub fn open(&self, lookup: &LookupKey, sealed: &[u8]) -> Result<IdentityRecord, CoreError> {
-        let plaintext =
-            zeroize::Zeroizing::new(self.data_key.open(lookup.as_bytes(), sealed).map_err(|_| CoreError::SealedRecordCorrupt)?);
+        let plaintext = zeroize::Zeroizing::new(
+            self.data_key
+                .open(lookup.as_bytes(), sealed)
+                .map_err(|_| CoreError::SealedRecordCorrupt)?,
+        );
         serde_json::from_slice(&plaintext).map_err(|_| CoreError::SealedRecordCorrupt)
     }
 }

@@ -179,22 +179,62 @@ impl ResultCode {
             Self::RateLimited => ("rate_limited", "请求过于频繁", "Too many requests"),
             Self::InternalError => ("internal_error", "服务内部错误", "Internal error"),
             Self::ServiceUnavailable => ("service_unavailable", "服务暂不可用", "Service temporarily unavailable"),
-            Self::IdNumberWrongLength => ("id_number_wrong_length", "身份号码应为18位", "The ID number must have 18 characters"),
-            Self::IdNumberInvalidCharacter => ("id_number_invalid_character", "身份号码含非法字符", "The ID number contains an invalid character"),
-            Self::IdNumberUnknownRegion => ("id_number_unknown_region", "身份号码地址码不存在", "The ID number's region code does not exist"),
-            Self::IdNumberInvalidBirthDate => ("id_number_invalid_birth_date", "身份号码出生日期无效", "The ID number's birth date is invalid"),
-            Self::IdNumberInvalidSequence => ("id_number_invalid_sequence", "身份号码顺序码无效", "The ID number's sequence code is invalid"),
-            Self::IdNumberCheckDigit => ("id_number_check_digit", "身份号码校验码错误", "The ID number's check character is wrong"),
+            Self::IdNumberWrongLength => (
+                "id_number_wrong_length",
+                "身份号码应为18位",
+                "The ID number must have 18 characters",
+            ),
+            Self::IdNumberInvalidCharacter => (
+                "id_number_invalid_character",
+                "身份号码含非法字符",
+                "The ID number contains an invalid character",
+            ),
+            Self::IdNumberUnknownRegion => (
+                "id_number_unknown_region",
+                "身份号码地址码不存在",
+                "The ID number's region code does not exist",
+            ),
+            Self::IdNumberInvalidBirthDate => (
+                "id_number_invalid_birth_date",
+                "身份号码出生日期无效",
+                "The ID number's birth date is invalid",
+            ),
+            Self::IdNumberInvalidSequence => (
+                "id_number_invalid_sequence",
+                "身份号码顺序码无效",
+                "The ID number's sequence code is invalid",
+            ),
+            Self::IdNumberCheckDigit => (
+                "id_number_check_digit",
+                "身份号码校验码错误",
+                "The ID number's check character is wrong",
+            ),
             Self::IdentityNotFound => ("identity_not_found", "查无此人", "No such identity in the registry"),
             Self::NameMismatch => ("name_mismatch", "姓名与身份号码不一致", "The name does not match the ID number"),
             Self::ValidityMismatch => ("validity_mismatch", "证件有效期不一致", "The card validity period does not match"),
             Self::IdentityExists => ("identity_exists", "该身份已登记", "The identity is already registered"),
-            Self::InvalidIdentityRecord => ("invalid_identity_record", "身份信息不完整或不一致", "The identity record is incomplete or inconsistent"),
+            Self::InvalidIdentityRecord => (
+                "invalid_identity_record",
+                "身份信息不完整或不一致",
+                "The identity record is incomplete or inconsistent",
+            ),
             Self::InvalidStatusTransition => ("invalid_status_transition", "不允许的状态变更", "This status change is not allowed"),
             Self::CardMalformed => ("card_malformed", "证件数据格式错误", "The card data is malformed"),
-            Self::CardSignatureInvalid => ("card_signature_invalid", "证件签名无效（数据被篡改）", "The card signature is invalid (data altered)"),
-            Self::CardAuthorityUnknown => ("card_authority_unknown", "证件签发机构不可信", "The card was signed by an unknown authority"),
-            Self::CardChipMismatch => ("card_chip_mismatch", "证件芯片认证失败（疑似复制卡）", "The card chip failed challenge-response (cloned card?)"),
+            Self::CardSignatureInvalid => (
+                "card_signature_invalid",
+                "证件签名无效（数据被篡改）",
+                "The card signature is invalid (data altered)",
+            ),
+            Self::CardAuthorityUnknown => (
+                "card_authority_unknown",
+                "证件签发机构不可信",
+                "The card was signed by an unknown authority",
+            ),
+            Self::CardChipMismatch => (
+                "card_chip_mismatch",
+                "证件芯片认证失败（疑似复制卡）",
+                "The card chip failed challenge-response (cloned card?)",
+            ),
             Self::CardChallengeInvalid => ("card_challenge_invalid", "读卡挑战无效", "The card challenge is invalid"),
             Self::CardChallengeExpired => ("card_challenge_expired", "读卡挑战已过期", "The card challenge has expired"),
             Self::CardReportedLost => ("card_reported_lost", "证件已挂失", "The card has been reported lost"),
@@ -234,7 +274,12 @@ impl From<crate::IdNumberError> for ResultCode {
 pub fn markdown_table() -> String {
     let mut out = String::from("| code | 中文 | English |\n| --- | --- | --- |\n");
     for code in ResultCode::ALL {
-        out.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), code.message_zh(), code.message_en()));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.message_zh(),
+            code.message_en()
+        ));
     }
     out
 }
@@ -258,6 +303,9 @@ mod tests {
     #[test]
     fn docs_table_is_current() {
         let doc = include_str!("../../../docs/result-codes.md");
-        assert!(doc.contains(&markdown_table()), "regenerate docs/result-codes.md from result_code::markdown_table()");
+        assert!(
+            doc.contains(&markdown_table()),
+            "regenerate docs/result-codes.md from result_code::markdown_table()"
+        );
     }
 }

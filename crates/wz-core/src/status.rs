@@ -33,7 +33,9 @@ impl IdentityStatus {
 
     /// Parses [`IdentityStatus::as_str`] output.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Valid, Self::ReportedLost, Self::Expired, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+        [Self::Valid, Self::ReportedLost, Self::Expired, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 
     /// Whether the lifecycle allows moving from `self` to `to`. A lost or
@@ -76,7 +78,11 @@ impl StatusChange {
         if !reason_ok {
             return Err(CoreError::InvalidRecord("reason must be 1 to 40 characters of a-z and _"));
         }
-        Ok(Self { from, to, reason: reason.to_owned() })
+        Ok(Self {
+            from,
+            to,
+            reason: reason.to_owned(),
+        })
     }
 }
 
@@ -96,7 +102,12 @@ mod tests {
 
     #[test]
     fn text_form_round_trips() {
-        for s in [IdentityStatus::Valid, IdentityStatus::ReportedLost, IdentityStatus::Expired, IdentityStatus::Cancelled] {
+        for s in [
+            IdentityStatus::Valid,
+            IdentityStatus::ReportedLost,
+            IdentityStatus::Expired,
+            IdentityStatus::Cancelled,
+        ] {
             assert_eq!(IdentityStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(IdentityStatus::parse("lost"), None);

@@ -28,7 +28,9 @@ impl Es256SigningKey {
 
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, CryptoError> {
-        p256::ecdsa::SigningKey::from_pkcs8_pem(pem).map(Self::wrap).map_err(|_| CryptoError::MalformedKey("P-256"))
+        p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+            .map(Self::wrap)
+            .map_err(|_| CryptoError::MalformedKey("P-256"))
     }
 
     /// Writes the key as PKCS#8 PEM.
@@ -43,7 +45,10 @@ impl Es256SigningKey {
 
     /// The matching public key.
     pub fn verifying_key(&self) -> Es256VerifyingKey {
-        Es256VerifyingKey { inner: *self.inner.verifying_key(), key_id: self.key_id.clone() }
+        Es256VerifyingKey {
+            inner: *self.inner.verifying_key(),
+            key_id: self.key_id.clone(),
+        }
     }
 
     /// Signs `message`; the result is the 64-byte JOSE form `r || s`.

@@ -63,7 +63,10 @@ impl Sm2SigningKey {
     fn from_secret(secret: &sm2::SecretKey, prefix: &str) -> Result<Self, CryptoError> {
         let inner = sm2::dsa::SigningKey::new(DEFAULT_DISTINGUISHING_ID, secret).map_err(|_| CryptoError::MalformedKey("SM2"))?;
         let sec1 = secret.public_key().to_encoded_point(false);
-        Ok(Self { inner, key_id: KeyId::derive(prefix, sec1.as_bytes()) })
+        Ok(Self {
+            inner,
+            key_id: KeyId::derive(prefix, sec1.as_bytes()),
+        })
     }
 
     /// Draws a new key from `rng`; `prefix` names its use in the key id.
@@ -101,7 +104,10 @@ impl Sm2SigningKey {
 
     /// The matching public key.
     pub fn verifying_key(&self) -> Sm2VerifyingKey {
-        Sm2VerifyingKey { inner: self.inner.verifying_key().clone(), key_id: self.key_id.clone() }
+        Sm2VerifyingKey {
+            inner: self.inner.verifying_key().clone(),
+            key_id: self.key_id.clone(),
+        }
     }
 
     /// Signs `message` (deterministic nonce, RFC 6979 style, as the crate does).
@@ -134,7 +140,10 @@ impl Sm2VerifyingKey {
     pub fn from_sec1_bytes_with_id(bytes: &[u8], prefix: &str, distinguishing_id: &str) -> Result<Self, CryptoError> {
         let inner = sm2::dsa::VerifyingKey::from_sec1_bytes(distinguishing_id, bytes).map_err(|_| CryptoError::MalformedKey("SM2"))?;
         let sec1 = inner.to_encoded_point(false);
-        Ok(Self { key_id: KeyId::derive(prefix, sec1.as_bytes()), inner })
+        Ok(Self {
+            key_id: KeyId::derive(prefix, sec1.as_bytes()),
+            inner,
+        })
     }
 
     /// Parses an SPKI PEM public key.
@@ -150,7 +159,9 @@ impl Sm2VerifyingKey {
 
     /// SPKI PEM encoding.
     pub fn to_public_key_pem(&self) -> Result<String, CryptoError> {
-        sm2::PublicKey::from(&self.inner).to_public_key_pem(LineEnding::LF).map_err(|_| CryptoError::Encoding)
+        sm2::PublicKey::from(&self.inner)
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| CryptoError::Encoding)
     }
 
     /// The key id.
@@ -191,7 +202,10 @@ mod tests {
         let signature = restored.sign(b"m").unwrap();
         original.verifying_key().verify(b"m", &signature).unwrap();
         let public_pem = original.verifying_key().to_public_key_pem().unwrap();
-        Sm2VerifyingKey::from_public_key_pem(&public_pem, "sm2").unwrap().verify(b"m", &signature).unwrap();
+        Sm2VerifyingKey::from_public_key_pem(&public_pem, "sm2")
+            .unwrap()
+            .verify(b"m", &signature)
+            .unwrap();
     }
 
     #[test]

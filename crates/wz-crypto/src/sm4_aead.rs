@@ -59,7 +59,13 @@ impl Sm4Key {
     ) -> Result<Vec<u8>, CryptoError> {
         let body = self
             .cipher()
-            .encrypt(&nonce.into(), Payload { msg: plaintext, aad: associated_data })
+            .encrypt(
+                &nonce.into(),
+                Payload {
+                    msg: plaintext,
+                    aad: associated_data,
+                },
+            )
             .map_err(|_| CryptoError::Encoding)?;
         let mut sealed = Vec::with_capacity(SM4_GCM_NONCE_LEN + body.len());
         sealed.extend_from_slice(&nonce);
@@ -87,7 +93,13 @@ impl Sm4Key {
         let (nonce, body) = sealed.split_at(SM4_GCM_NONCE_LEN);
         let nonce: [u8; SM4_GCM_NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::DecryptionFailed)?;
         self.cipher()
-            .decrypt(&nonce.into(), Payload { msg: body, aad: associated_data })
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: body,
+                    aad: associated_data,
+                },
+            )
             .map_err(|_| CryptoError::DecryptionFailed)
     }
 }
@@ -138,7 +150,10 @@ mod tests {
         let key = Sm4Key::from_bytes([1; 16]);
         let sealed = key.seal_with_nonce([2; 12], b"row-a", b"secret").unwrap();
         assert_eq!(key.open(b"row-b", &sealed), Err(CryptoError::DecryptionFailed));
-        assert_eq!(Sm4Key::from_bytes([3; 16]).open(b"row-a", &sealed), Err(CryptoError::DecryptionFailed));
+        assert_eq!(
+            Sm4Key::from_bytes([3; 16]).open(b"row-a", &sealed),
+            Err(CryptoError::DecryptionFailed)
+        );
         assert_eq!(key.open(b"row-a", &sealed[..20]), Err(CryptoError::DecryptionFailed));
     }
 }

@@ -1,6 +1,8 @@
 //! Known-answer tests from the GB/T standards and RFC 8998, read from
 //! `tests/vectors/`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+
 use wz_crypto::{sm3, sm3_user_hash_za, sm4_encrypt_block, Sm2Signature, Sm2VerifyingKey, Sm4Key};
 
 fn rows(text: &str) -> Vec<Vec<&str>> {

@@ -21,7 +21,10 @@ pub(crate) async fn envelope(State(metrics): State<Arc<Metrics>>, request: Reque
     let method = request.method().clone();
     // The matched route template, never the raw path: paths and queries may
     // carry identifiers.
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -51,7 +54,9 @@ fn with_error_body(response: Response, request_id: &str) -> Response {
     };
     let (mut parts, _) = response.into_parts();
     let json = serde_json::to_vec(&body).unwrap_or_default();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(header::CONTENT_LENGTH);
     let mut rebuilt = Response::from_parts(parts, Body::from(json));
     if rebuilt.status() == StatusCode::OK {

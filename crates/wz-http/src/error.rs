@@ -25,8 +25,15 @@ impl ApiError {
         use ResultCode::*;
         match self.code {
             Success => StatusCode::OK,
-            InvalidRequest | IdNumberWrongLength | IdNumberInvalidCharacter | IdNumberUnknownRegion | IdNumberInvalidBirthDate
-            | IdNumberInvalidSequence | IdNumberCheckDigit | InvalidIdentityRecord | CardMalformed => StatusCode::BAD_REQUEST,
+            InvalidRequest
+            | IdNumberWrongLength
+            | IdNumberInvalidCharacter
+            | IdNumberUnknownRegion
+            | IdNumberInvalidBirthDate
+            | IdNumberInvalidSequence
+            | IdNumberCheckDigit
+            | InvalidIdentityRecord
+            | CardMalformed => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | IdentityNotFound => StatusCode::NOT_FOUND,

@@ -40,7 +40,9 @@ pub struct AdminToken {
 impl AdminToken {
     /// Keeps the digest of `token`.
     pub fn new(token: &str) -> Self {
-        Self { digest: wz_crypto::sm3(token.as_bytes()) }
+        Self {
+            digest: wz_crypto::sm3(token.as_bytes()),
+        }
     }
 
     fn accepts(&self, presented: &str) -> bool {

@@ -41,14 +41,26 @@ impl Default for Metrics {
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("wz_http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("wz_http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        Self { registry: Mutex::new(registry), requests, latency }
+        Self {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+        }
     }
 }
 
 impl Metrics {
     pub(crate) fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests.get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status }).inc();
-        self.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(elapsed.as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route: route.to_owned() })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The text exposition format.

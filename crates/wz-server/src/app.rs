@@ -31,7 +31,12 @@ pub struct OpenedServices {
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
     let url = config.database_url();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(&PgConfig { url, max_connections: 16, schema: None }).await?;
+        let store = PgStore::connect(&PgConfig {
+            url,
+            max_connections: 16,
+            schema: None,
+        })
+        .await?;
         return Ok(Arc::new(store));
     }
     let sqlite = SqliteConfig::from_url(&url).ok_or_else(|| ServerError::Config(format!("unsupported database URL scheme in {url:?}")))?;
@@ -58,7 +63,11 @@ pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerErro
         entropy: Arc::new(OsEntropy),
         demo: config.demo,
     };
-    Ok(OpenedServices { services: Services::new(context), admin_token: keys.admin_token, admin_token_path: keys.admin_token_path })
+    Ok(OpenedServices {
+        services: Services::new(context),
+        admin_token: keys.admin_token,
+        admin_token_path: keys.admin_token_path,
+    })
 }
 
 /// A server running in the background.
@@ -103,7 +112,9 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
         request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
     };
     let router = wz_http::router(state, limits);
-    let listener = TcpListener::bind(config.server.listen).await.map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -114,7 +125,12 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
             .await
     });
     tracing::info!(%addr, "listening");
-    Ok(RunningServer { addr, shutdown, task, grace: Duration::from_secs(config.server.shutdown_grace_seconds) })
+    Ok(RunningServer {
+        addr,
+        shutdown,
+        task,
+        grace: Duration::from_secs(config.server.shutdown_grace_seconds),
+    })
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.

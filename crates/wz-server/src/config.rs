@@ -107,7 +107,10 @@ impl Default for ServerConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Pretty, filter: "info".into() }
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info".into(),
+        }
     }
 }
 
@@ -157,21 +160,30 @@ impl Config {
 
     /// The database URL in force.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("wz.db").display()))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("wz.db").display()))
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closure signature
 mod tests {
     use super::*;
 
     #[test]
     fn layers_apply_in_order_file_env_flags() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "demo = true\n[server]\nlisten = \"127.0.0.1:9000\"\nbody_limit_bytes = 1000\n")?;
+            jail.create_file(
+                "custom.toml",
+                "demo = true\n[server]\nlisten = \"127.0.0.1:9000\"\nbody_limit_bytes = 1000\n",
+            )?;
             jail.set_env("WZ_SERVER__BODY_LIMIT_BYTES", "2000");
             jail.set_env("WZ_TEST_DATABASE_URL", "postgres://ignored");
-            let overrides = ConfigOverrides { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+            let overrides = ConfigOverrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Default::default()
+            };
             let config = Config::load(Some(Path::new("custom.toml")), &overrides).unwrap();
             assert!(config.demo);
             assert_eq!(config.server.body_limit_bytes, 2000);
@@ -198,6 +210,8 @@ mod tests {
     }
 
     fn toml_example() -> Config {
-        Figment::from(Toml::string(include_str!("../../../config.example.toml"))).extract().unwrap()
+        Figment::from(Toml::string(include_str!("../../../config.example.toml")))
+            .extract()
+            .unwrap()
     }
 }

@@ -27,7 +27,10 @@ pub struct LoadedKeys {
 }
 
 fn key_error(path: &Path, reason: &str) -> ServerError {
-    ServerError::KeyFile { path: path.to_owned(), reason: reason.to_owned() }
+    ServerError::KeyFile {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 fn write_secret(path: &Path, contents: &str) -> Result<(), ServerError> {
@@ -53,7 +56,9 @@ fn load_or_create(
 ) -> Result<Zeroizing<String>, ServerError> {
     let path = dir.join(name);
     if path.exists() {
-        return fs::read_to_string(&path).map(Zeroizing::new).map_err(ServerError::io(format!("reading {}", path.display())));
+        return fs::read_to_string(&path)
+            .map(Zeroizing::new)
+            .map_err(ServerError::io(format!("reading {}", path.display())));
     }
     if !may_create {
         return Err(key_error(&path, "missing"));
@@ -81,12 +86,18 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
     let dir = data_dir.join("keys");
     fs::create_dir_all(&dir).map_err(ServerError::io(format!("creating {}", dir.display())))?;
     let sm2_pem = |prefix: &'static str| {
-        move || Sm2SigningKey::generate(&mut EntropyRng(entropy), prefix).and_then(|k| k.to_pkcs8_pem()).map_err(|e| key_error(Path::new(prefix), &e.to_string()))
+        move || {
+            Sm2SigningKey::generate(&mut EntropyRng(entropy), prefix)
+                .and_then(|k| k.to_pkcs8_pem())
+                .map_err(|e| key_error(Path::new(prefix), &e.to_string()))
+        }
     };
     let platform_pem = load_or_create(&dir, "platform-sm2.pem", true, sm2_pem("sm2"))?;
     let authority_pem = load_or_create(&dir, "card-authority.pem", true, sm2_pem("card-authority"))?;
     let es256_pem = load_or_create(&dir, "platform-es256.pem", true, || {
-        Es256SigningKey::generate(&mut EntropyRng(entropy)).to_pkcs8_pem().map_err(|e| key_error(Path::new("es256"), &e.to_string()))
+        Es256SigningKey::generate(&mut EntropyRng(entropy))
+            .to_pkcs8_pem()
+            .map_err(|e| key_error(Path::new("es256"), &e.to_string()))
     })?;
     let data_hex = load_or_create(&dir, "registry-data.key", registry_is_empty, || Ok(random_hex::<16>(entropy)));
     let data_hex = data_hex.map_err(|_| ServerError::RegistryKeysMissing(0))?;
@@ -97,9 +108,10 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
     let admin_token = load_or_create(&dir, "admin.token", true, || Ok(random_hex::<32>(entropy)))?;
 
     let path = |name: &str| dir.join(name);
-    let platform_sm2 = Sm2SigningKey::from_pkcs8_pem(&platform_pem, "sm2").map_err(|e| key_error(&path("platform-sm2.pem"), &e.to_string()))?;
-    let card_authority =
-        Sm2SigningKey::from_pkcs8_pem(&authority_pem, "card-authority").map_err(|e| key_error(&path("card-authority.pem"), &e.to_string()))?;
+    let platform_sm2 =
+        Sm2SigningKey::from_pkcs8_pem(&platform_pem, "sm2").map_err(|e| key_error(&path("platform-sm2.pem"), &e.to_string()))?;
+    let card_authority = Sm2SigningKey::from_pkcs8_pem(&authority_pem, "card-authority")
+        .map_err(|e| key_error(&path("card-authority.pem"), &e.to_string()))?;
     let platform_es256 = Es256SigningKey::from_pkcs8_pem(&es256_pem).map_err(|e| key_error(&path("platform-es256.pem"), &e.to_string()))?;
     let sealer = RegistrySealer::new(
         Sm4Key::from_bytes(hex_bytes(&path("registry-data.key"), &data_hex)?),
@@ -108,8 +120,19 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
     let challenge_key = MacKey::from_bytes(hex_bytes(&path("card-challenge.key"), &challenge_hex)?);
     let mut trusted_authorities = TrustedAuthorities::default();
     trusted_authorities.add(card_authority.verifying_key());
-    let keyring = Keyring { platform_sm2, platform_es256, card_authority, trusted_authorities, sealer, challenge_key };
-    Ok(LoadedKeys { keyring, admin_token: Zeroizing::new(admin_token.trim().to_owned()), admin_token_path })
+    let keyring = Keyring {
+        platform_sm2,
+        platform_es256,
+        card_authority,
+        trusted_authorities,
+        sealer,
+        challenge_key,
+    };
+    Ok(LoadedKeys {
+        keyring,
+        admin_token: Zeroizing::new(admin_token.trim().to_owned()),
+        admin_token_path,
+    })
 }
 
 #[cfg(test)]
@@ -133,7 +156,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         load_or_create_keys(dir.path(), &OsEntropy, true).unwrap();
         fs::remove_file(dir.path().join("keys/registry-data.key")).unwrap();
-        assert!(matches!(load_or_create_keys(dir.path(), &OsEntropy, false), Err(ServerError::RegistryKeysMissing(_))));
+        assert!(matches!(
+            load_or_create_keys(dir.path(), &OsEntropy, false),
+            Err(ServerError::RegistryKeysMissing(_))
+        ));
     }
 
     #[test]
@@ -141,7 +167,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         load_or_create_keys(dir.path(), &OsEntropy, true).unwrap();
         fs::write(dir.path().join("keys/platform-sm2.pem"), "garbage").unwrap();
-        let Err(ServerError::KeyFile { path, .. }) = load_or_create_keys(dir.path(), &OsEntropy, false) else { panic!("expected KeyFile") };
+        let Err(ServerError::KeyFile { path, .. }) = load_or_create_keys(dir.path(), &OsEntropy, false) else {
+            panic!("expected KeyFile")
+        };
         assert!(path.ends_with("platform-sm2.pem"));
     }
 }

@@ -51,5 +51,9 @@ impl AuditService {
 }
 
 fn report(tail: Option<(u64, [u8; 32])>, first_break: Option<ChainBreak>) -> AuditReport {
-    AuditReport { entries_checked: tail.map_or(0, |t| t.0), head_hash: tail.map(|t| hex::encode(t.1)), first_break }
+    AuditReport {
+        entries_checked: tail.map_or(0, |t| t.0),
+        head_hash: tail.map(|t| hex::encode(t.1)),
+        first_break,
+    }
 }

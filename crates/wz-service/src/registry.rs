@@ -31,15 +31,22 @@ impl RegistryService {
         record.validate()?;
         let mut rng = EntropyRng(self.context.entropy.as_ref());
         let (lookup, sealed) = self.context.keyring.sealer.seal(record, &mut rng)?;
-        Ok(NewIdentity { lookup, card_serial: record.card_serial.clone(), status, sealed })
+        Ok(NewIdentity {
+            lookup,
+            card_serial: record.card_serial.clone(),
+            status,
+            sealed,
+        })
     }
 
     /// Inserts a batch of generated people in one transaction with one audit
     /// entry (an operator task: `wz seed`). All or nothing.
     pub async fn seed(&self, people: &[SeedPerson], actor: &str) -> Result<AuditEntry, ServiceError> {
-        let rows = people.iter().map(|p| self.seal(&p.record, p.status)).collect::<Result<Vec<_>, _>>()?;
-        let draft = AuditDraft::new(actor, "registry.seeded", None, self.context.clock.now())
-            .with_details(json!({ "count": rows.len() }));
+        let rows = people
+            .iter()
+            .map(|p| self.seal(&p.record, p.status))
+            .collect::<Result<Vec<_>, _>>()?;
+        let draft = AuditDraft::new(actor, "registry.seeded", None, self.context.clock.now()).with_details(json!({ "count": rows.len() }));
         Ok(self.context.store.insert_identities(&rows, draft).await?)
     }
 
@@ -61,7 +68,9 @@ impl RegistryService {
     /// Opens the record and status of an ID number, if registered.
     pub async fn find(&self, id_number: &NationalIdNumber) -> Result<Option<(IdentityRecord, IdentityStatus)>, ServiceError> {
         let lookup = self.context.keyring.sealer.lookup(id_number);
-        let Some(row) = self.context.store.find_identity(&lookup).await? else { return Ok(None) };
+        let Some(row) = self.context.store.find_identity(&lookup).await? else {
+            return Ok(None);
+        };
         let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
         Ok(Some((record, row.status)))
     }
@@ -75,7 +84,12 @@ impl RegistryService {
         actor: &str,
     ) -> Result<AuditEntry, ServiceError> {
         let lookup = self.context.keyring.sealer.lookup(id_number);
-        let row = self.context.store.find_identity(&lookup).await?.ok_or(ServiceError::IdentityNotFound)?;
+        let row = self
+            .context
+            .store
+            .find_identity(&lookup)
+            .await?
+            .ok_or(ServiceError::IdentityNotFound)?;
         let change = StatusChange::new(row.status, to, reason)?;
         let now = self.context.clock.now();
         let draft = AuditDraft::new(actor, "registry.status_changed", Some(lookup.short()), now)

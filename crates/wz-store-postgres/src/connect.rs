@@ -41,7 +41,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         Ok(Self { pool })
     }
 

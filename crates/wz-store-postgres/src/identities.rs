@@ -33,14 +33,15 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let at = millis(audit.at);
         for row in rows {
-            let result = sqlx::query("INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms) VALUES ($1, $2, $3, $4, $5)")
-                .bind(row.lookup.as_bytes().as_slice())
-                .bind(row.card_serial.as_str())
-                .bind(row.status.as_str())
-                .bind(&row.sealed)
-                .bind(at)
-                .execute(&mut *tx)
-                .await;
+            let result =
+                sqlx::query("INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(row.lookup.as_bytes().as_slice())
+                    .bind(row.card_serial.as_str())
+                    .bind(row.status.as_str())
+                    .bind(&row.sealed)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await;
             match result {
                 Ok(_) => {}
                 Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
@@ -114,12 +115,22 @@ impl Store for PgStore {
             .await
             .map_err(unavailable)?;
         rows.iter()
-            .map(|row| Ok(StatusHistoryRow { from: status(row.get(0))?, to: status(row.get(1))?, reason: row.get(2), at_ms: row.get(3) }))
+            .map(|row| {
+                Ok(StatusHistoryRow {
+                    from: status(row.get(0))?,
+                    to: status(row.get(1))?,
+                    reason: row.get(2),
+                    at_ms: row.get(3),
+                })
+            })
             .collect()
     }
 
     async fn count_identities(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities").fetch_one(&self.pool).await.map_err(unavailable)?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
         Ok(count.max(0) as u64)
     }
 

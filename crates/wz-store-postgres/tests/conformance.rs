@@ -3,6 +3,8 @@
 //! on 127.0.0.1:5432). Each test gets its own schema, dropped never: the
 //! names are unique and the test database is disposable.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+
 use std::sync::Arc;
 
 use wz_store::Store;
@@ -17,7 +19,11 @@ async fn fresh_store() -> Option<Arc<dyn Store>> {
     let admin = sqlx::PgPool::connect(&url).await.unwrap();
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
     admin.close().await;
-    let config = PgConfig { url, max_connections: 4, schema: Some(schema) };
+    let config = PgConfig {
+        url,
+        max_connections: 4,
+        schema: Some(schema),
+    };
     Some(Arc::new(PgStore::connect(&config).await.unwrap()))
 }
 

@@ -114,12 +114,22 @@ impl Store for SqliteStore {
             .await
             .map_err(unavailable)?;
         rows.iter()
-            .map(|row| Ok(StatusHistoryRow { from: status(row.get(0))?, to: status(row.get(1))?, reason: row.get(2), at_ms: row.get(3) }))
+            .map(|row| {
+                Ok(StatusHistoryRow {
+                    from: status(row.get(0))?,
+                    to: status(row.get(1))?,
+                    reason: row.get(2),
+                    at_ms: row.get(3),
+                })
+            })
             .collect()
     }
 
     async fn count_identities(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities").fetch_one(&self.reader).await.map_err(unavailable)?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(unavailable)?;
         Ok(count.max(0) as u64)
     }
 

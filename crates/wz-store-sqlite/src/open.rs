@@ -21,7 +21,10 @@ impl SqliteConfig {
     pub fn from_url(url: &str) -> Option<Self> {
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
         let path = path.split('?').next().unwrap_or(path);
-        (!path.is_empty()).then(|| Self { path: PathBuf::from(path), read_connections: 4 })
+        (!path.is_empty()).then(|| Self {
+            path: PathBuf::from(path),
+            read_connections: 4,
+        })
     }
 }
 
@@ -53,7 +56,10 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(unavailable)?;
-        sqlx::migrate!("./migrations").run(&writer).await.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        sqlx::migrate!("./migrations")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(config.read_connections.max(1))
             .connect_with(base.read_only(true))

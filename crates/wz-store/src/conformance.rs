@@ -2,6 +2,8 @@
 //! [`store_conformance_suite!`](crate::store_conformance_suite) with an
 //! expression that yields a fresh, empty `Arc<dyn Store>` (or `None` to skip).
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test support: a failed step must fail the test loudly
+
 use std::sync::Arc;
 
 use time::macros::datetime;
@@ -56,14 +58,20 @@ pub async fn status_change_is_recorded_with_history_and_audit(store: Arc<dyn Sto
     store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
     let lookup = LookupKey::from_bytes([1; 32]);
     let lost = StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder").unwrap();
-    let entry = store.update_identity_status(&lookup, &lost, AT, draft("registry.status_changed")).await.unwrap();
+    let entry = store
+        .update_identity_status(&lookup, &lost, AT, draft("registry.status_changed"))
+        .await
+        .unwrap();
     assert_eq!(entry.seq, 2);
     let found = store.find_identity(&lookup).await.unwrap().unwrap();
     assert_eq!(found.status, IdentityStatus::ReportedLost);
     assert_eq!(found.updated_at_ms, AT.unix_timestamp() * 1000);
     let history = store.list_status_history(&lookup).await.unwrap();
     assert_eq!(history.len(), 1);
-    assert_eq!((history[0].from, history[0].to, history[0].reason.as_str()), (IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder"));
+    assert_eq!(
+        (history[0].from, history[0].to, history[0].reason.as_str()),
+        (IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder")
+    );
 }
 
 /// A change based on a stale status, or for a missing row, changes nothing.
@@ -71,10 +79,14 @@ pub async fn stale_or_missing_status_change_changes_nothing(store: Arc<dyn Store
     store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
     let lookup = LookupKey::from_bytes([1; 32]);
     let stale = StatusChange::new(IdentityStatus::Expired, IdentityStatus::Valid, "renewed").unwrap();
-    let result = store.update_identity_status(&lookup, &stale, AT, draft("registry.status_changed")).await;
+    let result = store
+        .update_identity_status(&lookup, &stale, AT, draft("registry.status_changed"))
+        .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     let missing = StatusChange::new(IdentityStatus::Valid, IdentityStatus::Cancelled, "deceased").unwrap();
-    let result = store.update_identity_status(&LookupKey::from_bytes([9; 32]), &missing, AT, draft("x")).await;
+    let result = store
+        .update_identity_status(&LookupKey::from_bytes([9; 32]), &missing, AT, draft("x"))
+        .await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     assert_eq!(store.find_identity(&lookup).await.unwrap().unwrap().status, IdentityStatus::Valid);
     assert!(store.list_status_history(&lookup).await.unwrap().is_empty());
@@ -90,7 +102,10 @@ pub async fn concurrent_audit_appends_keep_one_chain(store: Arc<dyn Store>) {
             if i % 3 == 0 {
                 store.insert_identities(&[row(i)], draft("registry.enrolled")).await.map(|_| ())
             } else {
-                store.append_audit(draft("test.event").with_details(serde_json::json!({ "i": i }))).await.map(|_| ())
+                store
+                    .append_audit(draft("test.event").with_details(serde_json::json!({ "i": i })))
+                    .await
+                    .map(|_| ())
             }
         }));
     }
@@ -105,7 +120,10 @@ pub async fn concurrent_audit_appends_keep_one_chain(store: Arc<dyn Store>) {
 /// Audit pages continue where the previous one ended and verify across pages.
 pub async fn audit_pages_are_contiguous(store: Arc<dyn Store>) {
     for i in 0..7 {
-        store.append_audit(draft("test.event").with_details(serde_json::json!({ "i": i }))).await.unwrap();
+        store
+            .append_audit(draft("test.event").with_details(serde_json::json!({ "i": i })))
+            .await
+            .unwrap();
     }
     let first = store.list_audit(0, 3).await.unwrap();
     let second = store.list_audit(3, 3).await.unwrap();

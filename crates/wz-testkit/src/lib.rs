@@ -67,14 +67,20 @@ impl Entropy for SeededEntropy {
 /// returned guard).
 pub async fn temp_sqlite_store() -> (TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
-    let config = SqliteConfig { path: dir.path().join("wz.db"), read_connections: 2 };
+    let config = SqliteConfig {
+        path: dir.path().join("wz.db"),
+        read_connections: 2,
+    };
     let store = SqliteStore::open(&config).await.unwrap();
     (dir, Arc::new(store))
 }
 
 /// `n` generated people (deterministic for a seed), as of [`TEST_NOW`].
 pub fn generated_people(seed: u64, n: usize) -> Vec<SeedPerson> {
-    let mut generator = PersonGenerator::new(PopulationSpec { seed, today: TEST_NOW.date() });
+    let mut generator = PersonGenerator::new(PopulationSpec {
+        seed,
+        today: TEST_NOW.date(),
+    });
     (0..n)
         .map(|_| {
             let (record, status) = generator.next_person();
@@ -98,6 +104,16 @@ pub async fn service_fixture(demo: bool) -> ServiceFixture {
     let entropy = Arc::new(SeededEntropy::new(42));
     let clock = Arc::new(FakeClock::new(TEST_NOW));
     let keyring = Arc::new(Keyring::generate(entropy.as_ref()).unwrap());
-    let context = ServiceContext { store, keyring, clock: clock.clone(), entropy, demo };
-    ServiceFixture { services: Services::new(context), clock, _dir: dir }
+    let context = ServiceContext {
+        store,
+        keyring,
+        clock: clock.clone(),
+        entropy,
+        demo,
+    };
+    ServiceFixture {
+        services: Services::new(context),
+        clock,
+        _dir: dir,
+    }
 }

@@ -45,7 +45,10 @@ pub async fn spawn_server() -> TestServer {
 /// Starts a server after letting `adjust` change its configuration.
 pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.shutdown_grace_seconds = 5;
     adjust(&mut config);

@@ -20,11 +20,18 @@ pub async fn run(cli: &Cli, command: &AuditCommand) -> anyhow::Result<ExitCode> 
             let report = opened.services.audit.verify().await?;
             match report.first_break {
                 None => {
-                    println!("audit chain intact: {} entries, head {}", report.entries_checked, report.head_hash.as_deref().unwrap_or("(empty)"));
+                    println!(
+                        "audit chain intact: {} entries, head {}",
+                        report.entries_checked,
+                        report.head_hash.as_deref().unwrap_or("(empty)")
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(chain_break) => {
-                    println!("audit chain BROKEN at entry {}: {} ({} entries verified before it)", chain_break.seq, chain_break.reason, report.entries_checked);
+                    println!(
+                        "audit chain BROKEN at entry {}: {} ({} entries verified before it)",
+                        chain_break.seq, chain_break.reason, report.entries_checked
+                    );
                     Ok(ExitCode::from(2))
                 }
             }

@@ -39,7 +39,12 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
             let id_number = NationalIdNumber::parse(id_number).map_err(|e| anyhow::anyhow!("invalid ID number: {e}"))?;
             let config = cli.config(None, None)?;
             let opened = wz_server::open_services(&config).await?;
-            let card = opened.services.cards.issue(&id_number, "cli").await.map_err(|e| anyhow::anyhow!("{e} ({})", e.result_code().as_str()))?;
+            let card = opened
+                .services
+                .cards
+                .issue(&id_number, "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e} ({})", e.result_code().as_str()))?;
             std::fs::write(out, card.to_json()).with_context(|| format!("writing {}", out.display()))?;
             println!("card {} written to {}", card.chip.card_serial.as_str(), out.display());
             Ok(ExitCode::SUCCESS)
@@ -49,12 +54,21 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
             let card = CardFile::parse(&bytes).map_err(|e| anyhow::anyhow!("{e} (card_malformed)"))?;
             let client = Client::new(server);
             let challenge = client.card_challenge().await?;
-            let challenge = CardChallenge { nonce: challenge.nonce, expires_at: challenge.expires_at, mac: challenge.mac };
+            let challenge = CardChallenge {
+                nonce: challenge.nonce,
+                expires_at: challenge.expires_at,
+                mac: challenge.mac,
+            };
             let presentation = card.present(challenge).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let request = ReadCardRequest { presentation: serde_json::to_value(&presentation)? };
+            let request = ReadCardRequest {
+                presentation: serde_json::to_value(&presentation)?,
+            };
             match client.read_card(&request).await {
                 Ok(result) => {
-                    println!("{}: card {} of {} ({}), valid {}, registry status {}", result.result, result.card_serial, result.masked_name, result.masked_id_number, result.validity, result.status);
+                    println!(
+                        "{}: card {} of {} ({}), valid {}, registry status {}",
+                        result.result, result.card_serial, result.masked_name, result.masked_id_number, result.validity, result.status
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => {

@@ -67,7 +67,14 @@ fn read_photo(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
 
 pub async fn run(cli: &Cli, command: &RegistryCommand) -> anyhow::Result<ExitCode> {
     match command {
-        RegistryCommand::Enrol { name, id_number, address, ethnicity, photo, demo } => {
+        RegistryCommand::Enrol {
+            name,
+            id_number,
+            address,
+            ethnicity,
+            photo,
+            demo,
+        } => {
             let id_number = NationalIdNumber::parse(id_number).map_err(|e| anyhow::anyhow!("invalid ID number: {e}"))?;
             let portrait = read_photo(photo)?;
             let config = cli.config(demo.then_some(true), None)?;
@@ -88,14 +95,34 @@ pub async fn run(cli: &Cli, command: &RegistryCommand) -> anyhow::Result<ExitCod
                 portrait: Some(portrait),
                 id_number: id_number.clone(),
             };
-            services.registry.enrol(&record, "cli").await.map_err(|e| anyhow::anyhow!("{} ({})", e, e.result_code().as_str()))?;
-            println!("enrolled {} ({}), card serial {}, valid {}", wz_core::mask_name(name), id_number.masked(), record.card_serial.as_str(), record.validity.printed());
+            services
+                .registry
+                .enrol(&record, "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e, e.result_code().as_str()))?;
+            println!(
+                "enrolled {} ({}), card serial {}, valid {}",
+                wz_core::mask_name(name),
+                id_number.masked(),
+                record.card_serial.as_str(),
+                record.validity.printed()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        RegistryCommand::SetStatus { id_number, status, reason, server, admin_token } => {
+        RegistryCommand::SetStatus {
+            id_number,
+            status,
+            reason,
+            server,
+            admin_token,
+        } => {
             let config = cli.config(None, None)?;
             let client = super::admin_client(server, admin_token.as_deref(), &config.data_dir)?;
-            let request = ChangeStatusRequest { id_number: id_number.clone(), status: status.clone(), reason: reason.clone() };
+            let request = ChangeStatusRequest {
+                id_number: id_number.clone(),
+                status: status.clone(),
+                reason: reason.clone(),
+            };
             let response = client.change_status(&request).await?;
             println!("status is now {} (audit entry {})", response.status, response.audit_seq);
             Ok(ExitCode::SUCCESS)

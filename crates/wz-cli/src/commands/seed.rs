@@ -25,7 +25,11 @@ pub struct SeedArgs {
 pub async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config(None, None)?;
     let opened = wz_server::open_services(&config).await?;
-    println!("database {} is up to date; {} identities", config.database_url(), opened.services.registry.count().await?);
+    println!(
+        "database {} is up to date; {} identities",
+        config.database_url(),
+        opened.services.registry.count().await?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -47,11 +51,15 @@ pub async fn run(cli: &Cli, args: &SeedArgs) -> anyhow::Result<ExitCode> {
             .collect();
         opened.services.registry.seed(&batch, "cli.seed").await?;
         done += size;
-        if done % 100_000 == 0 || done == args.people {
+        if done.is_multiple_of(100_000) || done == args.people {
             eprintln!("  {done} people, {:.1} s", started.elapsed().as_secs_f64());
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("seeded {done} people in {seconds:.1} s ({:.0} per second) into {}", done as f64 / seconds, config.database_url());
+    println!(
+        "seeded {done} people in {seconds:.1} s ({:.0} per second) into {}",
+        done as f64 / seconds,
+        config.database_url()
+    );
     Ok(ExitCode::SUCCESS)
 }

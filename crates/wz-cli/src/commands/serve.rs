@@ -36,13 +36,25 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     println!("  {url}/v1/keys            published keys");
     println!("  {url}/healthz  {url}/readyz  {url}/metrics");
     println!("Operator token: {}", opened.admin_token_path.display());
-    println!("Registry: {} identities in {}", opened.services.registry.count().await?, config.database_url());
+    println!(
+        "Registry: {} identities in {}",
+        opened.services.registry.count().await?,
+        config.database_url()
+    );
     if !citizens.is_empty() {
         println!("\nDemo citizens (synthetic; portraits from the face set where shown):");
         for citizen in &citizens {
-            println!("  {}  {}  {}", citizen.id_number, citizen.name, citizen.portrait_source.as_deref().unwrap_or("-"));
+            println!(
+                "  {}  {}  {}",
+                citizen.id_number,
+                citizen.name,
+                citizen.portrait_source.as_deref().unwrap_or("-")
+            );
         }
-        println!("Try: wz card issue --id-number {} --out card.json && wz card read card.json", citizens[0].id_number);
+        println!(
+            "Try: wz card issue --id-number {} --out card.json && wz card read card.json",
+            citizens[0].id_number
+        );
     }
     println!("\nPress Ctrl-C to stop.");
     wz_server::serve(server).await?;

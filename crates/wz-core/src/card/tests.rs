@@ -16,12 +16,21 @@ fn key(seed: u64, prefix: &str) -> Sm2SigningKey {
 }
 
 fn fixture() -> Fixture {
-    let (record, _) = PersonGenerator::new(PopulationSpec { seed: 3, today: date!(2026 - 11 - 22) }).next_person();
+    let (record, _) = PersonGenerator::new(PopulationSpec {
+        seed: 3,
+        today: date!(2026 - 11 - 22),
+    })
+    .next_person();
     let authority = key(1, "card-authority");
     let mut trusted = TrustedAuthorities::default();
     trusted.add(authority.verifying_key());
     let card = CardFile::issue(&record, &authority, &key(2, "chip")).unwrap();
-    Fixture { authority, trusted, challenge_key: MacKey::from_bytes([5; 32]), card }
+    Fixture {
+        authority,
+        trusted,
+        challenge_key: MacKey::from_bytes([5; 32]),
+        card,
+    }
 }
 
 fn read(f: &Fixture, card: &CardFile) -> Result<VerifiedCard, CardVerificationError> {
@@ -59,7 +68,11 @@ fn copied_card_with_another_chip_key_fails_the_challenge() {
 #[test]
 fn card_from_an_unknown_authority_is_refused() {
     let f = fixture();
-    let (record, _) = PersonGenerator::new(PopulationSpec { seed: 3, today: date!(2026 - 11 - 22) }).next_person();
+    let (record, _) = PersonGenerator::new(PopulationSpec {
+        seed: 3,
+        today: date!(2026 - 11 - 22),
+    })
+    .next_person();
     let forged = CardFile::issue(&record, &key(99, "card-authority"), &key(2, "chip")).unwrap();
     assert_eq!(read(&f, &forged).unwrap_err(), CardVerificationError::AuthorityUnknown);
     // Claiming the real authority's key id does not help a forger.
@@ -74,18 +87,33 @@ fn forged_or_stale_challenges_are_refused() {
     let mut forged = CardChallenge::issue(&f.challenge_key, [9; 16], 1_000);
     forged.expires_at = 5_000;
     let presentation = f.card.present(forged).unwrap();
-    assert_eq!(presentation.verify(&f.trusted, &f.challenge_key, 900).unwrap_err(), CardVerificationError::ChallengeInvalid);
+    assert_eq!(
+        presentation.verify(&f.trusted, &f.challenge_key, 900).unwrap_err(),
+        CardVerificationError::ChallengeInvalid
+    );
     let stale = f.card.present(CardChallenge::issue(&f.challenge_key, [9; 16], 1_000)).unwrap();
-    assert_eq!(stale.verify(&f.trusted, &f.challenge_key, 1_001).unwrap_err(), CardVerificationError::ChallengeExpired);
+    assert_eq!(
+        stale.verify(&f.trusted, &f.challenge_key, 1_001).unwrap_err(),
+        CardVerificationError::ChallengeExpired
+    );
 }
 
 #[test]
 fn malformed_card_files_are_named() {
-    assert_eq!(CardFile::parse(b"not json").unwrap_err(), CardVerificationError::Malformed("not a card file"));
-    assert_eq!(CardFile::parse(&vec![b' '; 70_000]).unwrap_err(), CardVerificationError::Malformed("card file too large"));
+    assert_eq!(
+        CardFile::parse(b"not json").unwrap_err(),
+        CardVerificationError::Malformed("not a card file")
+    );
+    assert_eq!(
+        CardFile::parse(&vec![b' '; 70_000]).unwrap_err(),
+        CardVerificationError::Malformed("card file too large")
+    );
     let f = fixture();
     let text = f.card.to_json().replace(CARD_FILE_VERSION, "wz-card/9");
-    assert_eq!(CardFile::parse(text.as_bytes()).unwrap_err(), CardVerificationError::Malformed("unknown card format version"));
+    assert_eq!(
+        CardFile::parse(text.as_bytes()).unwrap_err(),
+        CardVerificationError::Malformed("unknown card format version")
+    );
     let extra = f.card.to_json().replacen('{', "{\"extra\":1,", 1);
     assert!(CardFile::parse(extra.as_bytes()).is_err());
 }

@@ -20,8 +20,15 @@ pub(crate) async fn change_status(
 ) -> Result<Json<ChangeStatusResponse>, ApiError> {
     let id_number = NationalIdNumber::parse(&request.id_number)?;
     let status = IdentityStatus::parse(&request.status).ok_or(ApiError::new(ResultCode::InvalidRequest))?;
-    let entry = app.services.registry.change_status(&id_number, status, &request.reason, "operator").await?;
-    Ok(Json(ChangeStatusResponse { status: status.as_str().into(), audit_seq: entry.seq }))
+    let entry = app
+        .services
+        .registry
+        .change_status(&id_number, status, &request.reason, "operator")
+        .await?;
+    Ok(Json(ChangeStatusResponse {
+        status: status.as_str().into(),
+        audit_seq: entry.seq,
+    }))
 }
 
 /// Verifies the whole audit chain and names the first broken link.

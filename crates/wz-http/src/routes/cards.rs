@@ -12,14 +12,21 @@ use crate::{ApiError, AppState};
 #[utoipa::path(post, path = "/v1/cards/challenge", responses((status = 200, body = CardChallengeResponse)))]
 pub(crate) async fn challenge(State(app): State<AppState>) -> Json<CardChallengeResponse> {
     let challenge = app.services.cards.challenge();
-    Json(CardChallengeResponse { nonce: challenge.nonce, expires_at: challenge.expires_at, mac: challenge.mac })
+    Json(CardChallengeResponse {
+        nonce: challenge.nonce,
+        expires_at: challenge.expires_at,
+        mac: challenge.mac,
+    })
 }
 
 /// Verifies a card presentation (authority signature, chip answer) and the
 /// card's registry status.
 #[utoipa::path(post, path = "/v1/cards/read", request_body = ReadCardRequest,
     responses((status = 200, body = ReadCardResponse), (status = 400, body = wz_proto::ErrorBody), (status = 422, body = wz_proto::ErrorBody)))]
-pub(crate) async fn read(State(app): State<AppState>, ApiJson(request): ApiJson<ReadCardRequest>) -> Result<Json<ReadCardResponse>, ApiError> {
+pub(crate) async fn read(
+    State(app): State<AppState>,
+    ApiJson(request): ApiJson<ReadCardRequest>,
+) -> Result<Json<ReadCardResponse>, ApiError> {
     let presentation: CardPresentation =
         serde_json::from_value(request.presentation).map_err(|_| ApiError::new(ResultCode::CardMalformed))?;
     let outcome = app.services.cards.read(&presentation, "reader").await?;

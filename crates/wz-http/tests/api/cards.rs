@@ -8,9 +8,17 @@ use crate::{audit_len, server_with_people};
 
 async fn read(client: &Client, card: &CardFile) -> Result<wz_proto::ReadCardResponse, wz_client::ClientError> {
     let challenge = client.card_challenge().await.unwrap();
-    let challenge = CardChallenge { nonce: challenge.nonce, expires_at: challenge.expires_at, mac: challenge.mac };
+    let challenge = CardChallenge {
+        nonce: challenge.nonce,
+        expires_at: challenge.expires_at,
+        mac: challenge.mac,
+    };
     let presentation = card.present(challenge).unwrap();
-    client.read_card(&ReadCardRequest { presentation: serde_json::to_value(&presentation).unwrap() }).await
+    client
+        .read_card(&ReadCardRequest {
+            presentation: serde_json::to_value(&presentation).unwrap(),
+        })
+        .await
 }
 
 #[tokio::test]
@@ -25,7 +33,10 @@ async fn card_read_succeeds_then_each_fault_is_named() {
 
     let mut edited = card.clone();
     edited.chip.issuing_authority = "伪造公安局".into();
-    assert_eq!(read(&server.client, &edited).await.unwrap_err().code(), Some("card_signature_invalid"));
+    assert_eq!(
+        read(&server.client, &edited).await.unwrap_err().code(),
+        Some("card_signature_invalid")
+    );
 
     let chip = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "chip").unwrap();
     let mut cloned = card.clone();
@@ -34,9 +45,16 @@ async fn card_read_succeeds_then_each_fault_is_named() {
 
     let rogue = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "card-authority").unwrap();
     let forged = CardFile::issue(person, &rogue, &chip).unwrap();
-    assert_eq!(read(&server.client, &forged).await.unwrap_err().code(), Some("card_authority_unknown"));
+    assert_eq!(
+        read(&server.client, &forged).await.unwrap_err().code(),
+        Some("card_authority_unknown")
+    );
 
-    let lost = ChangeStatusRequest { id_number: person.id_number.expose().into(), status: "reported_lost".into(), reason: "reported_by_holder".into() };
+    let lost = ChangeStatusRequest {
+        id_number: person.id_number.expose().into(),
+        status: "reported_lost".into(),
+        reason: "reported_by_holder".into(),
+    };
     server.admin.change_status(&lost).await.unwrap();
     let refused = read(&server.client, &card).await.unwrap_err();
     assert_eq!(refused.code(), Some("card_reported_lost"));
@@ -53,14 +71,26 @@ async fn malformed_presentations_and_bodies_get_clear_codes_and_change_nothing()
         let http = http.clone();
         let url = url.clone();
         async move {
-            let response = http.post(&url).header("content-type", content_type).body(body).send().await.unwrap();
+            let response = http
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             let status = response.status().as_u16();
             let body: serde_json::Value = response.json().await.unwrap();
             (status, body["code"].as_str().unwrap().to_owned())
         }
     };
-    assert_eq!(send("{\"presentation\": {\"chip\": 1}}".into(), "application/json").await, (400, "card_malformed".into()));
-    assert_eq!(send("{\"presentation\": ".into(), "application/json").await, (400, "invalid_request".into()));
+    assert_eq!(
+        send("{\"presentation\": {\"chip\": 1}}".into(), "application/json").await,
+        (400, "card_malformed".into())
+    );
+    assert_eq!(
+        send("{\"presentation\": ".into(), "application/json").await,
+        (400, "invalid_request".into())
+    );
     assert_eq!(send("[]".into(), "application/json").await, (400, "invalid_request".into()));
     assert_eq!(send("{}".into(), "text/plain").await, (415, "unsupported_media_type".into()));
     let huge = format!("{{\"presentation\": \"{}\"}}", "x".repeat(300 * 1024));

@@ -17,10 +17,17 @@ async fn published_keys_verify_platform_signatures() {
 
     let es256 = keys.iter().find(|k| k.alg == "ES256").unwrap();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let sec1 = [vec![4u8], b64.decode(es256.x.as_deref().unwrap()).unwrap(), b64.decode(es256.y.as_deref().unwrap()).unwrap()].concat();
+    let sec1 = [
+        vec![4u8],
+        b64.decode(es256.x.as_deref().unwrap()).unwrap(),
+        b64.decode(es256.y.as_deref().unwrap()).unwrap(),
+    ]
+    .concat();
     let published = Es256VerifyingKey::from_sec1_bytes(&sec1).unwrap();
     assert_eq!(published.key_id().as_str(), es256.kid);
-    published.verify(b"result", &keyring.platform_es256.sign(b"result").unwrap()).unwrap();
+    published
+        .verify(b"result", &keyring.platform_es256.sign(b"result").unwrap())
+        .unwrap();
 
     let authority = keys.iter().find(|k| k.usage == "card-authority").unwrap();
     assert_eq!(authority.kid, keyring.card_authority.key_id().as_str());

@@ -1,6 +1,8 @@
 //! End-to-end API tests: the real server on a random port, spoken to over
 //! HTTP with the typed client (and raw reqwest for malformed requests).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+
 mod admin;
 mod cards;
 mod keys;

@@ -27,7 +27,10 @@ fn capture_logs() -> Captured {
         .get_or_init(|| {
             let captured = Captured::default();
             let writer = captured.clone();
-            tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).init();
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .init();
             captured
         })
         .clone()
@@ -49,13 +52,25 @@ async fn logs_errors_and_metrics_never_contain_names_or_id_numbers() {
         if tamper {
             card.chip.name.push('丙');
         }
-        let challenge = CardChallenge { nonce: challenge.nonce, expires_at: challenge.expires_at, mac: challenge.mac };
+        let challenge = CardChallenge {
+            nonce: challenge.nonce,
+            expires_at: challenge.expires_at,
+            mac: challenge.mac,
+        };
         let presentation = serde_json::to_value(card.present(challenge).unwrap()).unwrap();
         let result = server.client.read_card(&ReadCardRequest { presentation }).await;
         bodies.push(format!("{result:?}"));
     }
-    let change = |status: &str, reason: &str| ChangeStatusRequest { id_number: id.clone(), status: status.into(), reason: reason.into() };
-    server.admin.change_status(&change("reported_lost", "reported_by_holder")).await.unwrap();
+    let change = |status: &str, reason: &str| ChangeStatusRequest {
+        id_number: id.clone(),
+        status: status.into(),
+        reason: reason.into(),
+    };
+    server
+        .admin
+        .change_status(&change("reported_lost", "reported_by_holder"))
+        .await
+        .unwrap();
     bodies.push(format!("{:?}", server.admin.change_status(&change("valid", &person.name)).await));
     bodies.push(format!("{:?}", server.admin.change_status(&change("nonsense", "x")).await));
     let raw = reqwest::Client::new()
@@ -72,10 +87,17 @@ async fn logs_errors_and_metrics_never_contain_names_or_id_numbers() {
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("/v1/cards/read"), "log capture is not working: {logs}");
     let masked = NationalIdNumber::parse(&id).unwrap().masked();
-    for (what, text) in [("logs", logs.as_str()), ("metrics", metrics.as_str()), ("error bodies", &bodies.join("\n"))] {
+    for (what, text) in [
+        ("logs", logs.as_str()),
+        ("metrics", metrics.as_str()),
+        ("error bodies", &bodies.join("\n")),
+    ] {
         for secret in [id.as_str(), &id[6..14], person.name.as_str(), person.address.as_str()] {
             assert!(!text.contains(secret), "{what} contain personal data: {text}");
         }
-        assert!(!text.contains(&masked) || what == "error bodies", "{what} contain even a masked number");
+        assert!(
+            !text.contains(&masked) || what == "error bodies",
+            "{what} contain even a masked number"
+        );
     }
 }

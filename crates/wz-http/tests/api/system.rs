@@ -6,7 +6,10 @@ async fn health_readiness_and_metrics_answer() {
     assert_eq!(server.client.health().await.unwrap().status, "ok");
     assert_eq!(server.client.ready().await.unwrap().status, "ok");
     let metrics = reqwest::get(format!("{}/metrics", server.url)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("wz_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("wz_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("wz_http_request_duration_seconds_bucket"));
     server.stop().await;
 }
@@ -14,9 +17,23 @@ async fn health_readiness_and_metrics_answer() {
 #[tokio::test]
 async fn openapi_document_describes_every_route() {
     let server = spawn_server().await;
-    let document: serde_json::Value = reqwest::get(format!("{}/v1/openapi.json", server.url)).await.unwrap().json().await.unwrap();
+    let document: serde_json::Value = reqwest::get(format!("{}/v1/openapi.json", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = document["paths"].as_object().unwrap();
-    for path in ["/healthz", "/readyz", "/metrics", "/v1/keys", "/v1/cards/challenge", "/v1/cards/read", "/v1/admin/identities/status", "/v1/admin/audit/verify"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/keys",
+        "/v1/cards/challenge",
+        "/v1/cards/read",
+        "/v1/admin/identities/status",
+        "/v1/admin/audit/verify",
+    ] {
         assert!(paths.contains_key(path), "missing {path}");
     }
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
@@ -28,7 +45,12 @@ async fn request_ids_are_issued_propagated_and_quoted_in_errors() {
     let http = reqwest::Client::new();
     let response = http.get(format!("{}/healthz", server.url)).send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"].to_str().unwrap().len(), 36);
-    let response = http.get(format!("{}/v1/nothing", server.url)).header("x-request-id", "trace-me-1").send().await.unwrap();
+    let response = http
+        .get(format!("{}/v1/nothing", server.url))
+        .header("x-request-id", "trace-me-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["x-request-id"], "trace-me-1");
     let body: serde_json::Value = response.json().await.unwrap();
@@ -40,7 +62,11 @@ async fn request_ids_are_issued_propagated_and_quoted_in_errors() {
 #[tokio::test]
 async fn wrong_method_is_a_coded_error() {
     let server = spawn_server().await;
-    let response = reqwest::Client::new().delete(format!("{}/v1/keys", server.url)).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .delete(format!("{}/v1/keys", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "method_not_allowed");
 }

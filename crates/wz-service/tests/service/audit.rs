@@ -19,8 +19,19 @@ async fn every_status_change_is_in_the_chain() {
     people[0].status = IdentityStatus::Valid;
     fixture.services.registry.seed(&people, "test").await.unwrap();
     let id = &people[0].record.id_number;
-    fixture.services.registry.change_status(id, IdentityStatus::ReportedLost, "reported_by_holder", "operator").await.unwrap();
+    fixture
+        .services
+        .registry
+        .change_status(id, IdentityStatus::ReportedLost, "reported_by_holder", "operator")
+        .await
+        .unwrap();
     let entries = fixture.services.context.store.list_audit(0, 10).await.unwrap();
-    assert_eq!(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["registry.seeded", "registry.status_changed"]);
-    assert_eq!(entries[1].subject.as_deref(), Some(fixture.services.context.keyring.sealer.lookup(id).short().as_str()));
+    assert_eq!(
+        entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["registry.seeded", "registry.status_changed"]
+    );
+    assert_eq!(
+        entries[1].subject.as_deref(),
+        Some(fixture.services.context.keyring.sealer.lookup(id).short().as_str())
+    );
 }

@@ -53,9 +53,17 @@ async fn each_kind_of_bad_card_gets_its_own_code() {
 
     let stale = card.present(fixture.services.cards.challenge()).unwrap();
     fixture.clock.advance(Duration::seconds(61));
-    assert_eq!(fixture.services.cards.read(&stale, "test").await.unwrap_err().result_code(), ResultCode::CardChallengeExpired);
+    assert_eq!(
+        fixture.services.cards.read(&stale, "test").await.unwrap_err().result_code(),
+        ResultCode::CardChallengeExpired
+    );
 
-    fixture.services.registry.change_status(&person.id_number, IdentityStatus::ReportedLost, "reported_by_holder", "test").await.unwrap();
+    fixture
+        .services
+        .registry
+        .change_status(&person.id_number, IdentityStatus::ReportedLost, "reported_by_holder", "test")
+        .await
+        .unwrap();
     assert_eq!(code(read(&fixture, &card).await), ResultCode::CardReportedLost);
 }
 
@@ -77,9 +85,19 @@ async fn cancelled_expired_superseded_and_unknown_cards_are_refused() {
     let superseded = CardFile::issue(&older, &fixture.services.context.keyring.card_authority, &chip).unwrap();
     assert_eq!(code(read(&fixture, &superseded).await), ResultCode::CardSuperseded);
 
-    fixture.services.registry.change_status(&person.id_number, IdentityStatus::Expired, "validity_ended", "test").await.unwrap();
+    fixture
+        .services
+        .registry
+        .change_status(&person.id_number, IdentityStatus::Expired, "validity_ended", "test")
+        .await
+        .unwrap();
     assert_eq!(code(read(&fixture, &card).await), ResultCode::CardExpired);
-    fixture.services.registry.change_status(&person.id_number, IdentityStatus::Cancelled, "deceased", "test").await.unwrap();
+    fixture
+        .services
+        .registry
+        .change_status(&person.id_number, IdentityStatus::Cancelled, "deceased", "test")
+        .await
+        .unwrap();
     assert_eq!(code(read(&fixture, &card).await), ResultCode::CardCancelled);
 }
 
@@ -97,6 +115,9 @@ async fn every_card_read_is_audited_without_personal_data() {
     assert!(reads[0].details.contains("\"success\"") && reads[1].details.contains("card_signature_invalid"));
     for entry in &entries {
         let text = format!("{entry:?}");
-        assert!(!text.contains(person.id_number.expose()) && !text.contains(&person.name), "personal data in audit: {text}");
+        assert!(
+            !text.contains(person.id_number.expose()) && !text.contains(&person.name),
+            "personal data in audit: {text}"
+        );
     }
 }

@@ -29,12 +29,18 @@ async fn registry_rows_hold_no_plaintext_personal_data() {
 async fn enrolment_needs_demo_mode_and_refuses_duplicates() {
     let person = generated_people(3, 1).remove(0).record;
     let production = service_fixture(false).await;
-    assert!(matches!(production.services.registry.enrol(&person, "test").await, Err(ServiceError::DemoModeRequired)));
+    assert!(matches!(
+        production.services.registry.enrol(&person, "test").await,
+        Err(ServiceError::DemoModeRequired)
+    ));
     assert_eq!(production.services.registry.count().await.unwrap(), 0);
 
     let demo = service_fixture(true).await;
     demo.services.registry.enrol(&person, "test").await.unwrap();
-    assert!(matches!(demo.services.registry.enrol(&person, "test").await, Err(ServiceError::IdentityExists)));
+    assert!(matches!(
+        demo.services.registry.enrol(&person, "test").await,
+        Err(ServiceError::IdentityExists)
+    ));
     assert_eq!(demo.services.registry.count().await.unwrap(), 1);
 }
 
@@ -43,7 +49,10 @@ async fn inconsistent_record_is_refused_and_nothing_is_written() {
     let fixture = service_fixture(true).await;
     let mut person = generated_people(4, 1).remove(0).record;
     person.ethnicity = "火星".into();
-    assert!(matches!(fixture.services.registry.enrol(&person, "test").await, Err(ServiceError::InvalidRecord(_))));
+    assert!(matches!(
+        fixture.services.registry.enrol(&person, "test").await,
+        Err(ServiceError::InvalidRecord(_))
+    ));
     assert_eq!(fixture.services.context.store.list_audit(0, 10).await.unwrap().len(), 0);
 }
 
@@ -55,12 +64,24 @@ async fn status_changes_follow_the_lifecycle_with_history() {
     fixture.services.registry.seed(&people, "test").await.unwrap();
     let id = &people[0].record.id_number;
     let registry = &fixture.services.registry;
-    registry.change_status(id, IdentityStatus::ReportedLost, "reported_by_holder", "operator").await.unwrap();
-    registry.change_status(id, IdentityStatus::Cancelled, "deceased", "operator").await.unwrap();
+    registry
+        .change_status(id, IdentityStatus::ReportedLost, "reported_by_holder", "operator")
+        .await
+        .unwrap();
+    registry
+        .change_status(id, IdentityStatus::Cancelled, "deceased", "operator")
+        .await
+        .unwrap();
     let refused = registry.change_status(id, IdentityStatus::Valid, "found", "operator").await;
     assert!(matches!(refused, Err(ServiceError::InvalidStatusTransition { .. })));
     let history = registry.history(id).await.unwrap();
-    assert_eq!(history.iter().map(|h| h.to).collect::<Vec<_>>(), vec![IdentityStatus::ReportedLost, IdentityStatus::Cancelled]);
+    assert_eq!(
+        history.iter().map(|h| h.to).collect::<Vec<_>>(),
+        vec![IdentityStatus::ReportedLost, IdentityStatus::Cancelled]
+    );
     let unknown = NationalIdNumber::parse("11010519491231002X").unwrap();
-    assert!(matches!(registry.change_status(&unknown, IdentityStatus::Expired, "x", "operator").await, Err(ServiceError::IdentityNotFound)));
+    assert!(matches!(
+        registry.change_status(&unknown, IdentityStatus::Expired, "x", "operator").await,
+        Err(ServiceError::IdentityNotFound)
+    ));
 }

@@ -1,0 +1,204 @@
+//! The `wz` binary as an operator uses it: seeding, card issuing, audit
+//! verification, and a SIGKILL in the middle of a seed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn wz(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wz"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("WZ_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+async fn db(data_dir: &Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("wz.db").display()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn seed_is_deterministic_and_audit_verify_finds_tampering() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for dir in [&first, &second] {
+        let output = wz(dir.path(), &["seed", "--people", "300", "--seed", "9", "--batch", "100"]);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    // Same seed, same people: the same card serials in both registries.
+    let serials = |pool: sqlx::SqlitePool| async move {
+        sqlx::query_scalar::<_, String>("SELECT card_serial FROM identities ORDER BY card_serial")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(serials(db(first.path()).await).await, serials(db(second.path()).await).await);
+
+    let output = wz(first.path(), &["audit", "verify"]);
+    assert!(
+        output.status.success() && text(&output).contains("intact: 3 entries"),
+        "{}",
+        text(&output)
+    );
+
+    let pool = db(first.path()).await;
+    sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&pool).await.unwrap();
+    let output = wz(first.path(), &["audit", "verify"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).contains("BROKEN at entry 2"), "{}", text(&output));
+}
+
+#[test]
+fn bad_arguments_fail_clearly_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wz(
+        dir.path(),
+        &["card", "issue", "--id-number", "11010519491231002Y", "--out", "x.json"],
+    );
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("invalid ID number: character 18 must be a digit or X"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        !dir.path().join("wz.db").exists(),
+        "a rejected command must not create the database"
+    );
+
+    let photo = dir.path().join("not-a-photo.jpg");
+    std::fs::write(&photo, b"hello").unwrap();
+    let output = wz(
+        dir.path(),
+        &[
+            "registry",
+            "enrol",
+            "--demo",
+            "--name",
+            "测试",
+            "--id-number",
+            "11010519491231002X",
+            "--address",
+            "北京市朝阳区",
+            "--photo",
+        ],
+    );
+    assert!(!output.status.success());
+    let photo_arg = photo.to_str().unwrap();
+    let output = wz(
+        dir.path(),
+        &[
+            "registry",
+            "enrol",
+            "--demo",
+            "--name",
+            "测试",
+            "--id-number",
+            "11010519491231002X",
+            "--address",
+            "北京市朝阳区",
+            "--photo",
+            photo_arg,
+        ],
+    );
+    assert!(text(&output).contains("photo must be a JPEG or PNG file"), "{}", text(&output));
+
+    let card = dir.path().join("card.json");
+    std::fs::write(&card, "{\"format\":\"wz-card/1\"}").unwrap();
+    let output = wz(
+        dir.path(),
+        &["card", "read", card.to_str().unwrap(), "--server", "http://127.0.0.1:9"],
+    );
+    assert!(text(&output).contains("card_malformed"), "{}", text(&output));
+}
+
+#[test]
+fn enrolment_outside_demo_mode_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("face.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\nrest").unwrap();
+    let args = [
+        "registry",
+        "enrol",
+        "--name",
+        "测试",
+        "--id-number",
+        "11010519491231002X",
+        "--address",
+        "北京市朝阳区建国路1号",
+        "--photo",
+        photo.to_str().unwrap(),
+    ];
+    let output = wz(dir.path(), &args);
+    assert!(text(&output).contains("demo_mode_required"), "{}", text(&output));
+    let mut demo_args = args.to_vec();
+    demo_args.push("--demo");
+    let output = wz(dir.path(), &demo_args);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        !text(&output).contains("11010519491231002X"),
+        "the CLI must print the number masked"
+    );
+}
+
+#[tokio::test]
+async fn sigkill_during_a_seed_loses_no_committed_batch_and_keeps_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wz"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["seed", "--people", "2000000", "--batch", "500"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some batches have committed, then kill without warning.
+    let database = dir.path().join("wz.db");
+    let mut committed = 0i64;
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(50));
+        if database.exists() {
+            let pool = db(dir.path()).await;
+            committed = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+            pool.close().await;
+            if committed >= 3 {
+                break;
+            }
+        }
+    }
+    assert!(committed >= 3, "seed made no progress");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let output = wz(dir.path(), &["audit", "verify"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let pool = db(dir.path()).await;
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM identities")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        people,
+        batches * 500,
+        "every committed batch is complete, and nothing else is there"
+    );
+}
