@@ -13,6 +13,8 @@ use crate::{Config, ServerError};
 
 /// Fixed seed of the demo population.
 const DEMO_SEED: u64 = 2026;
+/// Demo citizens listed at startup.
+const FEATURED: usize = 12;
 /// Records inserted per transaction.
 const BATCH: usize = 5_000;
 
@@ -57,10 +59,12 @@ pub async fn seed_demo(services: &Services, config: &Config) -> Result<Vec<DemoC
     let mut faces = portraits(&config.demo_faces_dir).into_iter();
     let mut featured = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
-    for index in 0..config.demo_people {
+    for _ in 0..config.demo_people {
         let (mut record, mut status) = generator.next_person();
-        if index < 12 {
-            // Featured citizens hold a valid card, with a portrait if one is left.
+        let is_adult = record.birth_date().year() + 18 < today.year();
+        if featured.len() < FEATURED && is_adult {
+            // Featured citizens are adults with a fresh, valid card and, while
+            // the face set lasts, a portrait.
             status = wz_core::IdentityStatus::Valid;
             record.validity = wz_core::Validity::by_age_rule(record.birth_date(), today);
             let face = faces.next();

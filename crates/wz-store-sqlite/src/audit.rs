@@ -7,8 +7,9 @@ use wz_store::StoreError;
 use crate::open::unavailable;
 
 /// Appends `draft` after the current head inside the caller's transaction.
-/// The single-connection write pool serialises writers, so the head cannot
-/// move between the read and the insert.
+/// Write transactions start with `BEGIN IMMEDIATE` on the single-connection
+/// write pool, so no other connection or process can move the head between
+/// the read and the insert.
 pub(crate) async fn append(conn: &mut SqliteConnection, draft: &AuditDraft) -> Result<AuditEntry, StoreError> {
     let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)

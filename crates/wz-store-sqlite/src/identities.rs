@@ -30,7 +30,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_identities(&self, rows: &[NewIdentity], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
         let at = millis(audit.at);
         for row in rows {
             let result = sqlx::query("INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms) VALUES (?, ?, ?, ?, ?)")
@@ -76,7 +76,7 @@ impl Store for SqliteStore {
         at: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
         let current = sqlx::query("SELECT status FROM identities WHERE lookup = ?")
             .bind(lookup.as_bytes().as_slice())
             .fetch_optional(&mut *tx)
@@ -134,7 +134,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
         let entry = append(&mut tx, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
