@@ -88,3 +88,41 @@ impl RegistrySealer {
         serde_json::from_slice(&plaintext).map_err(|_| CoreError::SealedRecordCorrupt)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use time::macros::date;
+
+    use crate::{PersonGenerator, PopulationSpec};
+
+    fn sealer(seed: u8) -> RegistrySealer {
+        RegistrySealer::new(Sm4Key::from_bytes([seed; 16]), MacKey::from_bytes([seed; 32]))
+    }
+
+    #[test]
+    fn sealed_record_opens_only_with_its_key_and_its_row() {
+        let mut generator = PersonGenerator::new(PopulationSpec {
+            seed: 5,
+            today: date!(2026 - 11 - 22),
+        });
+        let (alice, _) = generator.next_person();
+        let (bob, _) = generator.next_person();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let registry = sealer(1);
+        let (alice_key, alice_sealed) = registry.seal(&alice, &mut rng).unwrap();
+        assert_eq!(registry.open(&alice_key, &alice_sealed).unwrap(), alice);
+        // Another registry key cannot open it.
+        let other = RegistrySealer::new(Sm4Key::from_bytes([2; 16]), MacKey::from_bytes([1; 32]));
+        assert_eq!(other.open(&alice_key, &alice_sealed), Err(CoreError::SealedRecordCorrupt));
+        // Moved onto Bob's row, it does not open either.
+        assert_eq!(
+            registry.open(&registry.lookup(&bob.id_number), &alice_sealed),
+            Err(CoreError::SealedRecordCorrupt)
+        );
+        // Lookup keys depend on the key and never contain the number.
+        assert_ne!(registry.lookup(&alice.id_number), sealer(3).lookup(&alice.id_number));
+        assert!(!hex::encode(alice_key.as_bytes()).contains(alice.id_number.expose()));
+    }
+}

@@ -141,7 +141,7 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("wz.toml")),
         }
-        figment = figment.merge(Env::prefixed("WZ_").split("__").filter(|key| ENV_KEYS.contains(&key.as_str())));
+        figment = figment.merge(Env::prefixed("WZ_").split("__").only(ENV_KEYS));
         let mut flags = Figment::new();
         if let Some(dir) = &overrides.data_dir {
             flags = flags.merge(Serialized::default("data_dir", dir));
@@ -180,6 +180,7 @@ mod tests {
             )?;
             jail.set_env("WZ_SERVER__BODY_LIMIT_BYTES", "2000");
             jail.set_env("WZ_TEST_DATABASE_URL", "postgres://ignored");
+            jail.set_env("WZ_LOG__FORMAT", "json");
             let overrides = ConfigOverrides {
                 listen: Some("127.0.0.1:9100".parse().unwrap()),
                 ..Default::default()
@@ -188,6 +189,7 @@ mod tests {
             assert!(config.demo);
             assert_eq!(config.server.body_limit_bytes, 2000);
             assert_eq!(config.server.listen.port(), 9100);
+            assert_eq!(config.log.format, LogFormat::Json);
             assert_eq!(config.database_url(), "sqlite://./data/wz.db");
             Ok(())
         });

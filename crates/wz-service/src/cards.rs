@@ -39,13 +39,7 @@ impl CardService {
     /// Issues a card file for a registered person: chip data from the
     /// registry, signed by the card authority, with a fresh chip key.
     pub async fn issue(&self, id_number: &NationalIdNumber, actor: &str) -> Result<CardFile, ServiceError> {
-        let lookup = self.context.keyring.sealer.lookup(id_number);
-        let row = self
-            .context
-            .store
-            .find_identity(&lookup)
-            .await?
-            .ok_or(ServiceError::IdentityNotFound)?;
+        let (lookup, row) = self.context.get_identity(id_number).await?;
         let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
         let chip_key = Sm2SigningKey::generate(&mut EntropyRng(self.context.entropy.as_ref()), "chip").map_err(wz_core::CoreError::from)?;
         let card = CardFile::issue(&record, &self.context.keyring.card_authority, &chip_key)?;

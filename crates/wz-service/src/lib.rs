@@ -42,6 +42,18 @@ pub struct ServiceContext {
     pub demo: bool,
 }
 
+impl ServiceContext {
+    /// The registry row of an ID number, which must exist.
+    pub(crate) async fn get_identity(
+        &self,
+        id_number: &wz_core::NationalIdNumber,
+    ) -> Result<(wz_core::LookupKey, wz_store::IdentityRow), ServiceError> {
+        let lookup = self.keyring.sealer.lookup(id_number);
+        let row = self.store.find_identity(&lookup).await?.ok_or(ServiceError::IdentityNotFound)?;
+        Ok((lookup, row))
+    }
+}
+
 /// All services, built once at startup.
 #[derive(Clone)]
 pub struct Services {

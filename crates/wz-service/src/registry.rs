@@ -83,13 +83,7 @@ impl RegistryService {
         reason: &str,
         actor: &str,
     ) -> Result<AuditEntry, ServiceError> {
-        let lookup = self.context.keyring.sealer.lookup(id_number);
-        let row = self
-            .context
-            .store
-            .find_identity(&lookup)
-            .await?
-            .ok_or(ServiceError::IdentityNotFound)?;
+        let (lookup, row) = self.context.get_identity(id_number).await?;
         let change = StatusChange::new(row.status, to, reason)?;
         let now = self.context.clock.now();
         let draft = AuditDraft::new(actor, "registry.status_changed", Some(lookup.short()), now)

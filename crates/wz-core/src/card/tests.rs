@@ -117,3 +117,15 @@ fn malformed_card_files_are_named() {
     let extra = f.card.to_json().replacen('{', "{\"extra\":1,", 1);
     assert!(CardFile::parse(extra.as_bytes()).is_err());
 }
+
+proptest::proptest! {
+    #[test]
+    fn random_bytes_never_panic_the_card_parser(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+        let _ = CardFile::parse(&bytes);
+    }
+
+    #[test]
+    fn random_text_never_panics_the_id_parser(text in "\\PC{0,40}") {
+        let _ = NationalIdNumber::parse(&text);
+    }
+}
