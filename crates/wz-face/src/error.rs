@@ -1,0 +1,18 @@
+//! The face crate's error enum.
+
+/// What went wrong in face processing. Never carries image data.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceError {
+    /// A model file does not match its recorded SHA-256.
+    #[error("model file {0} does not match its SHA-256 sum")]
+    ModelChecksum(String),
+    /// A weights manifest or file is malformed.
+    #[error("malformed model weights: {0}")]
+    MalformedWeights(String),
+    /// A tensor operation failed (shape mismatch, allocation).
+    #[error("tensor operation failed")]
+    Tensor(#[from] candle_core::Error),
+    /// The input is not a decodable image.
+    #[error("not a decodable image")]
+    InvalidImage,
+}

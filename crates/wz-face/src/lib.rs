@@ -1,0 +1,19 @@
+//! Face engine of WangZheng on CPU: the networks of the face-api package
+//! (`@vladmandic/face-api` 1.7.15) ported to candle, with their weights
+//! vendored under `models/face-api` and checked against SHA-256 sums at load.
+//!
+//! Synchronous and CPU-bound: callers run it on a blocking pool. Must not
+//! depend on tokio, a store or HTTP.
+
+#![warn(missing_docs)]
+
+mod descriptor;
+mod error;
+mod models;
+mod recognition;
+mod weights;
+
+pub use descriptor::FaceDescriptor;
+pub use error::FaceError;
+pub use recognition::FaceRecognitionNet;
+pub use weights::WeightMap;

@@ -1,0 +1,42 @@
+//! Agreement with the original face-api networks: fixtures made by
+//! `tools/face-reference/reference.cjs` (tfjs 4.22 CPU backend) on the dev
+//! face set in `../shared/faces/dev`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+
+use std::path::PathBuf;
+
+use wz_face::{FaceDescriptor, FaceRecognitionNet};
+
+fn faces_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+    assert!(
+        dir.is_dir(),
+        "the dev face set is expected at {} (shared/ beside the repository)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn descriptors_match_the_reference_within_1e3() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
+    let net = FaceRecognitionNet::load().unwrap();
+    let cases = fixture["recognition"].as_array().unwrap();
+    assert_eq!(cases.len(), 40);
+    let mut worst = 0f32;
+    for case in cases {
+        let image = image::open(faces_dir().join(case["image"].as_str().unwrap())).unwrap().to_rgb8();
+        let ours = net.descriptor(&image).unwrap();
+        let reference: Vec<f32> = case["descriptor"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let difference = ours.distance(&FaceDescriptor::from_vec(reference).unwrap());
+        worst = worst.max(difference);
+    }
+    eprintln!("largest descriptor L2 difference from the reference: {worst:e}");
+    assert!(worst <= 1e-3, "descriptor differs from the reference by {worst}");
+}
