@@ -4,7 +4,8 @@
 // Usage: node reference.cjs FACES_DIR OUT.json
 // Reads every <identity>/<n>.png of FACES_DIR (150x150 tight crops), feeds the
 // exact decoded pixels (grey replicated to RGB) to FaceRecognitionNet and
-// writes the 128-d descriptors. PNG decoding is lossless, so the Rust side
+// FaceLandmark68Net, and
+// writes the 128-d descriptors and the 68 landmarks. PNG decoding is lossless, so the Rust side
 // decodes the same pixels with the `image` crate.
 const fs = require('fs');
 const path = require('path');
@@ -36,6 +37,8 @@ async function main() {
   await tf.ready();
   const recognition = new faceapi.FaceRecognitionNet();
   await recognition.loadFromWeightMap(weightMap('face_recognition_model'));
+  const landmarkNet = new faceapi.FaceLandmark68Net();
+  await landmarkNet.loadFromWeightMap(weightMap('face_landmark_68_model'));
   const images = fs.readdirSync(facesDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => fs.readdirSync(path.join(facesDir, d.name)).filter((f) => f.endsWith('.png')).map((f) => `${d.name}/${f}`))
@@ -44,14 +47,15 @@ async function main() {
   for (const image of images) {
     const input = rgbTensor(path.join(facesDir, image));
     const descriptor = await recognition.computeFaceDescriptor(input);
+    const landmarks = await landmarkNet.detectLandmarks(input);
     input.dispose();
-    results.push({ image, descriptor: Array.from(descriptor) });
+    results.push({ image, descriptor: Array.from(descriptor), landmarks: landmarks.positions.map((p) => [p.x, p.y]) });
   }
   const document = {
     generator: 'tools/face-reference/reference.cjs',
     package: '@vladmandic/face-api@1.7.15',
     tfjs: `${tf.version_core} (${tf.getBackend()} backend)`,
-    recognition: results,
+    faces: results,
   };
   fs.writeFileSync(out, `${JSON.stringify(document, null, 1)}\n`);
   console.log(`wrote ${results.length} descriptors to ${out}`);

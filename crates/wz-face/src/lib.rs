@@ -9,11 +9,14 @@
 
 mod descriptor;
 mod error;
+mod landmarks;
 mod models;
+mod preprocess;
 mod recognition;
 mod weights;
 
 pub use descriptor::FaceDescriptor;
 pub use error::FaceError;
+pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use recognition::FaceRecognitionNet;
 pub use weights::WeightMap;

@@ -22,5 +22,8 @@ macro_rules! model {
 /// The face recognition network (dlib ResNet port, 128-d descriptors).
 pub(crate) const RECOGNITION: ModelFiles = model!("face_recognition_model");
 
+/// The 68-point landmark network.
+pub(crate) const LANDMARKS: ModelFiles = model!("face_landmark_68_model");
+
 /// `sha256sum` output for every vendored file.
 pub(crate) const SHA256SUMS: &str = include_str!("../../../models/face-api/SHA256SUMS");

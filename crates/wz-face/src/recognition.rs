@@ -3,16 +3,15 @@
 //! descriptor out. Mirrors `src/faceRecognitionNet/*.ts` of face-api 1.7.15
 //! layer for layer; tensors here are NCHW where tfjs uses NHWC.
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::models::RECOGNITION;
+use crate::preprocess::batch_tensor;
 use crate::{FaceDescriptor, FaceError, WeightMap};
 
 /// Input side of the network.
 pub const RECOGNITION_INPUT: u32 = 150;
-/// Mean RGB subtracted before scaling by 1/255 (FaceRecognitionNet.ts).
-const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
 
 /// Convolution + bias + per-channel scale layer.
 struct ConvLayer {
@@ -119,12 +118,13 @@ impl FaceRecognitionNet {
         })
     }
 
-    /// Descriptors of a batch of aligned 150×150 RGB faces.
+    /// Descriptors of a batch of aligned faces (padded to a square and
+    /// resized to 150×150 as face-api does).
     pub fn descriptors(&self, faces: &[&RgbImage]) -> Result<Vec<FaceDescriptor>, FaceError> {
         if faces.is_empty() {
             return Ok(Vec::new());
         }
-        let input = batch_tensor(faces)?;
+        let input = batch_tensor(faces, RECOGNITION_INPUT as usize)?;
         let mut out = self.stem.forward(&input, true, true)?;
         out = out.max_pool2d_with_stride((3, 3), (2, 2))?;
         for block in &self.blocks {
@@ -135,23 +135,8 @@ impl FaceRecognitionNet {
         descriptors.to_vec2::<f32>()?.into_iter().map(FaceDescriptor::from_vec).collect()
     }
 
-    /// Descriptor of one aligned 150×150 RGB face.
+    /// Descriptor of one aligned face.
     pub fn descriptor(&self, face: &RgbImage) -> Result<FaceDescriptor, FaceError> {
         self.descriptors(&[face])?.pop().ok_or(FaceError::InvalidImage)
     }
-}
-
-/// `[N, 3, 150, 150]`, mean-subtracted and scaled by 1/255.
-fn batch_tensor(faces: &[&RgbImage]) -> Result<Tensor, FaceError> {
-    let side = RECOGNITION_INPUT as usize;
-    let mut data = Vec::with_capacity(faces.len() * 3 * side * side);
-    for face in faces {
-        if face.width() != RECOGNITION_INPUT || face.height() != RECOGNITION_INPUT {
-            return Err(FaceError::InvalidImage);
-        }
-        for (channel, mean) in MEAN_RGB.iter().enumerate() {
-            data.extend(face.pixels().map(|p| (f32::from(p.0[channel]) - mean) / 255.0));
-        }
-    }
-    Ok(Tensor::from_vec(data, (faces.len(), 3, side, side), &Device::Cpu)?)
 }

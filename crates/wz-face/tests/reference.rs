@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use wz_face::{FaceDescriptor, FaceRecognitionNet};
+use wz_face::{FaceDescriptor, FaceLandmarkNet, FaceRecognitionNet};
 
 fn faces_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
@@ -22,7 +22,7 @@ fn faces_dir() -> PathBuf {
 fn descriptors_match_the_reference_within_1e3() {
     let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
     let net = FaceRecognitionNet::load().unwrap();
-    let cases = fixture["recognition"].as_array().unwrap();
+    let cases = fixture["faces"].as_array().unwrap();
     assert_eq!(cases.len(), 40);
     let mut worst = 0f32;
     for case in cases {
@@ -39,4 +39,23 @@ fn descriptors_match_the_reference_within_1e3() {
     }
     eprintln!("largest descriptor L2 difference from the reference: {worst:e}");
     assert!(worst <= 1e-3, "descriptor differs from the reference by {worst}");
+}
+
+#[test]
+fn landmarks_match_the_reference_within_a_hundredth_of_a_pixel() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
+    let net = FaceLandmarkNet::load().unwrap();
+    let mut worst = 0f32;
+    for case in fixture["faces"].as_array().unwrap() {
+        let image = image::open(faces_dir().join(case["image"].as_str().unwrap())).unwrap().to_rgb8();
+        let ours = net.landmarks(&image).unwrap();
+        let reference = case["landmarks"].as_array().unwrap();
+        assert_eq!(ours.0.len(), 68);
+        for (point, expected) in ours.0.iter().zip(reference) {
+            let (x, y) = (expected[0].as_f64().unwrap() as f32, expected[1].as_f64().unwrap() as f32);
+            worst = worst.max((point.x - x).abs()).max((point.y - y).abs());
+        }
+    }
+    eprintln!("largest landmark coordinate difference from the reference: {worst:e} px");
+    assert!(worst <= 0.01, "landmarks differ from the reference by {worst} px");
 }
