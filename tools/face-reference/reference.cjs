@@ -1,15 +1,15 @@
 // Reference outputs of the original face-api 1.7.15 networks, run under Node
 // with the tfjs CPU backend (tfjs-node would download a native library).
 //
-// Usage: node reference.cjs FACES_DIR OUT.json
-// Reads every <identity>/<n>.png of FACES_DIR (150x150 tight crops), feeds the
-// exact decoded pixels (grey replicated to RGB) to FaceRecognitionNet and
-// FaceLandmark68Net, and
-// writes the 128-d descriptors and the 68 landmarks. PNG decoding is lossless, so the Rust side
-// decodes the same pixels with the `image` crate.
+// Usage (from the repository root):
+//   cargo run -p wz-face --example dump_rgb -- ../shared/faces/dev /tmp/faces-rgb
+//   node tools/face-reference/reference.cjs /tmp/faces-rgb crates/wz-face/tests/fixtures/reference.json
+// The raw pixels are decoded by the Rust `image` crate, so both sides see the
+// same input. For the 150x150 tight crops (<identity>/<n>.png) it records the
+// FaceRecognitionNet descriptor and FaceLandmark68Net landmarks of the whole
+// crop; for every image it records TinyFaceDetector detections (416, 0.5).
 const fs = require('fs');
 const path = require('path');
-const { PNG } = require('pngjs');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 
 const tf = faceapi.tf;
@@ -22,13 +22,15 @@ function weightMap(name) {
   return tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
 }
 
+// Raw RGB as written by `cargo run -p wz-face --example dump_rgb`:
+// "<width> <height>\n" then width*height*3 bytes.
 function rgbTensor(file) {
-  const png = PNG.sync.read(fs.readFileSync(file));
-  const rgb = new Float32Array(png.width * png.height * 3);
-  for (let i = 0; i < png.width * png.height; i += 1) {
-    for (let c = 0; c < 3; c += 1) rgb[i * 3 + c] = png.data[i * 4 + c];
-  }
-  return tf.tensor3d(rgb, [png.height, png.width, 3]);
+  const bytes = fs.readFileSync(file);
+  const newline = bytes.indexOf(10);
+  const [width, height] = bytes.subarray(0, newline).toString().split(' ').map(Number);
+  const pixels = bytes.subarray(newline + 1);
+  if (pixels.length !== width * height * 3) throw new Error(`${file}: bad raw image`);
+  return tf.tensor3d(Float32Array.from(pixels), [height, width, 3]);
 }
 
 async function main() {
@@ -37,6 +39,8 @@ async function main() {
   await tf.ready();
   const recognition = new faceapi.FaceRecognitionNet();
   await recognition.loadFromWeightMap(weightMap('face_recognition_model'));
+  const detector = new faceapi.TinyFaceDetector();
+  await detector.loadFromWeightMap(weightMap('tiny_face_detector_model'));
   const landmarkNet = new faceapi.FaceLandmark68Net();
   await landmarkNet.loadFromWeightMap(weightMap('face_landmark_68_model'));
   const images = fs.readdirSync(facesDir, { withFileTypes: true })
@@ -51,11 +55,24 @@ async function main() {
     input.dispose();
     results.push({ image, descriptor: Array.from(descriptor), landmarks: landmarks.positions.map((p) => [p.x, p.y]) });
   }
+  const detections = [];
+  const photos = fs.readdirSync(facesDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => fs.readdirSync(path.join(facesDir, d.name)).map((f) => `${d.name}/${f}`))
+    .filter((f) => f.endsWith('.jpg') || f.endsWith('.png'))
+    .sort();
+  for (const image of photos) {
+    const input = rgbTensor(path.join(facesDir, image));
+    const found = await detector.locateFaces(input, new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 }));
+    input.dispose();
+    detections.push({ image, faces: found.map((d) => ({ score: d.score, box: [d.box.x, d.box.y, d.box.width, d.box.height] })) });
+  }
   const document = {
     generator: 'tools/face-reference/reference.cjs',
     package: '@vladmandic/face-api@1.7.15',
     tfjs: `${tf.version_core} (${tf.getBackend()} backend)`,
     faces: results,
+    detections,
   };
   fs.writeFileSync(out, `${JSON.stringify(document, null, 1)}\n`);
   console.log(`wrote ${results.length} descriptors to ${out}`);

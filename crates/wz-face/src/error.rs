@@ -12,6 +12,9 @@ pub enum FaceError {
     /// A tensor operation failed (shape mismatch, allocation).
     #[error("tensor operation failed")]
     Tensor(#[from] candle_core::Error),
+    /// Detector or pipeline options out of range.
+    #[error("invalid options: {0}")]
+    InvalidOptions(&'static str),
     /// The input is not a decodable image.
     #[error("not a decodable image")]
     InvalidImage,

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod descriptor;
+mod detector;
 mod error;
 mod landmarks;
 mod models;
@@ -16,6 +17,7 @@ mod recognition;
 mod weights;
 
 pub use descriptor::FaceDescriptor;
+pub use detector::{Detection, DetectorOptions, FaceDetector};
 pub use error::FaceError;
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use recognition::FaceRecognitionNet;

@@ -25,5 +25,8 @@ pub(crate) const RECOGNITION: ModelFiles = model!("face_recognition_model");
 /// The 68-point landmark network.
 pub(crate) const LANDMARKS: ModelFiles = model!("face_landmark_68_model");
 
+/// The tiny face detector.
+pub(crate) const TINY_DETECTOR: ModelFiles = model!("tiny_face_detector_model");
+
 /// `sha256sum` output for every vendored file.
 pub(crate) const SHA256SUMS: &str = include_str!("../../../models/face-api/SHA256SUMS");

@@ -27,12 +27,12 @@ impl FloatImage {
         }
     }
 
-    /// padToSquare(isCenterImage = true): `round(diff / 2)` zero rows or
-    /// columns after the image, the rest before.
-    pub(crate) fn pad_to_square(&self) -> (Self, usize, usize) {
+    /// padToSquare: centred, `round(diff / 2)` zero rows or columns after
+    /// the image and the rest before; otherwise all after.
+    pub(crate) fn pad_to_square(&self, centred: bool) -> (Self, usize, usize) {
         let side = self.width.max(self.height);
         let diff = side - self.width.min(self.height);
-        let append = (diff as f64 * 0.5).round() as usize;
+        let append = if centred { (diff as f64 * 0.5).round() as usize } else { diff };
         let prepend = diff - append;
         let (left, top) = if self.height > self.width { (prepend, 0) } else { (0, prepend) };
         let mut data = vec![0f32; side * side * 3];
@@ -91,16 +91,22 @@ impl FloatImage {
     }
 }
 
-/// A batch `[N, 3, size, size]` ready for a network, from images of any size.
+/// A batch `[N, 3, size, size]` ready for a network, from images of any
+/// size, with face-api's centred padding and mean.
 pub(crate) fn batch_tensor(images: &[&RgbImage], size: usize) -> Result<Tensor, FaceError> {
+    batch_tensor_with(images, size, true, MEAN_RGB)
+}
+
+/// [`batch_tensor`] with the padding placement and mean a network uses.
+pub(crate) fn batch_tensor_with(images: &[&RgbImage], size: usize, centred: bool, mean_rgb: [f32; 3]) -> Result<Tensor, FaceError> {
     let mut data = Vec::with_capacity(images.len() * 3 * size * size);
     for image in images {
         if image.width() == 0 || image.height() == 0 {
             return Err(FaceError::InvalidImage);
         }
-        let (square, _, _) = FloatImage::from_rgb(image).pad_to_square();
+        let (square, _, _) = FloatImage::from_rgb(image).pad_to_square(centred);
         let resized = square.resize_bilinear(size, size);
-        for (channel, mean) in MEAN_RGB.iter().enumerate() {
+        for (channel, mean) in mean_rgb.iter().enumerate() {
             data.extend(resized.data.chunks_exact(3).map(|pixel| (pixel[channel] - mean) / 255.0));
         }
     }
@@ -118,7 +124,7 @@ mod tests {
             height: 5,
             data: vec![1.0; 2 * 5 * 3],
         };
-        let (square, left, top) = image.pad_to_square();
+        let (square, left, top) = image.pad_to_square(true);
         assert_eq!((square.width, square.height, left, top), (5, 5, 1, 0));
         // Column 0 is padding, columns 1-2 image, columns 3-4 padding.
         let row: Vec<f32> = square.data[..15].chunks(3).map(|p| p[0]).collect();

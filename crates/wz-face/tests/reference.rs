@@ -1,12 +1,13 @@
 //! Agreement with the original face-api networks: fixtures made by
 //! `tools/face-reference/reference.cjs` (tfjs 4.22 CPU backend) on the dev
-//! face set in `../shared/faces/dev`.
+//! face set in `../shared/faces/dev`, from the pixels the `image` crate
+//! decodes (see the script's header for the two commands).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
 
 use std::path::PathBuf;
 
-use wz_face::{FaceDescriptor, FaceLandmarkNet, FaceRecognitionNet};
+use wz_face::{DetectorOptions, FaceDescriptor, FaceDetector, FaceLandmarkNet, FaceRecognitionNet};
 
 fn faces_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
@@ -58,4 +59,34 @@ fn landmarks_match_the_reference_within_a_hundredth_of_a_pixel() {
     }
     eprintln!("largest landmark coordinate difference from the reference: {worst:e} px");
     assert!(worst <= 0.01, "landmarks differ from the reference by {worst} px");
+}
+
+#[test]
+fn detections_match_the_reference() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
+    let detector = FaceDetector::load().unwrap();
+    let (mut worst_box, mut worst_score, mut faces) = (0f32, 0f32, 0);
+    for case in fixture["detections"].as_array().unwrap() {
+        let name = case["image"].as_str().unwrap();
+        let image = image::open(faces_dir().join(name)).unwrap().to_rgb8();
+        let ours = detector.detect(&image, DetectorOptions::default()).unwrap();
+        let reference = case["faces"].as_array().unwrap();
+        assert_eq!(ours.len(), reference.len(), "{name}: number of faces");
+        for (found, expected) in ours.iter().zip(reference) {
+            let b: Vec<f32> = expected["box"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let difference = [found.x - b[0], found.y - b[1], found.width - b[2], found.height - b[3]]
+                .iter()
+                .fold(0f32, |m, d| m.max(d.abs()));
+            worst_box = worst_box.max(difference);
+            worst_score = worst_score.max((found.score - expected["score"].as_f64().unwrap() as f32).abs());
+            faces += 1;
+        }
+    }
+    eprintln!("{faces} faces; largest box difference {worst_box:e} px, largest score difference {worst_score:e}");
+    assert!(worst_box <= 0.01 && worst_score <= 1e-4, "box {worst_box} px, score {worst_score}");
 }
