@@ -44,6 +44,9 @@ enum Command {
     /// Audit chain.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Face engine: accuracy evaluation.
+    #[command(subcommand)]
+    Face(commands::face::FaceCommand),
 }
 
 impl Cli {
@@ -68,6 +71,7 @@ async fn main() -> ExitCode {
         Command::Registry(command) => commands::registry::run(&cli, command).await,
         Command::Card(command) => commands::card::run(&cli, command).await,
         Command::Audit(command) => commands::audit::run(&cli, command).await,
+        Command::Face(command) => commands::face::run(command),
     };
     match result {
         Ok(code) => code,

@@ -146,7 +146,7 @@ impl FaceDetector {
 
     /// Faces in `image`, best first, after non-maximum suppression.
     pub fn detect(&self, image: &RgbImage, options: DetectorOptions) -> Result<Vec<Detection>, FaceError> {
-        if options.input_size == 0 || options.input_size % 32 != 0 {
+        if options.input_size == 0 || !options.input_size.is_multiple_of(32) {
             return Err(FaceError::InvalidOptions("input size must be a positive multiple of 32"));
         }
         let input = batch_tensor_with(&[image], options.input_size, false, DETECTOR_MEAN_RGB)?;
@@ -163,6 +163,8 @@ impl FaceDetector {
         Ok(suppress(candidates))
     }
 
+    // Row and column are grid coordinates in the box formula, not just indices.
+    #[allow(clippy::needless_range_loop)]
     fn decode(&self, head: &Tensor, image: &RgbImage, options: DetectorOptions) -> Result<Vec<Detection>, FaceError> {
         let cells = head.dim(2)?;
         let values = head.squeeze(0)?.to_vec3::<f32>()?; // [25][cells][cells]

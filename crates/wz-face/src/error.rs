@@ -15,6 +15,12 @@ pub enum FaceError {
     /// Detector or pipeline options out of range.
     #[error("invalid options: {0}")]
     InvalidOptions(&'static str),
+    /// The image has more than 40 megapixels.
+    #[error("image too large")]
+    ImageTooLarge,
+    /// The image is smaller than 32×32.
+    #[error("image too small")]
+    ImageTooSmall,
     /// The input is not a decodable image.
     #[error("not a decodable image")]
     InvalidImage,

@@ -7,18 +7,24 @@
 
 #![warn(missing_docs)]
 
+mod decode;
 mod descriptor;
 mod detector;
 mod error;
+mod evaluation;
 mod landmarks;
 mod models;
+mod pipeline;
 mod preprocess;
 mod recognition;
 mod weights;
 
+pub use decode::{decode_image, MAX_PIXELS, MIN_SIDE};
 pub use descriptor::FaceDescriptor;
 pub use detector::{Detection, DetectorOptions, FaceDetector};
 pub use error::FaceError;
+pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
+pub use pipeline::{AnalysedFace, FaceEngine, PixelBox};
 pub use recognition::FaceRecognitionNet;
 pub use weights::WeightMap;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod card;
+pub mod face;
 pub mod registry;
 pub mod seed;
 pub mod serve;

@@ -1,0 +1,118 @@
+//! `wz face eval PAIRS.tsv`: verification accuracy on a labelled pairs file
+//! (`left right same`, header line, paths relative to the file).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Subcommand;
+use wz_face::{evaluate, FaceDescriptor, FaceEngine, PairScore, TargetPoint};
+
+#[derive(Subcommand)]
+pub enum FaceCommand {
+    /// Evaluate verification accuracy on a pairs file.
+    Eval {
+        /// Tab-separated `left right same` with a header line.
+        pairs: PathBuf,
+        /// Print every ROC point instead of about twenty.
+        #[arg(long)]
+        full_roc: bool,
+    },
+}
+
+fn read_pairs(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut pairs = Vec::new();
+    for (number, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [left, right, same] = fields.as_slice() else {
+            anyhow::bail!("line {}: expected 3 tab-separated fields", number + 1)
+        };
+        let same = match same.trim() {
+            "1" => true,
+            "0" => false,
+            other => anyhow::bail!("line {}: `same` must be 0 or 1, got {other:?}", number + 1),
+        };
+        pairs.push((base.join(left), base.join(right), same));
+    }
+    Ok(pairs)
+}
+
+pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
+    let FaceCommand::Eval { pairs, full_roc } = command;
+    let pairs = read_pairs(pairs)?;
+    let engine = FaceEngine::load()?;
+    let started = Instant::now();
+    let mut descriptors: HashMap<PathBuf, Option<FaceDescriptor>> = HashMap::new();
+    for path in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
+        if descriptors.contains_key(path) {
+            continue;
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let image = wz_face::decode_image(&bytes).with_context(|| format!("decoding {}", path.display()))?;
+        descriptors.insert(path.clone(), engine.largest_face(&image)?.map(|face| face.descriptor));
+    }
+    let mut failed: Vec<String> = descriptors
+        .iter()
+        .filter(|(_, d)| d.is_none())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    failed.sort();
+    let failed_images = failed.len();
+    let mut scores = Vec::new();
+    let mut excluded = 0;
+    for (left, right, same) in &pairs {
+        match (&descriptors[left], &descriptors[right]) {
+            (Some(a), Some(b)) => scores.push(PairScore {
+                same: *same,
+                distance: a.distance(b),
+            }),
+            _ => excluded += 1,
+        }
+    }
+    let evaluation = evaluate(&scores, &[1e-2, 1e-3, 1e-4]);
+    println!(
+        "pairs: {} ({} genuine, {} impostor compared)",
+        pairs.len(),
+        evaluation.genuine,
+        evaluation.impostor
+    );
+    println!(
+        "images: {}, failures to detect: {failed_images} (pairs excluded: {excluded})",
+        descriptors.len()
+    );
+    for path in &failed {
+        println!("  no face found: {path}");
+    }
+    println!("analysis time: {:.1} s", started.elapsed().as_secs_f64());
+    if let Some((threshold, rate)) = evaluation.equal_error {
+        println!("EER: {:.2} % at distance threshold {threshold:.4}", rate * 100.0);
+    }
+    for (target, point) in &evaluation.targets {
+        match point {
+            TargetPoint::Measured(p) => println!(
+                "FAR target {target:e}: threshold {:.4}, measured FAR {:.4}, FRR {:.2} %",
+                p.threshold,
+                p.false_accept_rate,
+                p.false_reject_rate * 100.0
+            ),
+            TargetPoint::InsufficientData => println!(
+                "FAR target {target:e}: not measurable with {} impostor pairs (need at least {:.0})",
+                evaluation.impostor,
+                1.0 / target
+            ),
+        }
+    }
+    println!("ROC (threshold, FAR, FRR):");
+    let step = if *full_roc { 1 } else { (evaluation.roc.len() / 20).max(1) };
+    for point in evaluation.roc.iter().step_by(step) {
+        println!(
+            "  {:.4}  {:.4}  {:.4}",
+            point.threshold, point.false_accept_rate, point.false_reject_rate
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

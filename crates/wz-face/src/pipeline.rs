@@ -1,0 +1,156 @@
+//! The whole face pipeline as face-api runs it
+//! (`detectAllFaces().withFaceLandmarks().withFaceDescriptors()`): detect,
+//! crop each detection (clipped to the image, floored), 68 landmarks on the
+//! crop shifted back by the detection box, dlib-style alignment box from the
+//! eye and mouth centres, crop, descriptor.
+//!
+//! Tight crops (a face filling the frame, as in ID photos) give the detector
+//! nothing to find; when it finds no face, the image is retried once inside
+//! a black border of half its size on every side.
+
+use image::{imageops, Rgb, RgbImage};
+
+use crate::{Detection, DetectorOptions, FaceDescriptor, FaceDetector, FaceError, FaceLandmarkNet, FaceRecognitionNet, Landmarks68, Point};
+
+/// Alignment constants of face-api's `FaceLandmarks.alignDlib`.
+const ALIGN_REL_X: f32 = 0.5;
+const ALIGN_REL_Y: f32 = 0.43;
+const ALIGN_REL_SCALE: f32 = 0.45;
+
+/// An axis-aligned box in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelBox {
+    /// Left.
+    pub x: f32,
+    /// Top.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+/// One analysed face. Biometric data: never log it.
+#[derive(Debug, Clone)]
+pub struct AnalysedFace {
+    /// The detection (in the analysed image's pixels).
+    pub detection: Detection,
+    /// Landmarks in image pixels.
+    pub landmarks: Landmarks68,
+    /// The aligned box the descriptor was computed from.
+    pub aligned: PixelBox,
+    /// The descriptor.
+    pub descriptor: FaceDescriptor,
+}
+
+/// All three networks, loaded once.
+pub struct FaceEngine {
+    detector: FaceDetector,
+    landmarks: FaceLandmarkNet,
+    recognition: FaceRecognitionNet,
+    options: DetectorOptions,
+}
+
+/// `Box.clipAtImageBorders(...).floor()` then crop.
+fn crop(image: &RgbImage, region: PixelBox) -> Option<RgbImage> {
+    let (image_w, image_h) = (image.width() as f32, image.height() as f32);
+    let x = region.x.max(0.0);
+    let y = region.y.max(0.0);
+    let width = (region.x + region.width - x).min(image_w - x).floor();
+    let height = (region.y + region.height - y).min(image_h - y).floor();
+    let (x, y) = (x.floor(), y.floor());
+    if width < 1.0 || height < 1.0 {
+        return None;
+    }
+    Some(imageops::crop_imm(image, x as u32, y as u32, width as u32, height as u32).to_image())
+}
+
+fn centre(points: &[Point]) -> Point {
+    let count = points.len() as f32;
+    Point {
+        x: points.iter().map(|p| p.x).sum::<f32>() / count,
+        y: points.iter().map(|p| p.y).sum::<f32>() / count,
+    }
+}
+
+/// `FaceLandmarks.alignDlib` for 68 points, including its bounds quirk.
+fn align_dlib(landmarks: &Landmarks68, image: &RgbImage) -> PixelBox {
+    let points = &landmarks.0;
+    let centres = [centre(&points[36..42]), centre(&points[42..48]), centre(&points[48..68])];
+    let distance = |a: Point, b: Point| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+    let eye_to_mouth = (distance(centres[2], centres[0]) + distance(centres[2], centres[1])) / 2.0;
+    let size = (eye_to_mouth / ALIGN_REL_SCALE).floor();
+    let reference = centre(&centres);
+    let x = (reference.x - ALIGN_REL_X * size).max(0.0).floor();
+    let y = (reference.y - ALIGN_REL_Y * size).max(0.0).floor();
+    PixelBox {
+        x,
+        y,
+        width: size.min(image.width() as f32 + x),
+        height: size.min(image.height() as f32 + y),
+    }
+}
+
+impl FaceEngine {
+    /// Loads the detector, landmark and recognition networks.
+    pub fn load() -> Result<Self, FaceError> {
+        Ok(Self {
+            detector: FaceDetector::load()?,
+            landmarks: FaceLandmarkNet::load()?,
+            recognition: FaceRecognitionNet::load()?,
+            options: DetectorOptions::default(),
+        })
+    }
+
+    /// Every face in `image`, best detection first.
+    pub fn analyse(&self, image: &RgbImage) -> Result<Vec<AnalysedFace>, FaceError> {
+        let detections = self.detector.detect(image, self.options)?;
+        let mut faces = Vec::with_capacity(detections.len());
+        for detection in detections {
+            let region = PixelBox {
+                x: detection.x,
+                y: detection.y,
+                width: detection.width,
+                height: detection.height,
+            };
+            let Some(face_crop) = crop(image, region) else { continue };
+            let mut landmarks = self.landmarks.landmarks(&face_crop)?;
+            for point in &mut landmarks.0 {
+                point.x += detection.x;
+                point.y += detection.y;
+            }
+            let aligned = align_dlib(&landmarks, image);
+            let Some(aligned_crop) = crop(image, aligned) else { continue };
+            let descriptor = self.recognition.descriptor(&aligned_crop)?;
+            faces.push(AnalysedFace {
+                detection,
+                landmarks,
+                aligned,
+                descriptor,
+            });
+        }
+        Ok(faces)
+    }
+
+    /// The largest face (by detection area), retrying a tight crop inside a
+    /// border; `None` when there is no face. Several faces: the largest wins,
+    /// as at a service window where the citizen is closest to the camera;
+    /// callers that must refuse several people check [`FaceEngine::analyse`].
+    pub fn largest_face(&self, image: &RgbImage) -> Result<Option<AnalysedFace>, FaceError> {
+        let mut faces = self.analyse(image)?;
+        if faces.is_empty() {
+            faces = self.analyse(&with_border(image))?;
+        }
+        Ok(faces
+            .into_iter()
+            .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height))))
+    }
+}
+
+/// The image centred in a black canvas twice its size.
+fn with_border(image: &RgbImage) -> RgbImage {
+    let (width, height) = (image.width(), image.height());
+    let mut canvas = RgbImage::from_pixel(width * 2, height * 2, Rgb([0, 0, 0]));
+    imageops::replace(&mut canvas, image, i64::from(width / 2), i64::from(height / 2));
+    canvas
+}
