@@ -44,6 +44,9 @@ enum Command {
     /// Audit chain.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
     /// Face engine: accuracy evaluation.
     #[command(subcommand)]
     Face(commands::face::FaceCommand),
@@ -72,6 +75,7 @@ async fn main() -> ExitCode {
         Command::Card(command) => commands::card::run(&cli, command).await,
         Command::Audit(command) => commands::audit::run(&cli, command).await,
         Command::Face(command) => commands::face::run(command),
+        Command::Bench(command) => commands::bench::run(command),
     };
     match result {
         Ok(code) => code,

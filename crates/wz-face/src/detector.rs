@@ -7,6 +7,7 @@ use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::models::TINY_DETECTOR;
+use crate::ops::{bias_leaky, depthwise_conv3x3, max_pool2x2_same, pointwise_conv};
 use crate::preprocess::batch_tensor_with;
 use crate::{FaceError, WeightMap};
 
@@ -70,55 +71,33 @@ impl Detection {
 }
 
 struct SeparableConv {
-    depthwise: Tensor,
+    depthwise: Vec<f32>,
     pointwise: Tensor,
-    bias: Tensor,
-    channels: usize,
-}
-
-/// Leaky ReLU as face-api computes it: `relu(x - 0.1x) + 0.1x`.
-fn leaky(x: &Tensor) -> Result<Tensor, FaceError> {
-    let min = (x * 0.100_000_001_490_116_12)?;
-    Ok(((x - &min)?.relu()? + min)?)
+    bias: Vec<f32>,
 }
 
 impl SeparableConv {
     fn load(weights: &WeightMap, prefix: &str) -> Result<Self, FaceError> {
         let depthwise = weights.get(&format!("{prefix}/depthwise_filter"))?;
-        let channels = depthwise.dim(2)?;
         Ok(Self {
-            depthwise: depthwise.permute((2, 3, 0, 1))?.contiguous()?,
-            pointwise: weights.conv_filter(&format!("{prefix}/pointwise_filter"))?,
-            bias: weights.channel_vector(&format!("{prefix}/bias"))?,
-            channels,
+            // [3, 3, C, 1] → per channel, 3×3 row-major.
+            depthwise: depthwise.permute((2, 3, 0, 1))?.flatten_all()?.to_vec1::<f32>()?,
+            pointwise: weights.conv_filter(&format!("{prefix}/pointwise_filter"))?.flatten_from(1)?,
+            bias: weights.get(&format!("{prefix}/bias"))?.to_vec1::<f32>()?,
         })
     }
 
     /// Pad 1, depthwise 3×3 'valid', pointwise, bias, leaky.
     fn forward(&self, x: &Tensor) -> Result<Tensor, FaceError> {
-        let out = x.conv2d(&self.depthwise, 1, 1, 1, self.channels)?;
-        leaky(&out.conv2d(&self.pointwise, 0, 1, 1, 1)?.broadcast_add(&self.bias)?)
+        let out = depthwise_conv3x3(&x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?, &self.depthwise, 1)?;
+        bias_leaky(&pointwise_conv(&out, &self.pointwise)?, &self.bias)
     }
-}
-
-/// 2×2 max pool with TF 'same' padding. Padding replicates the edge, which
-/// for a maximum is the same as TF ignoring padded cells.
-fn max_pool_same(x: &Tensor, stride: usize) -> Result<Tensor, FaceError> {
-    let pad = |side: usize| {
-        let out = side.div_ceil(stride);
-        ((out - 1) * stride + 2).saturating_sub(side)
-    };
-    let (pad_h, pad_w) = (pad(x.dim(2)?), pad(x.dim(3)?));
-    let padded = x
-        .pad_with_same(2, pad_h / 2, pad_h - pad_h / 2)?
-        .pad_with_same(3, pad_w / 2, pad_w - pad_w / 2)?;
-    Ok(padded.max_pool2d_with_stride((2, 2), (stride, stride))?)
 }
 
 /// The loaded detector.
 pub struct FaceDetector {
     first_filters: Tensor,
-    first_bias: Tensor,
+    first_bias: Vec<f32>,
     convs: Vec<SeparableConv>,
     head_filters: Tensor,
     head_bias: Tensor,
@@ -137,7 +116,7 @@ impl FaceDetector {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             first_filters: weights.conv_filter("conv0/filters")?,
-            first_bias: weights.channel_vector("conv0/bias")?,
+            first_bias: weights.get("conv0/bias")?.to_vec1::<f32>()?,
             convs,
             head_filters: weights.conv_filter("conv8/filters")?,
             head_bias: weights.channel_vector("conv8/bias")?,
@@ -150,12 +129,12 @@ impl FaceDetector {
             return Err(FaceError::InvalidOptions("input size must be a positive multiple of 32"));
         }
         let input = batch_tensor_with(&[image], options.input_size, false, DETECTOR_MEAN_RGB)?;
-        let mut out = leaky(&input.conv2d(&self.first_filters, 0, 1, 1, 1)?.broadcast_add(&self.first_bias)?)?;
+        let mut out = bias_leaky(&input.conv2d(&self.first_filters, 0, 1, 1, 1)?, &self.first_bias)?;
         for (index, conv) in self.convs.iter().enumerate() {
-            out = max_pool_same(&out, 2)?;
+            out = max_pool2x2_same(&out, 2)?;
             out = conv.forward(&out)?;
             if index == 4 {
-                out = max_pool_same(&out, 1)?;
+                out = max_pool2x2_same(&out, 1)?;
             }
         }
         let head = out.conv2d(&self.head_filters, 0, 1, 1, 1)?.broadcast_add(&self.head_bias)?;

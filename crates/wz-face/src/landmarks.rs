@@ -6,6 +6,7 @@ use candle_core::Tensor;
 use image::RgbImage;
 
 use crate::models::LANDMARKS;
+use crate::ops::depthwise_conv3x3;
 use crate::preprocess::batch_tensor;
 use crate::{FaceError, WeightMap};
 
@@ -28,10 +29,9 @@ pub struct Landmarks68(pub Vec<Point>);
 
 /// Depthwise 3×3 then pointwise 1×1, then bias (depthwiseSeparableConv.ts).
 struct SeparableConv {
-    depthwise: Tensor,
+    depthwise: Vec<f32>,
     pointwise: Tensor,
     bias: Tensor,
-    channels: usize,
 }
 
 /// Pads like TF 'same' for a 3×3 kernel: stride 1 → one pixel each side;
@@ -53,19 +53,18 @@ fn same_pad(x: &Tensor, stride: usize) -> Result<Tensor, FaceError> {
 impl SeparableConv {
     fn load(weights: &WeightMap, prefix: &str) -> Result<Self, FaceError> {
         let depthwise = weights.get(&format!("{prefix}/depthwise_filter"))?;
-        let channels = depthwise.dim(2)?;
         Ok(Self {
             // [3, 3, C, 1] → [C, 1, 3, 3] for a grouped convolution.
-            depthwise: depthwise.permute((2, 3, 0, 1))?.contiguous()?,
+            // [3, 3, C, 1] → per channel, 3×3 row-major.
+            depthwise: depthwise.permute((2, 3, 0, 1))?.flatten_all()?.to_vec1::<f32>()?,
             pointwise: weights.conv_filter(&format!("{prefix}/pointwise_filter"))?,
             bias: weights.channel_vector(&format!("{prefix}/bias"))?,
-            channels,
         })
     }
 
     fn forward(&self, x: &Tensor, stride: usize) -> Result<Tensor, FaceError> {
         let padded = same_pad(x, stride)?;
-        let out = padded.conv2d(&self.depthwise, 0, stride, 1, self.channels)?;
+        let out = depthwise_conv3x3(&padded, &self.depthwise, stride)?;
         Ok(out.conv2d(&self.pointwise, 0, 1, 1, 1)?.broadcast_add(&self.bias)?)
     }
 }

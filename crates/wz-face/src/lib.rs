@@ -14,13 +14,14 @@ mod error;
 mod evaluation;
 mod landmarks;
 mod models;
+mod ops;
 mod pipeline;
 mod preprocess;
 mod recognition;
 mod weights;
 
 pub use decode::{decode_image, MAX_PIXELS, MIN_SIDE};
-pub use descriptor::FaceDescriptor;
+pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
 pub use detector::{Detection, DetectorOptions, FaceDetector};
 pub use error::FaceError;
 pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};

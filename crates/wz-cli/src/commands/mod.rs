@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod audit;
+pub mod bench;
 pub mod card;
 pub mod face;
 pub mod registry;
