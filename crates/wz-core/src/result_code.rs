@@ -95,11 +95,13 @@ pub enum ResultCode {
     AuditChainBroken,
     /// Only available in demo mode.
     DemoModeRequired,
+    /// The image is not a JPEG or PNG of a usable size.
+    InvalidImage,
 }
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 44] = [
+    pub const ALL: [ResultCode; 45] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -144,6 +146,7 @@ impl ResultCode {
         Self::PasswordLocked,
         Self::AuditChainBroken,
         Self::DemoModeRequired,
+        Self::InvalidImage,
     ];
 
     /// Stable machine-readable code.
@@ -252,6 +255,11 @@ impl ResultCode {
             Self::PasswordLocked => ("password_locked", "密码错误次数过多，已锁定", "Too many wrong passwords; locked"),
             Self::AuditChainBroken => ("audit_chain_broken", "审计链校验失败", "The audit chain is broken"),
             Self::DemoModeRequired => ("demo_mode_required", "仅演示模式可用", "Only available in demo mode"),
+            Self::InvalidImage => (
+                "invalid_image",
+                "图像无法识别或尺寸不符",
+                "The image is not a JPEG or PNG of a usable size",
+            ),
         }
     }
 }

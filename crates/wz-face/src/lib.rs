@@ -13,6 +13,7 @@ mod detector;
 mod error;
 mod evaluation;
 mod landmarks;
+mod liveness;
 mod models;
 mod ops;
 mod pipeline;
@@ -26,6 +27,10 @@ pub use detector::{Detection, DetectorOptions, FaceDetector};
 pub use error::FaceError;
 pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
+pub use liveness::{
+    eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge, LivenessFailure,
+    MAX_FRAMES, MIN_FRAMES,
+};
 pub use pipeline::{AnalysedFace, FaceEngine, PixelBox};
 pub use recognition::FaceRecognitionNet;
 pub use weights::WeightMap;

@@ -147,6 +147,23 @@ impl FaceEngine {
     }
 }
 
+impl FaceEngine {
+    /// One liveness frame: how many faces, and the largest one's landmarks
+    /// and descriptor (`None` when the frame holds no face).
+    pub fn observe(&self, frame: &RgbImage) -> Result<Option<crate::FrameObservation>, FaceError> {
+        let faces = self.analyse(frame)?;
+        let face_count = faces.len();
+        let largest = faces
+            .into_iter()
+            .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height)));
+        Ok(largest.map(|face| crate::FrameObservation {
+            face_count,
+            landmarks: face.landmarks,
+            descriptor: face.descriptor,
+        }))
+    }
+}
+
 /// The image centred in a black canvas twice its size.
 fn with_border(image: &RgbImage) -> RgbImage {
     let (width, height) = (image.width(), image.height());

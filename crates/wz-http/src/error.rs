@@ -33,7 +33,8 @@ impl ApiError {
             | IdNumberInvalidSequence
             | IdNumberCheckDigit
             | InvalidIdentityRecord
-            | CardMalformed => StatusCode::BAD_REQUEST,
+            | CardMalformed
+            | InvalidImage => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | IdentityNotFound => StatusCode::NOT_FOUND,

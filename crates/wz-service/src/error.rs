@@ -38,6 +38,12 @@ pub enum ServiceError {
     /// A sealed record could not be opened: wrong key or corruption.
     #[error("registry record is corrupt or sealed under another key")]
     RecordCorrupt,
+    /// The image could not be decoded or is out of bounds.
+    #[error("invalid image: {0}")]
+    InvalidImage(wz_face::FaceError),
+    /// The face engine failed or its task was lost.
+    #[error("face engine failed")]
+    FaceEngine,
     /// Storage failed.
     #[error("storage failed")]
     Store(#[source] StoreError),
@@ -64,6 +70,17 @@ impl From<CoreError> for ServiceError {
     }
 }
 
+impl From<wz_face::FaceError> for ServiceError {
+    fn from(error: wz_face::FaceError) -> Self {
+        match error {
+            wz_face::FaceError::InvalidImage | wz_face::FaceError::ImageTooLarge | wz_face::FaceError::ImageTooSmall => {
+                Self::InvalidImage(error)
+            }
+            _ => Self::FaceEngine,
+        }
+    }
+}
+
 impl ServiceError {
     /// The stable result code reported for this error.
     pub fn result_code(&self) -> ResultCode {
@@ -76,6 +93,8 @@ impl ServiceError {
             Self::Card(e) => (*e).into(),
             Self::CardRefused(code) => *code,
             Self::DemoModeRequired => ResultCode::DemoModeRequired,
+            Self::InvalidImage(_) => ResultCode::InvalidImage,
+            Self::FaceEngine => ResultCode::InternalError,
             Self::Store(StoreError::Conflict) => ResultCode::InvalidStatusTransition,
             Self::RecordCorrupt | Self::Store(_) => ResultCode::InternalError,
         }

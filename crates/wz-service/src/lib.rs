@@ -12,6 +12,7 @@ mod cards;
 mod clock;
 mod entropy;
 mod error;
+mod faces;
 mod keyring;
 mod registry;
 
@@ -20,6 +21,7 @@ pub use cards::{CardReadOutcome, CardService};
 pub use clock::{Clock, SystemClock};
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
+pub use faces::FaceService;
 pub use keyring::Keyring;
 pub use registry::{RegistryService, SeedPerson};
 

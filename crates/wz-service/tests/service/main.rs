@@ -4,4 +4,5 @@
 
 mod audit;
 mod cards;
+mod faces;
 mod registry;
