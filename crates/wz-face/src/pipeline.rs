@@ -141,9 +141,7 @@ impl FaceEngine {
         if faces.is_empty() {
             faces = self.analyse(&with_border(image))?;
         }
-        Ok(faces
-            .into_iter()
-            .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height))))
+        Ok(largest(faces))
     }
 }
 
@@ -153,15 +151,19 @@ impl FaceEngine {
     pub fn observe(&self, frame: &RgbImage) -> Result<Option<crate::FrameObservation>, FaceError> {
         let faces = self.analyse(frame)?;
         let face_count = faces.len();
-        let largest = faces
-            .into_iter()
-            .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height)));
-        Ok(largest.map(|face| crate::FrameObservation {
+        Ok(largest(faces).map(|face| crate::FrameObservation {
             face_count,
             landmarks: face.landmarks,
             descriptor: face.descriptor,
         }))
     }
+}
+
+/// The face with the largest detection box.
+fn largest(faces: Vec<AnalysedFace>) -> Option<AnalysedFace> {
+    faces
+        .into_iter()
+        .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height)))
 }
 
 /// The image centred in a black canvas twice its size.
