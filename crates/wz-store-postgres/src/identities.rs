@@ -3,20 +3,13 @@
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
-use wz_core::{AuditDraft, AuditEntry, CardSerial, IdentityStatus, LookupKey, StatusChange};
+use wz_core::{AuditDraft, AuditEntry, CardSerial, LookupKey, StatusChange};
+use wz_store::columns::{millis, status_column};
 use wz_store::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
 
 use crate::audit::{append, entry_from_row};
 use crate::connect::unavailable;
 use crate::PgStore;
-
-fn millis(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn status(text: &str) -> Result<IdentityStatus, StoreError> {
-    IdentityStatus::parse(text).ok_or(StoreError::Corrupt("identity status"))
-}
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -64,7 +57,7 @@ impl Store for PgStore {
         Ok(Some(IdentityRow {
             lookup: *lookup,
             card_serial: CardSerial::parse(&serial).ok_or(StoreError::Corrupt("card serial"))?,
-            status: status(row.get(1))?,
+            status: status_column(row.get(1))?,
             sealed: row.get(2),
             updated_at_ms: row.get(3),
         }))
@@ -84,7 +77,7 @@ impl Store for PgStore {
             .await
             .map_err(unavailable)?;
         let Some(current) = current else { return Err(StoreError::NotFound) };
-        if status(current.get(0))? != change.from {
+        if status_column(current.get(0))? != change.from {
             return Err(StoreError::Conflict);
         }
         sqlx::query("UPDATE identities SET status = $1, updated_at_ms = $2 WHERE lookup = $3")
@@ -117,8 +110,8 @@ impl Store for PgStore {
         rows.iter()
             .map(|row| {
                 Ok(StatusHistoryRow {
-                    from: status(row.get(0))?,
-                    to: status(row.get(1))?,
+                    from: status_column(row.get(0))?,
+                    to: status_column(row.get(1))?,
                     reason: row.get(2),
                     at_ms: row.get(3),
                 })

@@ -2,6 +2,7 @@
 
 use sqlx::{Row, SqliteConnection};
 use wz_core::{AuditDraft, AuditEntry};
+use wz_store::columns::{hash_column, seq_column};
 use wz_store::StoreError;
 
 use crate::open::unavailable;
@@ -19,8 +20,7 @@ pub(crate) async fn append(conn: &mut SqliteConnection, draft: &AuditDraft) -> R
         Some(row) => {
             let seq: i64 = row.get(0);
             let hash: Vec<u8> = row.get(1);
-            let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt("audit hash length"))?;
-            Some((u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit seq"))?, hash))
+            Some((seq_column(seq)?, hash_column(hash)?))
         }
         None => None,
     };
@@ -43,11 +43,11 @@ pub(crate) async fn append(conn: &mut SqliteConnection, draft: &AuditDraft) -> R
 pub(crate) fn entry_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry, StoreError> {
     let hash = |column: &str| -> Result<[u8; 32], StoreError> {
         let bytes: Vec<u8> = row.try_get(column).map_err(unavailable)?;
-        bytes.try_into().map_err(|_| StoreError::Corrupt("audit hash length"))
+        hash_column(bytes)
     };
     let seq: i64 = row.try_get("seq").map_err(unavailable)?;
     Ok(AuditEntry {
-        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("audit seq"))?,
+        seq: seq_column(seq)?,
         at_ms: row.try_get("at_ms").map_err(unavailable)?,
         actor: row.try_get("actor").map_err(unavailable)?,
         action: row.try_get("action").map_err(unavailable)?,

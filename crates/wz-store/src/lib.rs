@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod columns;
 mod error;
 mod rows;
 mod store;
