@@ -7,7 +7,10 @@
 // The raw pixels are decoded by the Rust `image` crate, so both sides see the
 // same input. For the 150x150 tight crops (<identity>/<n>.png) it records the
 // FaceRecognitionNet descriptor and FaceLandmark68Net landmarks of the whole
-// crop; for every image it records TinyFaceDetector detections (416, 0.5).
+// crop; for every image it records TinyFaceDetector detections at 416 (face-api's
+// default, key "faces") and at 224 (the production size, key "tiny224"), score
+// threshold 0.5, and SsdMobilenetv1 detections (512, minConfidence 0.5, "ssd"). The SSD takes about
+// 12 s per image on the CPU backend: the whole run takes about 20 minutes.
 const fs = require('fs');
 const path = require('path');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -41,6 +44,8 @@ async function main() {
   await recognition.loadFromWeightMap(weightMap('face_recognition_model'));
   const detector = new faceapi.TinyFaceDetector();
   await detector.loadFromWeightMap(weightMap('tiny_face_detector_model'));
+  const ssd = new faceapi.SsdMobilenetv1();
+  await ssd.loadFromWeightMap(weightMap('ssd_mobilenetv1_model'));
   const landmarkNet = new faceapi.FaceLandmark68Net();
   await landmarkNet.loadFromWeightMap(weightMap('face_landmark_68_model'));
   const images = fs.readdirSync(facesDir, { withFileTypes: true })
@@ -64,8 +69,11 @@ async function main() {
   for (const image of photos) {
     const input = rgbTensor(path.join(facesDir, image));
     const found = await detector.locateFaces(input, new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 }));
+    const found224 = await detector.locateFaces(input, new faceapi.TinyFaceDetectorOptions({ inputSize: 224, scoreThreshold: 0.5 }));
+    const ssdFound = await ssd.locateFaces(input, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }));
     input.dispose();
-    detections.push({ image, faces: found.map((d) => ({ score: d.score, box: [d.box.x, d.box.y, d.box.width, d.box.height] })) });
+    const boxes = (list) => list.map((d) => ({ score: d.score, box: [d.box.x, d.box.y, d.box.width, d.box.height] }));
+    detections.push({ image, faces: boxes(found), tiny224: boxes(found224), ssd: boxes(ssdFound) });
   }
   const document = {
     generator: 'tools/face-reference/reference.cjs',

@@ -4,13 +4,13 @@ use crate::FaceError;
 
 /// Distance at or below which two descriptors count as the same person.
 ///
-/// Chosen from `wz face eval ../shared/faces/dev/pairs.tsv` (BENCHMARKS.md):
-/// genuine distances reach 0.579 and impostor distances start at 0.615 on
-/// that set; 0.55 rejected 3 of 145 genuine pairs (2.1 %) and accepted none
-/// of 144 impostor pairs. With 144 impostor pairs, zero false accepts only
-/// bound the false accept rate below about 2 % (95 %, rule of three): far
-/// from the 1e-6 a national service needs, so this value is provisional
-/// until a larger impostor set is measured.
+/// Chosen from `wz face eval ../shared/faces/dev/pairs.tsv` with the
+/// production detector (BENCHMARKS.md): genuine distances reach 0.595 and
+/// impostor distances start at 0.626 on that set; 0.55 rejected 3 of 156
+/// genuine pairs (1.9 %) and accepted none of 157 impostor pairs. Zero
+/// false accepts in 157 trials only bound the false accept rate below about
+/// 2 % (95 %, rule of three): far from the 1e-6 a national service needs,
+/// so this value is provisional until a larger impostor set is measured.
 pub const MATCH_THRESHOLD: f32 = 0.55;
 
 /// Length of a descriptor.

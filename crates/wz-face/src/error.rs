@@ -12,6 +12,9 @@ pub enum FaceError {
     /// A tensor operation failed (shape mismatch, allocation).
     #[error("tensor operation failed")]
     Tensor(#[from] candle_core::Error),
+    /// Two tensors that must agree in shape do not (a bug or corrupt weights).
+    #[error("tensor shape mismatch: {0}")]
+    ShapeMismatch(&'static str),
     /// Detector or pipeline options out of range.
     #[error("invalid options: {0}")]
     InvalidOptions(&'static str),

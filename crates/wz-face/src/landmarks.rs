@@ -2,12 +2,11 @@
 //! DenseNet-style feature extractor on 112×112 input and a fully connected
 //! layer giving 68 (x, y) pairs relative to the padded square input.
 
-use candle_core::Tensor;
 use image::RgbImage;
 
+use crate::kernels::{avg_pool_valid, matmul_into, Activation, Conv, Depthwise, Epilogue, FeatureMap, Matrix, Padding};
 use crate::models::LANDMARKS;
-use crate::ops::depthwise_conv3x3;
-use crate::preprocess::batch_tensor;
+use crate::preprocess::face_input;
 use crate::{FaceError, WeightMap};
 
 /// Input side of the network.
@@ -27,50 +26,36 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Landmarks68(pub Vec<Point>);
 
-/// Depthwise 3×3 then pointwise 1×1, then bias (depthwiseSeparableConv.ts).
+/// Depthwise 3×3 then pointwise 1×1, then bias, TF 'same'
+/// (common/depthwiseSeparableConv.ts).
 struct SeparableConv {
-    depthwise: Vec<f32>,
-    pointwise: Tensor,
-    bias: Tensor,
-}
-
-/// Pads like TF 'same' for a 3×3 kernel: stride 1 → one pixel each side;
-/// stride 2 on an even side → none before, one after.
-fn same_pad(x: &Tensor, stride: usize) -> Result<Tensor, FaceError> {
-    if stride == 1 {
-        return Ok(x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?);
-    }
-    let before = |side: usize| {
-        let out = side.div_ceil(2);
-        let total = ((out - 1) * 2 + 3).saturating_sub(side);
-        (total / 2, total - total / 2)
-    };
-    let (top, bottom) = before(x.dim(2)?);
-    let (left, right) = before(x.dim(3)?);
-    Ok(x.pad_with_zeros(2, top, bottom)?.pad_with_zeros(3, left, right)?)
+    depthwise: Depthwise,
+    pointwise: Conv,
 }
 
 impl SeparableConv {
-    fn load(weights: &WeightMap, prefix: &str) -> Result<Self, FaceError> {
-        let depthwise = weights.get(&format!("{prefix}/depthwise_filter"))?;
+    fn load(weights: &WeightMap, prefix: &str, stride: usize, activation: Activation) -> Result<Self, FaceError> {
+        let bias = weights.vector(&format!("{prefix}/bias"))?;
         Ok(Self {
-            // [3, 3, C, 1] → [C, 1, 3, 3] for a grouped convolution.
-            // [3, 3, C, 1] → per channel, 3×3 row-major.
-            depthwise: depthwise.permute((2, 3, 0, 1))?.flatten_all()?.to_vec1::<f32>()?,
-            pointwise: weights.conv_filter(&format!("{prefix}/pointwise_filter"))?,
-            bias: weights.channel_vector(&format!("{prefix}/bias"))?,
+            depthwise: Depthwise::from_hwio(weights.get(&format!("{prefix}/depthwise_filter"))?, stride, None)?,
+            pointwise: Conv::from_hwio(
+                weights.get(&format!("{prefix}/pointwise_filter"))?,
+                1,
+                Epilogue::bias(bias, activation),
+            )?,
         })
     }
 
-    fn forward(&self, x: &Tensor, stride: usize) -> Result<Tensor, FaceError> {
-        let padded = same_pad(x, stride)?;
-        let out = depthwise_conv3x3(&padded, &self.depthwise, stride)?;
-        Ok(out.conv2d(&self.pointwise, 0, 1, 1, 1)?.broadcast_add(&self.bias)?)
+    fn forward(&self, x: &FeatureMap) -> Result<FeatureMap, FaceError> {
+        let out = self.depthwise.forward_same(x)?;
+        self.pointwise.forward(&out, Padding::NONE)
     }
 }
 
+/// The first layer of a block: a plain convolution in the first block,
+/// separable in the others; both stride 2 and followed by a ReLU.
 enum FirstConv {
-    Plain { filters: Tensor, bias: Tensor },
+    Plain(Conv),
     Separable(SeparableConv),
 }
 
@@ -83,41 +68,43 @@ struct DenseBlock {
 impl DenseBlock {
     fn load(weights: &WeightMap, prefix: &str, is_first: bool) -> Result<Self, FaceError> {
         let first = if is_first {
-            FirstConv::Plain {
-                filters: weights.conv_filter(&format!("{prefix}/conv0/filters"))?,
-                bias: weights.channel_vector(&format!("{prefix}/conv0/bias"))?,
-            }
+            let bias = weights.vector(&format!("{prefix}/conv0/bias"))?;
+            FirstConv::Plain(Conv::from_hwio(
+                weights.get(&format!("{prefix}/conv0/filters"))?,
+                2,
+                Epilogue::bias(bias, Activation::Relu),
+            )?)
         } else {
-            FirstConv::Separable(SeparableConv::load(weights, &format!("{prefix}/conv0"))?)
+            FirstConv::Separable(SeparableConv::load(weights, &format!("{prefix}/conv0"), 2, Activation::Relu)?)
         };
         let rest = [
-            SeparableConv::load(weights, &format!("{prefix}/conv1"))?,
-            SeparableConv::load(weights, &format!("{prefix}/conv2"))?,
-            SeparableConv::load(weights, &format!("{prefix}/conv3"))?,
+            SeparableConv::load(weights, &format!("{prefix}/conv1"), 1, Activation::None)?,
+            SeparableConv::load(weights, &format!("{prefix}/conv2"), 1, Activation::None)?,
+            SeparableConv::load(weights, &format!("{prefix}/conv3"), 1, Activation::None)?,
         ];
         Ok(Self { first, rest })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor, FaceError> {
+    fn forward(&self, x: &FeatureMap) -> Result<FeatureMap, FaceError> {
         let out1 = match &self.first {
-            FirstConv::Plain { filters, bias } => same_pad(x, 2)?.conv2d(filters, 0, 2, 1, 1)?.broadcast_add(bias)?,
-            FirstConv::Separable(conv) => conv.forward(x, 2)?,
-        }
-        .relu()?;
-        let out2 = self.rest[0].forward(&out1, 1)?;
-        let in3 = (&out1 + &out2)?.relu()?;
-        let out3 = self.rest[1].forward(&in3, 1)?;
-        let in4 = (&out1 + (&out2 + &out3)?)?.relu()?;
-        let out4 = self.rest[2].forward(&in4, 1)?;
-        Ok((&out1 + (&out2 + (&out3 + &out4)?)?)?.relu()?)
+            FirstConv::Plain(conv) => conv.forward_same(x)?,
+            FirstConv::Separable(conv) => conv.forward(x)?,
+        };
+        let out2 = self.rest[0].forward(&out1)?;
+        let in3 = FeatureMap::relu_of_sum(&[&out1, &out2])?;
+        let out3 = self.rest[1].forward(&in3)?;
+        let in4 = FeatureMap::relu_of_sum(&[&out1, &out2, &out3])?;
+        let out4 = self.rest[2].forward(&in4)?;
+        FeatureMap::relu_of_sum(&[&out1, &out2, &out3, &out4])
     }
 }
 
 /// The loaded landmark network.
 pub struct FaceLandmarkNet {
     blocks: [DenseBlock; 4],
-    fc_weights: Tensor,
-    fc_bias: Tensor,
+    /// `[256, 136]`, row-major.
+    fc_weights: Vec<f32>,
+    fc_bias: Vec<f32>,
 }
 
 impl FaceLandmarkNet {
@@ -131,23 +118,35 @@ impl FaceLandmarkNet {
                 DenseBlock::load(&weights, "dense2", false)?,
                 DenseBlock::load(&weights, "dense3", false)?,
             ],
-            fc_weights: weights.get("fc/weights")?.clone(),
-            fc_bias: weights.get("fc/bias")?.clone(),
+            fc_weights: weights.vector("fc/weights")?,
+            fc_bias: weights.vector("fc/bias")?,
         })
     }
 
     /// Landmarks of the face filling `crop`, in `crop`'s pixels.
     pub fn landmarks(&self, crop: &RgbImage) -> Result<Landmarks68, FaceError> {
-        let mut out = batch_tensor(&[crop], LANDMARK_INPUT)?;
+        let mut out = face_input(crop, LANDMARK_INPUT)?;
         for block in &self.blocks {
             out = block.forward(&out)?;
         }
-        let pooled = out.avg_pool2d_with_stride((7, 7), (2, 2))?.flatten_from(1)?;
-        let relative = pooled
-            .matmul(&self.fc_weights)?
-            .broadcast_add(&self.fc_bias)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+        let pooled = avg_pool_valid(&out, 7, 2)?;
+        let features = pooled.data.len();
+        let outputs = self.fc_bias.len();
+        let mut relative = vec![0f32; outputs];
+        let row = Matrix {
+            data: &pooled.data,
+            rows: 1,
+            columns: features,
+            row_stride: features,
+        };
+        let weights = Matrix {
+            data: &self.fc_weights,
+            rows: features,
+            columns: outputs,
+            row_stride: outputs,
+        };
+        matmul_into(row, weights, &mut relative, outputs)?;
+        relative.iter_mut().zip(&self.fc_bias).for_each(|(value, bias)| *value += bias);
         // Relative to the padded square (postProcess in FaceLandmark68NetBase.ts).
         let (width, height) = (crop.width() as f32, crop.height() as f32);
         let side = width.max(height);

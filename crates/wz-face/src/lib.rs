@@ -1,6 +1,9 @@
 //! Face engine of WangZheng on CPU: the networks of the face-api package
-//! (`@vladmandic/face-api` 1.7.15) ported to candle, with their weights
+//! (`@vladmandic/face-api` 1.7.15) ported to Rust, with their weights
 //! vendored under `models/face-api` and checked against SHA-256 sums at load.
+//! candle tensors hold and reorder the weights; inference runs on the
+//! crate's own channel-major kernels, with the `gemm` crate for the matrix
+//! products (see `kernels`).
 //!
 //! Synchronous and CPU-bound: callers run it on a blocking pool. Must not
 //! depend on tokio, a store or HTTP.
@@ -12,18 +15,20 @@ mod descriptor;
 mod detector;
 mod error;
 mod evaluation;
+mod kernels;
 mod landmarks;
 mod liveness;
 mod models;
-mod ops;
 mod pipeline;
 mod preprocess;
 mod recognition;
+mod ssd_detector;
+mod tiny_detector;
 mod weights;
 
 pub use decode::{decode_image, MAX_PIXELS, MIN_SIDE};
 pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
-pub use detector::{Detection, DetectorOptions, FaceDetector};
+pub use detector::{Detection, Detector, DetectorKind};
 pub use error::FaceError;
 pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
@@ -31,6 +36,8 @@ pub use liveness::{
     eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge, LivenessFailure,
     MAX_FRAMES, MIN_FRAMES,
 };
-pub use pipeline::{AnalysedFace, FaceEngine, PixelBox};
+pub use pipeline::{with_border, AnalysedFace, FaceEngine, PixelBox};
 pub use recognition::FaceRecognitionNet;
+pub use ssd_detector::SsdDetector;
+pub use tiny_detector::{TinyDetectorOptions, TinyFaceDetector};
 pub use weights::WeightMap;

@@ -28,5 +28,8 @@ pub(crate) const LANDMARKS: ModelFiles = model!("face_landmark_68_model");
 /// The tiny face detector.
 pub(crate) const TINY_DETECTOR: ModelFiles = model!("tiny_face_detector_model");
 
+/// The SSD MobileNet v1 detector.
+pub(crate) const SSD_MOBILENET: ModelFiles = model!("ssd_mobilenetv1_model");
+
 /// `sha256sum` output for every vendored file.
 pub(crate) const SHA256SUMS: &str = include_str!("../../../models/face-api/SHA256SUMS");

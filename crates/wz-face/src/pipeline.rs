@@ -10,7 +10,7 @@
 
 use image::{imageops, Rgb, RgbImage};
 
-use crate::{Detection, DetectorOptions, FaceDescriptor, FaceDetector, FaceError, FaceLandmarkNet, FaceRecognitionNet, Landmarks68, Point};
+use crate::{Detection, Detector, DetectorKind, FaceDescriptor, FaceError, FaceLandmarkNet, FaceRecognitionNet, Landmarks68, Point};
 
 /// Alignment constants of face-api's `FaceLandmarks.alignDlib`.
 const ALIGN_REL_X: f32 = 0.5;
@@ -45,10 +45,9 @@ pub struct AnalysedFace {
 
 /// All three networks, loaded once.
 pub struct FaceEngine {
-    detector: FaceDetector,
+    detector: Detector,
     landmarks: FaceLandmarkNet,
     recognition: FaceRecognitionNet,
-    options: DetectorOptions,
 }
 
 /// `Box.clipAtImageBorders(...).floor()` then crop.
@@ -92,19 +91,24 @@ fn align_dlib(landmarks: &Landmarks68, image: &RgbImage) -> PixelBox {
 }
 
 impl FaceEngine {
-    /// Loads the detector, landmark and recognition networks.
+    /// Loads the production detector ([`DetectorKind::DEFAULT`]), landmark
+    /// and recognition networks.
     pub fn load() -> Result<Self, FaceError> {
+        Self::load_with(DetectorKind::DEFAULT)
+    }
+
+    /// Loads the engine with another detector (for measurements).
+    pub fn load_with(detector: DetectorKind) -> Result<Self, FaceError> {
         Ok(Self {
-            detector: FaceDetector::load()?,
+            detector: Detector::load(detector)?,
             landmarks: FaceLandmarkNet::load()?,
             recognition: FaceRecognitionNet::load()?,
-            options: DetectorOptions::default(),
         })
     }
 
     /// Every face in `image`, best detection first.
     pub fn analyse(&self, image: &RgbImage) -> Result<Vec<AnalysedFace>, FaceError> {
-        let detections = self.detector.detect(image, self.options)?;
+        let detections = self.detector.detect(image)?;
         let mut faces = Vec::with_capacity(detections.len());
         for detection in detections {
             let region = PixelBox {
@@ -166,8 +170,9 @@ fn largest(faces: Vec<AnalysedFace>) -> Option<AnalysedFace> {
         .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height)))
 }
 
-/// The image centred in a black canvas twice its size.
-fn with_border(image: &RgbImage) -> RgbImage {
+/// The image centred in a black canvas twice its size: the retry for tight
+/// crops that fill the frame.
+pub fn with_border(image: &RgbImage) -> RgbImage {
     let (width, height) = (image.width(), image.height());
     let mut canvas = RgbImage::from_pixel(width * 2, height * 2, Rgb([0, 0, 0]));
     imageops::replace(&mut canvas, image, i64::from(width / 2), i64::from(height / 2));

@@ -1,146 +1,151 @@
 //! Input preparation exactly as face-api's `NetInput.toBatchTensor`:
-//! zero-pad the shorter side to a square (centred), resize bilinearly with
-//! tfjs's `resizeBilinear(alignCorners = false, halfPixelCenters = false)`,
-//! subtract the mean RGB and scale by 1/255.
+//! zero-pad the shorter side to a square, resize bilinearly with tfjs's
+//! `resizeBilinear(alignCorners = false, halfPixelCenters = false)`, then
+//! normalise. The padded square is never built: each output pixel maps its
+//! four source taps into the original image or into the zero padding.
 
-use candle_core::{Device, Tensor};
 use image::RgbImage;
 
+use crate::kernels::FeatureMap;
 use crate::FaceError;
 
 /// Mean RGB face-api subtracts before its networks.
 pub(crate) const MEAN_RGB: [f32; 3] = [122.782, 117.001, 104.298];
 
-/// An RGB image as f32 values, height × width × 3.
-pub(crate) struct FloatImage {
-    pub(crate) width: usize,
-    pub(crate) height: usize,
-    pub(crate) data: Vec<f32>,
+/// How a network scales its input pixels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Normalisation {
+    /// `(x - mean) / 255` (face-api's `normalize(x, meanRgb).div(255)`).
+    MeanRgb([f32; 3]),
+    /// `x / 127.5 - 1` (SSD MobileNet v1).
+    Symmetric,
 }
 
-impl FloatImage {
-    pub(crate) fn from_rgb(image: &RgbImage) -> Self {
-        Self {
-            width: image.width() as usize,
-            height: image.height() as usize,
-            data: image.as_raw().iter().map(|&v| f32::from(v)).collect(),
+impl Normalisation {
+    fn apply(self, value: f32, channel: usize) -> f32 {
+        match self {
+            Self::MeanRgb(mean) => (value - mean[channel]) / 255.0,
+            Self::Symmetric => value / 127.5 - 1.0,
         }
     }
+}
 
-    /// padToSquare: centred, `round(diff / 2)` zero rows or columns after
-    /// the image and the rest before; otherwise all after.
-    pub(crate) fn pad_to_square(&self, centred: bool) -> (Self, usize, usize) {
-        let side = self.width.max(self.height);
-        let diff = side - self.width.min(self.height);
-        let append = if centred { (diff as f64 * 0.5).round() as usize } else { diff };
-        let prepend = diff - append;
-        let (left, top) = if self.height > self.width { (prepend, 0) } else { (0, prepend) };
-        let mut data = vec![0f32; side * side * 3];
-        for y in 0..self.height {
-            let source = &self.data[y * self.width * 3..(y + 1) * self.width * 3];
-            let start = ((y + top) * side + left) * 3;
-            data[start..start + self.width * 3].copy_from_slice(source);
-        }
-        (
-            Self {
-                width: side,
-                height: side,
-                data,
-            },
-            left,
-            top,
-        )
+/// Where one output coordinate samples along one axis: the two neighbouring
+/// source indices in the original image (`None` inside the padding) and the
+/// weight of the second.
+#[derive(Debug, PartialEq)]
+struct Tap {
+    low: Option<usize>,
+    high: Option<usize>,
+    fraction: f64,
+}
+
+/// tfjs CPU ResizeBilinear sampling of `out` positions along a padded axis
+/// of `side` pixels whose image part starts at `offset` and spans `extent`.
+fn taps(out: usize, side: usize, offset: usize, extent: usize) -> Vec<Tap> {
+    let scale = side as f64 / out as f64;
+    let to_image = |index: usize| index.checked_sub(offset).filter(|&i| i < extent);
+    (0..out)
+        .map(|i| {
+            let source = scale * i as f64;
+            let low = source.floor() as usize;
+            let high = (source.ceil() as usize).min(side - 1);
+            Tap {
+                low: to_image(low),
+                high: to_image(high),
+                fraction: source - low as f64,
+            }
+        })
+        .collect()
+}
+
+/// One image as a network's `3 × size × size` input. padToSquare: when
+/// `centred`, `round(diff / 2)` zero rows or columns go after the image and
+/// the rest before; otherwise all after.
+pub(crate) fn input_map(image: &RgbImage, size: usize, centred: bool, normalisation: Normalisation) -> Result<FeatureMap, FaceError> {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    if width == 0 || height == 0 || size == 0 {
+        return Err(FaceError::InvalidImage);
     }
-
-    /// tfjs CPU ResizeBilinear with alignCorners = false, halfPixelCenters = false.
-    pub(crate) fn resize_bilinear(&self, out_height: usize, out_width: usize) -> Self {
-        if out_height == self.height && out_width == self.width {
-            return Self {
-                width: self.width,
-                height: self.height,
-                data: self.data.clone(),
-            };
-        }
-        let height_scale = self.height as f64 / out_height as f64;
-        let width_scale = self.width as f64 / out_width as f64;
-        let at = |y: usize, x: usize, c: usize| f64::from(self.data[(y * self.width + x) * 3 + c]);
-        let mut data = Vec::with_capacity(out_height * out_width * 3);
-        for row in 0..out_height {
-            let source_row = height_scale * row as f64;
-            let top_row = source_row.floor() as usize;
-            let bottom_row = (source_row.ceil() as usize).min(self.height - 1);
-            let row_fraction = source_row - top_row as f64;
-            for column in 0..out_width {
-                let source_column = width_scale * column as f64;
-                let left = source_column.floor() as usize;
-                let right = (source_column.ceil() as usize).min(self.width - 1);
-                let column_fraction = source_column - left as f64;
-                for channel in 0..3 {
-                    let top = at(top_row, left, channel) + (at(top_row, right, channel) - at(top_row, left, channel)) * column_fraction;
-                    let bottom =
-                        at(bottom_row, left, channel) + (at(bottom_row, right, channel) - at(bottom_row, left, channel)) * column_fraction;
-                    data.push((top + (bottom - top) * row_fraction) as f32);
-                }
+    let side = width.max(height);
+    let diff = side - width.min(height);
+    let append = if centred { (diff as f64 * 0.5).round() as usize } else { diff };
+    let (left, top) = if height > width { (diff - append, 0) } else { (0, diff - append) };
+    let (rows, columns) = (taps(size, side, top, height), taps(size, side, left, width));
+    // Each source row as f64 with one zero pixel appended: padding columns
+    // point at that pixel and padding rows at an all-zero row, so the inner
+    // loop has no branches.
+    let padded_row = |y: Option<usize>| -> Vec<f64> {
+        let mut row = vec![0f64; (width + 1) * 3];
+        if let Some(y) = y {
+            for (target, &source) in row.iter_mut().zip(&image.as_raw()[y * width * 3..(y + 1) * width * 3]) {
+                *target = f64::from(source);
             }
         }
-        Self {
-            width: out_width,
-            height: out_height,
-            data,
+        row
+    };
+    let column_at = |x: Option<usize>| x.unwrap_or(width) * 3;
+    let column_offsets: Vec<(usize, usize, f64)> = columns.iter().map(|c| (column_at(c.low), column_at(c.high), c.fraction)).collect();
+    let plane = size * size;
+    let mut data = vec![0f32; 3 * plane];
+    for (row_index, row) in rows.iter().enumerate() {
+        let (upper, lower) = (padded_row(row.low), padded_row(row.high));
+        for (column_index, &(low, high, fraction)) in column_offsets.iter().enumerate() {
+            for channel in 0..3 {
+                let top = upper[low + channel] + (upper[high + channel] - upper[low + channel]) * fraction;
+                let bottom = lower[low + channel] + (lower[high + channel] - lower[low + channel]) * fraction;
+                let resized = (top + (bottom - top) * row.fraction) as f32;
+                data[channel * plane + row_index * size + column_index] = normalisation.apply(resized, channel);
+            }
         }
     }
+    FeatureMap::new(3, size, size, data)
 }
 
-/// A batch `[N, 3, size, size]` ready for a network, from images of any
-/// size, with face-api's centred padding and mean.
-pub(crate) fn batch_tensor(images: &[&RgbImage], size: usize) -> Result<Tensor, FaceError> {
-    batch_tensor_with(images, size, true, MEAN_RGB)
-}
-
-/// [`batch_tensor`] with the padding placement and mean a network uses.
-pub(crate) fn batch_tensor_with(images: &[&RgbImage], size: usize, centred: bool, mean_rgb: [f32; 3]) -> Result<Tensor, FaceError> {
-    let mut data = Vec::with_capacity(images.len() * 3 * size * size);
-    for image in images {
-        if image.width() == 0 || image.height() == 0 {
-            return Err(FaceError::InvalidImage);
-        }
-        let (square, _, _) = FloatImage::from_rgb(image).pad_to_square(centred);
-        let resized = square.resize_bilinear(size, size);
-        for (channel, mean) in mean_rgb.iter().enumerate() {
-            data.extend(resized.data.chunks_exact(3).map(|pixel| (pixel[channel] - mean) / 255.0));
-        }
-    }
-    Ok(Tensor::from_vec(data, (images.len(), 3, size, size), &Device::Cpu)?)
+/// [`input_map`] with face-api's centred padding and mean (landmarks and
+/// recognition).
+pub(crate) fn face_input(image: &RgbImage, size: usize) -> Result<FeatureMap, FaceError> {
+    input_map(image, size, true, Normalisation::MeanRgb(MEAN_RGB))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::Rgb;
 
     #[test]
     fn pads_the_short_side_with_round_half_after() {
-        let image = FloatImage {
-            width: 2,
-            height: 5,
-            data: vec![1.0; 2 * 5 * 3],
-        };
-        let (square, left, top) = image.pad_to_square(true);
-        assert_eq!((square.width, square.height, left, top), (5, 5, 1, 0));
-        // Column 0 is padding, columns 1-2 image, columns 3-4 padding.
-        let row: Vec<f32> = square.data[..15].chunks(3).map(|p| p[0]).collect();
-        assert_eq!(row, vec![0.0, 1.0, 1.0, 0.0, 0.0]);
+        // 2 wide, 5 high: diff 3, round(1.5) = 2 columns after, 1 before.
+        let image = RgbImage::from_pixel(2, 5, Rgb([255, 255, 255]));
+        let map = input_map(&image, 5, true, Normalisation::Symmetric).unwrap();
+        assert_eq!(&map.data[..5], &[-1.0, 1.0, 1.0, -1.0, -1.0]);
+        let bottom_right = input_map(&image, 5, false, Normalisation::Symmetric).unwrap();
+        assert_eq!(&bottom_right.data[..5], &[1.0, 1.0, -1.0, -1.0, -1.0]);
     }
 
     #[test]
-    fn bilinear_resize_matches_tfjs_sampling() {
-        // 1×4 row 0, 10, 20, 30 resized to 1×3: source x = 0, 4/3, 8/3.
-        let image = FloatImage {
-            width: 4,
-            height: 1,
-            data: [0.0, 10.0, 20.0, 30.0].iter().flat_map(|&v| [v, v, v]).collect(),
-        };
-        let out = image.resize_bilinear(1, 3);
-        let values: Vec<f32> = out.data.chunks(3).map(|p| p[0]).collect();
-        assert_eq!(values, vec![0.0, 13.333333, 26.666666]);
+    fn bilinear_taps_match_tfjs_sampling() {
+        // 4 source pixels resized to 3: source x = 0, 4/3, 8/3; the last
+        // neighbour is clamped to the edge.
+        let sampled = taps(3, 4, 0, 4);
+        assert_eq!((sampled[1].low, sampled[1].high), (Some(1), Some(2)));
+        assert!((sampled[1].fraction - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!((sampled[2].low, sampled[2].high), (Some(2), Some(3)));
+        // With an offset of 1, source index 0 is padding.
+        assert_eq!(taps(3, 4, 1, 3)[0].low, None);
+    }
+
+    #[test]
+    fn resizes_a_ramp_like_tfjs() {
+        let mut image = RgbImage::new(4, 4);
+        for (x, _, pixel) in image.enumerate_pixels_mut() {
+            *pixel = Rgb([(x * 10) as u8; 3]);
+        }
+        let map = input_map(&image, 3, true, Normalisation::MeanRgb([0.0; 3])).unwrap();
+        let row: Vec<f32> = map.data[..3].iter().map(|v| v * 255.0).collect();
+        assert!(
+            (row[0] - 0.0).abs() < 1e-4 && (row[1] - 13.333333).abs() < 1e-4 && (row[2] - 26.666666).abs() < 1e-4,
+            "{row:?}"
+        );
     }
 }

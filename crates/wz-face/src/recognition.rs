@@ -3,44 +3,46 @@
 //! descriptor out. Mirrors `src/faceRecognitionNet/*.ts` of face-api 1.7.15
 //! layer for layer; tensors here are NCHW where tfjs uses NHWC.
 
-use candle_core::Tensor;
 use image::RgbImage;
 
+use crate::descriptor::DESCRIPTOR_LEN;
+use crate::kernels::{avg_pool_valid, matmul_into, max_pool_valid, Activation, Conv, Epilogue, FeatureMap, Matrix, Padding};
 use crate::models::RECOGNITION;
-use crate::preprocess::batch_tensor;
+use crate::preprocess::face_input;
 use crate::{FaceDescriptor, FaceError, WeightMap};
 
 /// Input side of the network.
 pub const RECOGNITION_INPUT: u32 = 150;
 
-/// Convolution + bias + per-channel scale layer.
+/// Convolution + bias + per-channel scale layer (convLayer.ts, scaleLayer.ts).
+/// `down` layers are stride 2 'valid'; the others stride 1 'same'.
 struct ConvLayer {
-    filters: Tensor,
-    bias: Tensor,
-    scale: Tensor,
-    shift: Tensor,
+    conv: Conv,
+    down: bool,
 }
 
 impl ConvLayer {
-    fn load(weights: &WeightMap, prefix: &str) -> Result<Self, FaceError> {
+    fn load(weights: &WeightMap, prefix: &str, down: bool, activation: Activation) -> Result<Self, FaceError> {
+        let epilogue = Epilogue::bias_scale(
+            weights.vector(&format!("{prefix}/conv/bias"))?,
+            weights.vector(&format!("{prefix}/scale/weights"))?,
+            weights.vector(&format!("{prefix}/scale/biases"))?,
+            activation,
+        )?;
+        let stride = if down { 2 } else { 1 };
         Ok(Self {
-            filters: weights.conv_filter(&format!("{prefix}/conv/filters"))?,
-            bias: weights.channel_vector(&format!("{prefix}/conv/bias"))?,
-            scale: weights.channel_vector(&format!("{prefix}/scale/weights"))?,
-            shift: weights.channel_vector(&format!("{prefix}/scale/biases"))?,
+            conv: Conv::from_hwio(weights.get(&format!("{prefix}/conv/filters"))?, stride, epilogue)?,
+            down,
         })
     }
 
-    /// `conv2d` then bias then scale, as convLayer.ts. `down` is the 2-stride
-    /// 'valid' variant; otherwise stride 1 'same' (3×3 kernels: pad 1).
-    fn forward(&self, x: &Tensor, down: bool, relu: bool) -> Result<Tensor, FaceError> {
-        let (padding, stride) = if down { (0, 2) } else { (1, 1) };
-        let out = x.conv2d(&self.filters, padding, stride, 1, 1)?;
-        let out = out
-            .broadcast_add(&self.bias)?
-            .broadcast_mul(&self.scale)?
-            .broadcast_add(&self.shift)?;
-        Ok(if relu { out.relu()? } else { out })
+    fn forward(&self, x: &FeatureMap) -> Result<FeatureMap, FaceError> {
+        let padding = if self.down {
+            Padding::NONE
+        } else {
+            Padding::same(x.height, x.width, 3, 1)
+        };
+        self.conv.forward(x, padding)
     }
 }
 
@@ -54,29 +56,27 @@ struct ResidualLayer {
 impl ResidualLayer {
     fn load(weights: &WeightMap, prefix: &str, down: bool) -> Result<Self, FaceError> {
         Ok(Self {
-            first: ConvLayer::load(weights, &format!("{prefix}/conv1"))?,
-            second: ConvLayer::load(weights, &format!("{prefix}/conv2"))?,
+            first: ConvLayer::load(weights, &format!("{prefix}/conv1"), down, Activation::Relu)?,
+            second: ConvLayer::load(weights, &format!("{prefix}/conv2"), false, Activation::None)?,
             down,
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor, FaceError> {
-        let out = self.first.forward(x, self.down, true)?;
-        let mut out = self.second.forward(&out, false, false)?;
+    fn forward(&self, x: &FeatureMap) -> Result<FeatureMap, FaceError> {
+        let out = self.second.forward(&self.first.forward(x)?)?;
         if !self.down {
-            return Ok((out + x)?.relu()?);
+            return FeatureMap::relu_of_sum(&[&out, x]);
         }
-        let mut shortcut = x.avg_pool2d_with_stride((2, 2), (2, 2))?;
+        let shortcut = avg_pool_valid(x, 2, 2)?;
         // 'valid' striding can leave the branch one row and column short of
         // the pooled shortcut: face-api pads zeros at the bottom and right.
-        if out.dim(2)? != shortcut.dim(2)? || out.dim(3)? != shortcut.dim(3)? {
-            out = out.pad_with_zeros(2, 0, 1)?.pad_with_zeros(3, 0, 1)?;
-        }
-        let (branch_channels, shortcut_channels) = (out.dim(1)?, shortcut.dim(1)?);
-        if branch_channels != shortcut_channels {
-            shortcut = shortcut.pad_with_zeros(1, 0, branch_channels - shortcut_channels)?;
-        }
-        Ok((shortcut + out)?.relu()?)
+        let out = if (out.height, out.width) == (shortcut.height, shortcut.width) {
+            out
+        } else {
+            out.pad_bottom_right(out.height + 1, out.width + 1)?
+        };
+        let shortcut = shortcut.pad_channels(out.channels)?;
+        FeatureMap::relu_of_sum(&[&shortcut, &out])
     }
 }
 
@@ -84,7 +84,8 @@ impl ResidualLayer {
 pub struct FaceRecognitionNet {
     stem: ConvLayer,
     blocks: Vec<ResidualLayer>,
-    fully_connected: Tensor,
+    /// `[256, 128]`, row-major.
+    fully_connected: Vec<f32>,
 }
 
 impl FaceRecognitionNet {
@@ -112,31 +113,40 @@ impl FaceRecognitionNet {
             .map(|(name, down)| ResidualLayer::load(&weights, name, *down))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            stem: ConvLayer::load(&weights, "conv32_down")?,
+            stem: ConvLayer::load(&weights, "conv32_down", true, Activation::Relu)?,
             blocks,
-            fully_connected: weights.get("fc")?.clone(),
+            fully_connected: weights.vector("fc")?,
         })
     }
 
-    /// Descriptors of a batch of aligned faces (padded to a square and
-    /// resized to 150×150 as face-api does).
+    /// Descriptors of aligned faces (each padded to a square and resized to
+    /// 150×150 as face-api does).
     pub fn descriptors(&self, faces: &[&RgbImage]) -> Result<Vec<FaceDescriptor>, FaceError> {
-        if faces.is_empty() {
-            return Ok(Vec::new());
-        }
-        let input = batch_tensor(faces, RECOGNITION_INPUT as usize)?;
-        let mut out = self.stem.forward(&input, true, true)?;
-        out = out.max_pool2d_with_stride((3, 3), (2, 2))?;
-        for block in &self.blocks {
-            out = block.forward(&out)?;
-        }
-        let pooled = out.mean((2, 3))?;
-        let descriptors = pooled.matmul(&self.fully_connected)?;
-        descriptors.to_vec2::<f32>()?.into_iter().map(FaceDescriptor::from_vec).collect()
+        faces.iter().map(|face| self.descriptor(face)).collect()
     }
 
     /// Descriptor of one aligned face.
     pub fn descriptor(&self, face: &RgbImage) -> Result<FaceDescriptor, FaceError> {
-        self.descriptors(&[face])?.pop().ok_or(FaceError::InvalidImage)
+        let input = face_input(face, RECOGNITION_INPUT as usize)?;
+        let mut out = max_pool_valid(&self.stem.forward(&input)?, 3, 2)?;
+        for block in &self.blocks {
+            out = block.forward(&out)?;
+        }
+        let pooled = out.channel_means();
+        let mut descriptor = vec![0f32; DESCRIPTOR_LEN];
+        let row = Matrix {
+            data: &pooled,
+            rows: 1,
+            columns: pooled.len(),
+            row_stride: pooled.len(),
+        };
+        let weights = Matrix {
+            data: &self.fully_connected,
+            rows: pooled.len(),
+            columns: DESCRIPTOR_LEN,
+            row_stride: DESCRIPTOR_LEN,
+        };
+        matmul_into(row, weights, &mut descriptor, DESCRIPTOR_LEN)?;
+        FaceDescriptor::from_vec(descriptor)
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -26,8 +26,8 @@ struct Spec {
 #[derive(Deserialize)]
 struct Quantization {
     dtype: String,
-    scale: f32,
-    min: f32,
+    scale: f64,
+    min: f64,
 }
 
 fn check_sum(file: &str, bytes: &[u8]) -> Result<(), FaceError> {
@@ -57,12 +57,16 @@ impl WeightMap {
         for spec in groups.into_iter().flat_map(|g| g.weights) {
             let count: usize = spec.shape.iter().product();
             let values: Vec<f32> = match (&spec.quantization, spec.dtype.as_str()) {
-                (Some(q), "float32") if q.dtype == "uint8" => {
+                // int32 entries are shape constants of the exported graph; they hold
+                // small integers and are kept as f32 like everything else.
+                (Some(q), "float32" | "int32") if q.dtype == "uint8" => {
                     let raw = bytes
                         .get(offset..offset + count)
                         .ok_or_else(|| FaceError::MalformedWeights(format!("{} truncated", spec.name)))?;
                     offset += count;
-                    raw.iter().map(|&v| f32::from(v) * q.scale + q.min).collect()
+                    // In f64 and rounded once, as tfjs's decodeWeights does, so
+                    // the weights are bit-identical to the reference's.
+                    raw.iter().map(|&v| (f64::from(v) * q.scale + q.min) as f32).collect()
                 }
                 (None, "float32") => {
                     let raw = bytes
@@ -100,16 +104,9 @@ impl WeightMap {
             .ok_or_else(|| FaceError::MalformedWeights(format!("missing {name}")))
     }
 
-    /// A tfjs HWIO filter as candle's OIHW.
-    pub fn conv_filter(&self, name: &str) -> Result<Tensor, FaceError> {
-        Ok(self.get(name)?.permute((3, 2, 0, 1))?.contiguous()?)
-    }
-
-    /// A per-channel vector shaped `[1, C, 1, 1]` to broadcast over NCHW.
-    pub fn channel_vector(&self, name: &str) -> Result<Tensor, FaceError> {
-        let vector = self.get(name)?;
-        let channels = vector.dim(0)?;
-        Ok(vector.to_dtype(DType::F32)?.reshape((1, channels, 1, 1))?)
+    /// A one-dimensional tensor's values (biases, scales, norms).
+    pub fn vector(&self, name: &str) -> Result<Vec<f32>, FaceError> {
+        Ok(self.get(name)?.flatten_all()?.to_vec1::<f32>()?)
     }
 
     /// Number of tensors.

@@ -1,28 +1,40 @@
 //! `wz bench face IMAGE`: time the whole face pipeline (detect, landmarks,
-//! align, descriptor) and report the memory the loaded models take. Run it
-//! under `taskset -c 0` for a one-core figure.
+//! align, descriptor) on one worker and on several side by side, time each
+//! stage, and report the memory the loaded models take. Each inference runs
+//! on one thread, so one worker measures one core; pin the process with
+//! `taskset -c 0` to be sure no other core helps.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
 use image::{imageops, Rgb, RgbImage};
-use wz_face::FaceEngine;
+use wz_face::{Detector, DetectorKind, FaceEngine, FaceLandmarkNet, FaceRecognitionNet};
+
+use super::face::parse_detector;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// Face pipeline latency on one image.
+    /// Face pipeline latency and throughput on one image.
     Face {
         /// A JPEG or PNG photo with one face.
         image: PathBuf,
         /// Letterbox the photo onto a canvas of this size, e.g. 640x480.
         #[arg(long, default_value = "640x480")]
         canvas: String,
-        /// Timed runs after two warm-up runs.
-        #[arg(long, default_value_t = 20)]
+        /// Timed runs per worker after two warm-up runs.
+        #[arg(long, default_value_t = 50)]
         iterations: usize,
+        /// Workers running side by side for the throughput figure
+        /// (default: one per available core).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Detector: `tiny:SIZE` or `ssd`.
+        #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
+        detector: DetectorKind,
     },
 }
 
@@ -46,44 +58,117 @@ fn letterbox(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
     canvas
 }
 
+/// Milliseconds of each of `iterations` calls of `run`, sorted.
+fn timed(iterations: usize, mut run: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let start = Instant::now();
+        run()?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
+}
+
+fn summary(times: &[f64]) -> String {
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    let percentile = |p: f64| {
+        times
+            .get(((times.len().saturating_sub(1)) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    format!("mean {mean:.1} ms, p50 {:.1} ms, p95 {:.1} ms", percentile(0.5), percentile(0.95))
+}
+
 pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Face { image, canvas, iterations } = command;
+    let BenchCommand::Face {
+        image,
+        canvas,
+        iterations,
+        workers,
+        detector,
+    } = command;
     let (width, height) = canvas.split_once('x').context("--canvas must look like 640x480")?;
     let (width, height): (u32, u32) = (width.parse()?, height.parse()?);
+    anyhow::ensure!(*iterations > 0, "--iterations must be at least 1");
     let photo = wz_face::decode_image(&std::fs::read(image).with_context(|| format!("reading {}", image.display()))?)?;
-    let input = letterbox(&photo, width, height);
+    let input = Arc::new(letterbox(&photo, width, height));
     let before = resident_kib();
     let started = Instant::now();
-    let engine = FaceEngine::load()?;
+    let engine = Arc::new(FaceEngine::load_with(*detector)?);
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let after = resident_kib();
-    for _ in 0..2 {
-        engine.largest_face(&input)?.context("no face found in the benchmark image")?;
-    }
-    let mut times: Vec<f64> = (0..*iterations)
-        .map(|_| {
-            let start = Instant::now();
-            let face = engine.largest_face(&input);
-            (start.elapsed().as_secs_f64() * 1000.0, face.is_ok())
-        })
-        .filter(|(_, ok)| *ok)
-        .map(|(ms, _)| ms)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    anyhow::ensure!(!times.is_empty(), "every timed run failed");
-    let mean = times.iter().sum::<f64>() / times.len() as f64;
-    let percentile = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
-    println!("image {}x{} (letterboxed from {}x{})", width, height, photo.width(), photo.height());
+    println!(
+        "image {width}x{height} (letterboxed from {}x{}), detector {detector}",
+        photo.width(),
+        photo.height()
+    );
     println!(
         "models loaded in {load_ms:.0} ms; resident memory {} MiB before, {} MiB after loading",
         before.unwrap_or(0) / 1024,
         after.unwrap_or(0) / 1024
     );
+    let face = engine.largest_face(&input)?.context("no face found in the benchmark image")?;
+    let one_face = || engine.largest_face(&input).map(|_| ()).map_err(anyhow::Error::from);
+    timed(2, one_face)?;
     println!(
-        "detect + landmarks + align + descriptor, {} runs: mean {mean:.1} ms, p50 {:.1} ms, p95 {:.1} ms",
-        times.len(),
-        percentile(0.5),
-        percentile(0.95)
+        "detect + landmarks + align + descriptor, one worker, {iterations} runs: {}",
+        summary(&timed(*iterations, one_face)?)
+    );
+
+    let workers = workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (engine, input, iterations) = (Arc::clone(&engine), Arc::clone(&input), *iterations);
+            std::thread::spawn(move || timed(iterations, || engine.largest_face(&input).map(|_| ()).map_err(anyhow::Error::from)))
+        })
+        .collect();
+    let mut all = Vec::new();
+    for handle in handles {
+        all.extend(handle.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??);
+    }
+    all.sort_by(f64::total_cmp);
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "{workers} workers side by side, {} faces: {rate:.1} faces/s; per face {}",
+        all.len(),
+        summary(&all)
+    );
+
+    // Stage by stage, on the crops the pipeline used for this image.
+    let region = |x: f32, y: f32, w: f32, h: f32| {
+        let (x, y) = (x.max(0.0) as u32, y.max(0.0) as u32);
+        imageops::crop_imm(
+            input.as_ref(),
+            x,
+            y,
+            (w as u32).clamp(1, width - x),
+            (h as u32).clamp(1, height - y),
+        )
+        .to_image()
+    };
+    let detection_crop = region(face.detection.x, face.detection.y, face.detection.width, face.detection.height);
+    let aligned_crop = region(face.aligned.x, face.aligned.y, face.aligned.width, face.aligned.height);
+    let (detector_net, landmarks, recognition) = (Detector::load(*detector)?, FaceLandmarkNet::load()?, FaceRecognitionNet::load()?);
+    let stage = |name: &str, times: Vec<f64>| println!("  {name}: {}", summary(&times));
+    println!("stages, one worker:");
+    stage(
+        "detection",
+        timed(*iterations, || detector_net.detect(&input).map(|_| ()).map_err(Into::into))?,
+    );
+    stage(
+        "landmarks",
+        timed(*iterations, || landmarks.landmarks(&detection_crop).map(|_| ()).map_err(Into::into))?,
+    );
+    stage(
+        "descriptor",
+        timed(*iterations, || {
+            recognition.descriptor(&aligned_crop).map(|_| ()).map_err(Into::into)
+        })?,
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! `wz face eval PAIRS.tsv`: verification accuracy on a labelled pairs file
 //! (`left right same`, header line, paths relative to the file).
+//! `wz face detectors DIR`: recall and speed of each detector on a folder of
+//! one-face images.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use wz_face::{evaluate, FaceDescriptor, FaceEngine, PairScore, TargetPoint};
+use wz_face::{evaluate, DetectorKind, FaceDescriptor, FaceEngine, PairScore, TargetPoint};
 
 #[derive(Subcommand)]
 pub enum FaceCommand {
@@ -19,7 +21,23 @@ pub enum FaceCommand {
         /// Print every ROC point instead of about twenty.
         #[arg(long)]
         full_roc: bool,
+        /// Detector: `tiny:SIZE` (SIZE a multiple of 32) or `ssd`.
+        #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
+        detector: DetectorKind,
     },
+    /// Recall and speed of detectors on a folder of one-face images
+    /// (identity sub-folders of JPEG/PNG files).
+    Detectors {
+        /// Folder with one sub-folder per identity.
+        folder: PathBuf,
+        /// Detectors to compare, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "tiny:224,tiny:320,tiny:416,tiny:512,tiny:608,ssd", value_parser = parse_detector)]
+        detectors: Vec<DetectorKind>,
+    },
+}
+
+pub fn parse_detector(text: &str) -> Result<DetectorKind, String> {
+    DetectorKind::parse(text).ok_or_else(|| format!("{text:?}: expected tiny:SIZE (a multiple of 32) or ssd"))
 }
 
 fn read_pairs(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
@@ -42,9 +60,16 @@ fn read_pairs(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
 }
 
 pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
-    let FaceCommand::Eval { pairs, full_roc } = command;
+    match command {
+        FaceCommand::Eval { pairs, full_roc, detector } => eval(pairs, *full_roc, *detector),
+        FaceCommand::Detectors { folder, detectors } => super::face_detectors::run(folder, detectors),
+    }
+}
+
+fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<ExitCode> {
     let pairs = read_pairs(pairs)?;
-    let engine = FaceEngine::load()?;
+    let engine = FaceEngine::load_with(detector)?;
+    println!("detector: {detector}");
     let started = Instant::now();
     let mut descriptors: HashMap<PathBuf, Option<FaceDescriptor>> = HashMap::new();
     for path in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
@@ -107,7 +132,7 @@ pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
         }
     }
     println!("ROC (threshold, FAR, FRR):");
-    let step = if *full_roc { 1 } else { (evaluation.roc.len() / 20).max(1) };
+    let step = if full_roc { 1 } else { (evaluation.roc.len() / 20).max(1) };
     for point in evaluation.roc.iter().step_by(step) {
         println!(
             "  {:.4}  {:.4}  {:.4}",

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod card;
 pub mod face;
+pub mod face_detectors;
 pub mod registry;
 pub mod seed;
 pub mod serve;

@@ -3,25 +3,17 @@
 //! face set in `../shared/faces/dev`, from the pixels the `image` crate
 //! decodes (see the script's header for the two commands).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
+use wz_face::{Detection, FaceDescriptor, FaceLandmarkNet, FaceRecognitionNet, SsdDetector, TinyDetectorOptions, TinyFaceDetector};
 
-use std::path::PathBuf;
+use crate::faces_dir;
 
-use wz_face::{DetectorOptions, FaceDescriptor, FaceDetector, FaceLandmarkNet, FaceRecognitionNet};
-
-fn faces_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
-    assert!(
-        dir.is_dir(),
-        "the dev face set is expected at {} (shared/ beside the repository)",
-        dir.display()
-    );
-    dir
+fn fixture() -> serde_json::Value {
+    serde_json::from_str(include_str!("../fixtures/reference.json")).unwrap()
 }
 
 #[test]
 fn descriptors_match_the_reference_within_1e3() {
-    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
+    let fixture = fixture();
     let net = FaceRecognitionNet::load().unwrap();
     let cases = fixture["faces"].as_array().unwrap();
     assert_eq!(cases.len(), 40);
@@ -44,7 +36,7 @@ fn descriptors_match_the_reference_within_1e3() {
 
 #[test]
 fn landmarks_match_the_reference_within_a_hundredth_of_a_pixel() {
-    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
+    let fixture = fixture();
     let net = FaceLandmarkNet::load().unwrap();
     let mut worst = 0f32;
     for case in fixture["faces"].as_array().unwrap() {
@@ -61,17 +53,16 @@ fn landmarks_match_the_reference_within_a_hundredth_of_a_pixel() {
     assert!(worst <= 0.01, "landmarks differ from the reference by {worst} px");
 }
 
-#[test]
-fn detections_match_the_reference() {
-    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/reference.json")).unwrap();
-    let detector = FaceDetector::load().unwrap();
+/// Largest box and score differences between our detections and the
+/// fixture's list `key`, per image; the number of faces must agree.
+fn compare_detections(key: &str, detect: impl Fn(&image::RgbImage) -> Vec<Detection>) -> (usize, f32, f32) {
     let (mut worst_box, mut worst_score, mut faces) = (0f32, 0f32, 0);
-    for case in fixture["detections"].as_array().unwrap() {
+    for case in fixture()["detections"].as_array().unwrap() {
         let name = case["image"].as_str().unwrap();
         let image = image::open(faces_dir().join(name)).unwrap().to_rgb8();
-        let ours = detector.detect(&image, DetectorOptions::default()).unwrap();
-        let reference = case["faces"].as_array().unwrap();
-        assert_eq!(ours.len(), reference.len(), "{name}: number of faces");
+        let ours = detect(&image);
+        let reference = case[key].as_array().unwrap_or_else(|| panic!("fixture has no {key} for {name}"));
+        assert_eq!(ours.len(), reference.len(), "{key} {name}: number of faces");
         for (found, expected) in ours.iter().zip(reference) {
             let b: Vec<f32> = expected["box"]
                 .as_array()
@@ -87,6 +78,31 @@ fn detections_match_the_reference() {
             faces += 1;
         }
     }
-    eprintln!("{faces} faces; largest box difference {worst_box:e} px, largest score difference {worst_score:e}");
+    eprintln!("{key}: {faces} faces; largest box difference {worst_box:e} px, largest score difference {worst_score:e}");
+    (faces, worst_box, worst_score)
+}
+
+#[test]
+fn tiny_detections_match_the_reference_at_416_and_224() {
+    let detector = TinyFaceDetector::load().unwrap();
+    for (key, input_size) in [("faces", 416), ("tiny224", 224)] {
+        let options = TinyDetectorOptions {
+            input_size,
+            ..TinyDetectorOptions::default()
+        };
+        let (faces, worst_box, worst_score) = compare_detections(key, |image| detector.detect(image, options).unwrap());
+        assert!(faces > 30, "{key}: only {faces} faces compared");
+        assert!(
+            worst_box <= 0.01 && worst_score <= 1e-4,
+            "{key}: box {worst_box} px, score {worst_score}"
+        );
+    }
+}
+
+#[test]
+fn ssd_detections_match_the_reference() {
+    let detector = SsdDetector::load().unwrap();
+    let (faces, worst_box, worst_score) = compare_detections("ssd", |image| detector.detect(image, 0.5).unwrap());
+    assert!(faces > 30, "only {faces} faces compared");
     assert!(worst_box <= 0.01 && worst_score <= 1e-4, "box {worst_box} px, score {worst_score}");
 }
