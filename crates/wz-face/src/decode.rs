@@ -107,10 +107,11 @@ mod tests {
                     state as u8
                 })
                 .collect();
-            let mut with_magic = b"\\x89PNG\\r\\n\\x1a\\n".to_vec();
-            with_magic.extend_from_slice(&bytes);
             let _ = decode_image(&bytes);
-            let _ = decode_image(&with_magic);
+            // Behind real magic numbers, so the PNG and JPEG decoders run.
+            for magic in [&b"\x89PNG\r\n\x1a\n"[..], &b"\xff\xd8\xff\xe0"[..]] {
+                let _ = decode_image(&[magic, &bytes].concat());
+            }
         }
     }
 }

@@ -56,4 +56,34 @@ impl FaceDescriptor {
     pub fn matches(&self, other: &Self) -> bool {
         self.distance(other) <= MATCH_THRESHOLD
     }
+
+    /// A 0–100 similarity for results and screens: 100 for identical
+    /// descriptors, 50 at [`MATCH_THRESHOLD`], 0 at twice the threshold and
+    /// beyond. Linear in the distance, so a score of 50 or more means
+    /// [`FaceDescriptor::matches`]; it is not a probability.
+    pub fn match_score(&self, other: &Self) -> f32 {
+        (100.0 * (1.0 - self.distance(other) / (2.0 * MATCH_THRESHOLD))).clamp(0.0, 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(first: f32) -> FaceDescriptor {
+        let mut values = vec![0.0; DESCRIPTOR_LEN];
+        values[0] = first;
+        FaceDescriptor::from_vec(values).unwrap()
+    }
+
+    #[test]
+    fn match_score_is_fifty_at_the_threshold() {
+        let origin = descriptor(0.0);
+        assert_eq!(origin.match_score(&origin), 100.0);
+        assert!((origin.match_score(&descriptor(MATCH_THRESHOLD)) - 50.0).abs() < 1e-4);
+        assert_eq!(origin.match_score(&descriptor(3.0)), 0.0);
+        let near = descriptor(MATCH_THRESHOLD * 0.9);
+        assert!(origin.matches(&near) && origin.match_score(&near) > 50.0);
+        assert!(FaceDescriptor::from_vec(vec![0.0; 3]).is_err());
+    }
 }
