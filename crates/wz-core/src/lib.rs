@@ -1,7 +1,8 @@
 //! WangZheng domain core: resident ID numbers (GB 11643-1999), identity
 //! records and their status, desensitisation, assurance levels, the
 //! authentication modes, result codes, the simulated ID card, the sealed
-//! registry record and the hash-chained audit log.
+//! registry record, the hash-chained audit log, the network ID credential,
+//! the wallet's dynamic QR code and the card password rules.
 //!
 //! No I/O: no tokio, database, HTTP, file system, environment or logging.
 //! Time and randomness are arguments.
@@ -12,6 +13,8 @@ mod assurance;
 mod audit;
 mod auth_mode;
 mod card;
+mod card_password;
+mod credential;
 mod desensitise;
 mod error;
 mod id_number;
@@ -21,6 +24,7 @@ mod region;
 mod registry_seal;
 mod result_code;
 mod status;
+mod wallet_qr;
 
 pub use assurance::AssuranceLevel;
 pub use audit::{verify_chain, AuditDraft, AuditEntry, ChainBreak, GENESIS_HASH};
@@ -28,6 +32,10 @@ pub use auth_mode::AuthMode;
 pub use card::{
     CardChallenge, CardChipData, CardFile, CardPresentation, CardSerial, CardVerificationError, TrustedAuthorities, VerifiedCard,
     CARD_FILE_VERSION,
+};
+pub use card_password::{unix_ms, CardPassword, LockoutPolicy, PasswordError, PasswordState, PASSWORD_DIGITS};
+pub use credential::{
+    Credential, CredentialBody, CredentialError, CredentialNumber, CredentialSerial, Issuance, CREDENTIAL_VERSION, MAX_CREDENTIAL_BYTES,
 };
 pub use desensitise::{mask_address, mask_id_number, mask_name};
 pub use error::CoreError;
@@ -38,3 +46,4 @@ pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer};
 pub use result_code::{markdown_table as result_code_table, ResultCode};
 pub use status::{IdentityStatus, StatusChange};
+pub use wallet_qr::{QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};

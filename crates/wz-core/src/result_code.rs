@@ -97,11 +97,49 @@ pub enum ResultCode {
     DemoModeRequired,
     /// The image is not a JPEG or PNG of a usable size.
     InvalidImage,
+    /// The credential was replaced by enrolment on another device.
+    CredentialReplaced,
+    /// The card password was reset; earlier credentials are void.
+    CredentialPasswordReset,
+    /// No such credential.
+    CredentialNotFound,
+    /// The wallet code is malformed.
+    QrMalformed,
+    /// The wallet code's signature is invalid (altered).
+    QrTampered,
+    /// The wallet code was made by a device other than the credential's.
+    QrWrongDevice,
+    /// The wallet code has expired.
+    QrExpired,
+    /// The wallet code was already used.
+    QrReplayed,
+    /// The card password must be 8 digits.
+    PasswordFormat,
+    /// The password is too easy to guess (repeated digits, a run, or the birth date).
+    PasswordTooWeak,
+    /// The two password entries differ.
+    PasswordMismatch,
+    /// No card password has been set.
+    PasswordNotSet,
+    /// The request signature is invalid.
+    RequestSignatureInvalid,
+    /// The signed request is stale or was already used.
+    RequestReplayed,
+    /// The liveness challenge is unknown, used or expired.
+    LivenessChallengeInvalid,
+    /// The trusted terminal is not registered or is disabled.
+    TerminalUnknown,
+    /// No such enrolment session.
+    EnrolmentNotFound,
+    /// The enrolment session has expired.
+    EnrolmentExpired,
+    /// The enrolment session is not in a state that allows this step.
+    EnrolmentState,
 }
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 45] = [
+    pub const ALL: [ResultCode; 64] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -147,6 +185,25 @@ impl ResultCode {
         Self::AuditChainBroken,
         Self::DemoModeRequired,
         Self::InvalidImage,
+        Self::CredentialReplaced,
+        Self::CredentialPasswordReset,
+        Self::CredentialNotFound,
+        Self::QrMalformed,
+        Self::QrTampered,
+        Self::QrWrongDevice,
+        Self::QrExpired,
+        Self::QrReplayed,
+        Self::PasswordFormat,
+        Self::PasswordTooWeak,
+        Self::PasswordMismatch,
+        Self::PasswordNotSet,
+        Self::RequestSignatureInvalid,
+        Self::RequestReplayed,
+        Self::LivenessChallengeInvalid,
+        Self::TerminalUnknown,
+        Self::EnrolmentNotFound,
+        Self::EnrolmentExpired,
+        Self::EnrolmentState,
     ];
 
     /// Stable machine-readable code.
@@ -259,6 +316,61 @@ impl ResultCode {
                 "invalid_image",
                 "图像无法识别或尺寸不符",
                 "The image is not a JPEG or PNG of a usable size",
+            ),
+            Self::CredentialReplaced => (
+                "credential_replaced",
+                "网证已在另一台设备启用，本设备网证失效",
+                "The credential was replaced by enrolment on another device",
+            ),
+            Self::CredentialPasswordReset => (
+                "credential_password_reset",
+                "身份证密码已重置，此前签发的网证失效",
+                "The card password was reset; earlier credentials are void",
+            ),
+            Self::CredentialNotFound => ("credential_not_found", "网证不存在", "No such credential"),
+            Self::QrMalformed => ("qr_malformed", "二维码格式错误", "The wallet code is malformed"),
+            Self::QrTampered => (
+                "qr_tampered",
+                "二维码签名无效（内容被篡改）",
+                "The wallet code's signature is invalid (altered)",
+            ),
+            Self::QrWrongDevice => (
+                "qr_wrong_device",
+                "二维码并非由网证绑定的设备生成",
+                "The wallet code was made by a device other than the credential's",
+            ),
+            Self::QrExpired => ("qr_expired", "二维码已过期", "The wallet code has expired"),
+            Self::QrReplayed => ("qr_replayed", "二维码已使用", "The wallet code was already used"),
+            Self::PasswordFormat => ("password_format", "身份证密码须为8位数字", "The card password must be 8 digits"),
+            Self::PasswordTooWeak => (
+                "password_too_weak",
+                "密码过于简单（重复数字、连续数字或出生日期）",
+                "The password is too easy to guess (repeated digits, a run, or the birth date)",
+            ),
+            Self::PasswordMismatch => ("password_mismatch", "两次输入的密码不一致", "The two password entries differ"),
+            Self::PasswordNotSet => ("password_not_set", "尚未设置身份证密码", "No card password has been set"),
+            Self::RequestSignatureInvalid => ("request_signature_invalid", "请求签名无效", "The request signature is invalid"),
+            Self::RequestReplayed => (
+                "request_replayed",
+                "请求已过期或重复提交",
+                "The signed request is stale or was already used",
+            ),
+            Self::LivenessChallengeInvalid => (
+                "liveness_challenge_invalid",
+                "活体检测挑战无效、已使用或已过期",
+                "The liveness challenge is unknown, used or expired",
+            ),
+            Self::TerminalUnknown => (
+                "terminal_unknown",
+                "可信终端未登记或已停用",
+                "The trusted terminal is not registered or is disabled",
+            ),
+            Self::EnrolmentNotFound => ("enrolment_not_found", "办理会话不存在", "No such enrolment session"),
+            Self::EnrolmentExpired => ("enrolment_expired", "办理会话已过期", "The enrolment session has expired"),
+            Self::EnrolmentState => (
+                "enrolment_state",
+                "办理会话当前状态不允许该操作",
+                "The enrolment session is not in a state that allows this step",
             ),
         }
     }

@@ -157,6 +157,11 @@ impl Sm2VerifyingKey {
         self.inner.to_encoded_point(false).as_bytes().to_vec()
     }
 
+    /// SEC1 compressed encoding `02|03 || x` (33 bytes).
+    pub fn to_sec1_compressed_bytes(&self) -> Vec<u8> {
+        self.inner.to_encoded_point(true).as_bytes().to_vec()
+    }
+
     /// SPKI PEM encoding.
     pub fn to_public_key_pem(&self) -> Result<String, CryptoError> {
         sm2::PublicKey::from(&self.inner)

@@ -13,6 +13,12 @@ pub fn sm3(data: &[u8]) -> Sm3Digest {
     Sm3::digest(data).into()
 }
 
+/// Whether two byte strings are equal, in time that depends only on their
+/// lengths (for secrets, tags and digests).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
 /// HMAC-SM3 of `data` under `key`.
 pub fn hmac_sm3(key: &[u8], data: &[u8]) -> Sm3Digest {
     // HMAC accepts keys of any length, so new_from_slice cannot fail.
