@@ -136,10 +136,63 @@ pub struct PasswordState {
     pub locked_until_ms: Option<i64>,
 }
 
+/// What one password attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordAttempt {
+    /// Correct; the failure count is reset.
+    Correct,
+    /// Wrong; `remaining` tries before the lock.
+    Wrong {
+        /// Attempts left before the password locks.
+        remaining: u32,
+    },
+    /// Locked (now, or by this very failure) until the given time.
+    Locked {
+        /// Unix milliseconds.
+        until_ms: i64,
+    },
+}
+
+impl From<PasswordAttempt> for ResultCode {
+    fn from(attempt: PasswordAttempt) -> Self {
+        match attempt {
+            PasswordAttempt::Correct => Self::Success,
+            PasswordAttempt::Wrong { .. } => Self::PasswordWrong,
+            PasswordAttempt::Locked { .. } => Self::PasswordLocked,
+        }
+    }
+}
+
 impl PasswordState {
     /// Whether the password is locked at `now`.
     pub fn is_locked_at(&self, now: OffsetDateTime) -> bool {
         self.locked_until_ms.is_some_and(|until| unix_ms(now) < until)
+    }
+
+    /// Applies one attempt whose correctness is `correct` at `now`. While
+    /// locked the password is not even checked: the caller passes the
+    /// closure that checks it. A lock that has run out clears the count.
+    pub fn attempt(&self, now: OffsetDateTime, policy: LockoutPolicy, correct: impl FnOnce(&Self) -> bool) -> (Self, PasswordAttempt) {
+        if let Some(until_ms) = self.locked_until_ms.filter(|_| self.is_locked_at(now)) {
+            return (self.clone(), PasswordAttempt::Locked { until_ms });
+        }
+        let mut next = self.clone();
+        if next.locked_until_ms.is_some() {
+            next.locked_until_ms = None;
+            next.failures = 0;
+        }
+        if correct(self) {
+            next.failures = 0;
+            return (next, PasswordAttempt::Correct);
+        }
+        next.failures += 1;
+        if next.failures >= policy.max_failures {
+            let until_ms = unix_ms(now + policy.lock_for);
+            next.locked_until_ms = Some(until_ms);
+            return (next, PasswordAttempt::Locked { until_ms });
+        }
+        let remaining = policy.max_failures - next.failures;
+        (next, PasswordAttempt::Wrong { remaining })
     }
 }
 
@@ -192,6 +245,40 @@ mod tests {
             .unwrap()
             .matches(&pepper, &[3; 16], &lookup, &digest));
         assert!(!format!("{password:?}").contains("2048"));
+    }
+
+    #[test]
+    fn five_consecutive_failures_lock_for_the_stated_time() {
+        let policy = LockoutPolicy::default();
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
+        let mut state = PasswordState {
+            salt: [0; 16],
+            digest: [0; 32],
+            epoch: 1,
+            failures: 0,
+            locked_until_ms: None,
+        };
+        for expected_remaining in [4, 3, 2, 1] {
+            let (next, outcome) = state.attempt(now, policy, |_| false);
+            assert_eq!(
+                outcome,
+                PasswordAttempt::Wrong {
+                    remaining: expected_remaining
+                }
+            );
+            state = next;
+        }
+        let (locked, outcome) = state.attempt(now, policy, |_| false);
+        let until_ms = unix_ms(now + policy.lock_for);
+        assert_eq!(outcome, PasswordAttempt::Locked { until_ms });
+        // Even the right password is refused while locked, and not checked.
+        let (still, outcome) = locked.attempt(now + time::Duration::minutes(59), policy, |_| panic!("checked while locked"));
+        assert_eq!(outcome, PasswordAttempt::Locked { until_ms });
+        // After the lock, the count starts again; a success clears it.
+        let (after, outcome) = still.attempt(now + time::Duration::hours(1), policy, |_| false);
+        assert_eq!((outcome, after.failures), (PasswordAttempt::Wrong { remaining: 4 }, 1));
+        let (cleared, outcome) = after.attempt(now + time::Duration::hours(1), policy, |_| true);
+        assert_eq!((outcome, cleared.failures), (PasswordAttempt::Correct, 0));
     }
 
     #[test]

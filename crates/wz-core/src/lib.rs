@@ -33,7 +33,7 @@ pub use card::{
     CardChallenge, CardChipData, CardFile, CardPresentation, CardSerial, CardVerificationError, TrustedAuthorities, VerifiedCard,
     CARD_FILE_VERSION,
 };
-pub use card_password::{unix_ms, CardPassword, LockoutPolicy, PasswordError, PasswordState, PASSWORD_DIGITS};
+pub use card_password::{unix_ms, CardPassword, LockoutPolicy, PasswordAttempt, PasswordError, PasswordState, PASSWORD_DIGITS};
 pub use credential::{
     Credential, CredentialBody, CredentialError, CredentialNumber, CredentialSerial, Issuance, CREDENTIAL_VERSION, MAX_CREDENTIAL_BYTES,
 };

@@ -31,6 +31,17 @@ impl IdentityStatus {
         }
     }
 
+    /// The result code a card (and every credential derived from it) is
+    /// refused with in this status; `None` when valid.
+    pub fn refusal(self) -> Option<crate::ResultCode> {
+        match self {
+            Self::Valid => None,
+            Self::ReportedLost => Some(crate::ResultCode::CardReportedLost),
+            Self::Expired => Some(crate::ResultCode::CardExpired),
+            Self::Cancelled => Some(crate::ResultCode::CardCancelled),
+        }
+    }
+
     /// Parses [`IdentityStatus::as_str`] output.
     pub fn parse(text: &str) -> Option<Self> {
         [Self::Valid, Self::ReportedLost, Self::Expired, Self::Cancelled]

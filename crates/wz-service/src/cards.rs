@@ -94,11 +94,8 @@ impl CardService {
         if row.card_serial != card.chip.card_serial {
             return Err(refuse(ResultCode::CardSuperseded));
         }
-        match row.status {
-            IdentityStatus::Valid => {}
-            IdentityStatus::ReportedLost => return Err(refuse(ResultCode::CardReportedLost)),
-            IdentityStatus::Expired => return Err(refuse(ResultCode::CardExpired)),
-            IdentityStatus::Cancelled => return Err(refuse(ResultCode::CardCancelled)),
+        if let Some(code) = row.status.refusal() {
+            return Err(refuse(code));
         }
         if !card.chip.validity.is_valid_on(now.date()) {
             return Err(refuse(ResultCode::CardExpired));

@@ -9,6 +9,7 @@ use wz_store::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
 
 use crate::audit::{append, entry_from_row};
 use crate::connect::unavailable;
+use crate::credentials::revoke_active;
 use crate::PgStore;
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -96,6 +97,9 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        if let Some(code) = change.to.refusal() {
+            revoke_active(&mut tx, lookup, code.as_str(), millis(at)).await?;
+        }
         let entry = append(&mut tx, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)

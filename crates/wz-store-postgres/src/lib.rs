@@ -8,6 +8,7 @@
 
 mod audit;
 mod connect;
+mod credentials;
 mod identities;
 
 pub use connect::{PgConfig, PgStore};

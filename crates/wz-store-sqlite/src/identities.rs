@@ -8,6 +8,7 @@ use wz_store::columns::{millis, status_column};
 use wz_store::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
 
 use crate::audit::{append, entry_from_row};
+use crate::credentials::revoke_active;
 use crate::open::unavailable;
 use crate::SqliteStore;
 
@@ -95,6 +96,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        if let Some(code) = change.to.refusal() {
+            revoke_active(&mut tx, lookup, code.as_str(), millis(at)).await?;
+        }
         let entry = append(&mut tx, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)

@@ -8,6 +8,7 @@
 //! and the test kit.
 
 mod audit;
+mod credentials;
 mod identities;
 mod open;
 

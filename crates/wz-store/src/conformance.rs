@@ -12,9 +12,12 @@ use wz_core::{verify_chain, AuditDraft, CardSerial, IdentityStatus, LookupKey, S
 
 use crate::{NewIdentity, Store, StoreError};
 
-const AT: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+mod credentials;
+pub use credentials::*;
 
-fn row(n: u8) -> NewIdentity {
+pub(crate) const AT: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+
+pub(crate) fn row(n: u8) -> NewIdentity {
     NewIdentity {
         lookup: LookupKey::from_bytes([n; 32]),
         card_serial: CardSerial::from_number(u64::from(n)),
@@ -23,11 +26,11 @@ fn row(n: u8) -> NewIdentity {
     }
 }
 
-fn draft(action: &str) -> AuditDraft {
+pub(crate) fn draft(action: &str) -> AuditDraft {
     AuditDraft::new("test", action, None, AT)
 }
 
-async fn audit_len(store: &Arc<dyn Store>) -> usize {
+pub(crate) async fn audit_len(store: &Arc<dyn Store>) -> usize {
     store.list_audit(0, 10_000).await.unwrap().len()
 }
 
@@ -146,7 +149,14 @@ macro_rules! store_conformance_suite {
             status_change_is_recorded_with_history_and_audit,
             stale_or_missing_status_change_changes_nothing,
             concurrent_audit_appends_keep_one_chain,
-            audit_pages_are_contiguous
+            audit_pages_are_contiguous,
+            issuing_replaces_the_active_credential,
+            racing_issuances_leave_one_active,
+            card_status_governs_credentials,
+            passwords_count_every_attempt,
+            nonces_are_single_use,
+            enrolments_bind_once_and_complete_with_issuance,
+            revoking_on_request_audits
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

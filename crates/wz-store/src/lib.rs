@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod columns;
+mod credential_rows;
+mod credential_store;
 mod error;
 mod rows;
 mod store;
@@ -17,6 +19,10 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
+pub use credential_rows::{
+    CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, TerminalRow, UseAudit,
+};
+pub use credential_store::{CredentialStore, PasswordCheck};
 pub use error::StoreError;
 pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
 pub use store::Store;

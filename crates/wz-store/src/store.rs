@@ -4,13 +4,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, LookupKey, StatusChange};
 
-use crate::{IdentityRow, NewIdentity, StatusHistoryRow, StoreError};
+use crate::{CredentialStore, IdentityRow, NewIdentity, StatusHistoryRow, StoreError};
 
 /// Storage for the registry and the audit chain. Implementations must be
 /// safe under concurrent use from many tasks and processes: the audit chain
-/// stays linear however many writers race.
+/// stays linear however many writers race. The credential side lives in
+/// the supertrait [`CredentialStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: CredentialStore + Send + Sync + 'static {
     /// Checks that the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -23,7 +24,9 @@ pub trait Store: Send + Sync + 'static {
     async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError>;
 
     /// Applies a status change if the row still has `change.from`, records it
-    /// in the history and appends the audit entry, in one transaction.
+    /// in the history and appends the audit entry, in one transaction. A
+    /// change away from `valid` revokes the identity's active credentials in
+    /// the same transaction, with the card status's result code as reason.
     /// [`StoreError::NotFound`] if there is no row, [`StoreError::Conflict`]
     /// if its status is no longer `change.from`.
     async fn update_identity_status(

@@ -1,0 +1,341 @@
+//! The `CredentialStore` implementation for PostgreSQL. Writes that check
+//! before they change take row locks (`FOR UPDATE`) first: concurrent
+//! issuances for one identity, or password attempts from several devices,
+//! queue behind each other instead of racing.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use time::OffsetDateTime;
+use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
+use wz_store::columns::{
+    millis, password_state, status_column, CredentialColumns, EnrolmentColumns, CREDENTIAL_COLUMNS, ENROLMENT_COLUMNS,
+};
+use wz_store::{
+    CredentialRow, CredentialStatus, CredentialStore, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordCheck, StoreError,
+    TerminalRow, UseAudit,
+};
+
+use crate::audit::append;
+use crate::connect::unavailable;
+use crate::PgStore;
+
+fn credential_from(row: &PgRow) -> Result<CredentialRow, StoreError> {
+    let get = |e: sqlx::Error| unavailable(e);
+    CredentialColumns {
+        serial: row.try_get(0).map_err(get)?,
+        number: row.try_get(1).map_err(get)?,
+        lookup: row.try_get(2).map_err(get)?,
+        level: row.try_get(3).map_err(get)?,
+        device_key: row.try_get(4).map_err(get)?,
+        issued_at_ms: row.try_get(5).map_err(get)?,
+        expires_at_ms: row.try_get(6).map_err(get)?,
+        password_epoch: row.try_get(7).map_err(get)?,
+        status: row.try_get(8).map_err(get)?,
+        revoked_reason: row.try_get(9).map_err(get)?,
+        revoked_at_ms: row.try_get(10).map_err(get)?,
+        signed: row.try_get(11).map_err(get)?,
+    }
+    .into_row()
+}
+
+fn enrolment_from(row: &PgRow) -> Result<EnrolmentRow, StoreError> {
+    let get = |e: sqlx::Error| unavailable(e);
+    EnrolmentColumns {
+        id: row.try_get(0).map_err(get)?,
+        terminal_id: row.try_get(1).map_err(get)?,
+        secret_digest: row.try_get(2).map_err(get)?,
+        device_key: row.try_get(3).map_err(get)?,
+        state: row.try_get(4).map_err(get)?,
+        credential_serial: row.try_get(5).map_err(get)?,
+        created_at_ms: row.try_get(6).map_err(get)?,
+        expires_at_ms: row.try_get(7).map_err(get)?,
+    }
+    .into_row()
+}
+
+/// Revokes the identity's active credentials inside the caller's transaction.
+pub(crate) async fn revoke_active(conn: &mut PgConnection, lookup: &LookupKey, reason: &str, at_ms: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query(
+        "UPDATE credentials SET status = 'revoked', revoked_reason = $1, revoked_at_ms = $2 WHERE lookup = $3 AND status = 'active'",
+    )
+    .bind(reason)
+    .bind(at_ms)
+    .bind(lookup.as_bytes().as_slice())
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(result.rows_affected())
+}
+
+async fn write_password(conn: &mut PgConnection, lookup: &LookupKey, state: &PasswordState) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO card_passwords (lookup, salt, digest, epoch, failures, locked_until_ms) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (lookup) DO UPDATE SET salt = excluded.salt, digest = excluded.digest, epoch = excluded.epoch, \
+         failures = excluded.failures, locked_until_ms = excluded.locked_until_ms",
+    )
+    .bind(lookup.as_bytes().as_slice())
+    .bind(state.salt.as_slice())
+    .bind(state.digest.as_slice())
+    .bind(i64::from(state.epoch))
+    .bind(i64::from(state.failures))
+    .bind(state.locked_until_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+async fn read_password(conn: &mut PgConnection, lookup: &LookupKey) -> Result<Option<PasswordState>, StoreError> {
+    let row = sqlx::query("SELECT salt, digest, epoch, failures, locked_until_ms FROM card_passwords WHERE lookup = $1 FOR UPDATE")
+        .bind(lookup.as_bytes().as_slice())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    row.map(|r| password_state(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .transpose()
+}
+
+/// Checks and applies the optional parts of an issuance (password, enrolment).
+async fn apply_issuance_parts(conn: &mut PgConnection, new: &NewCredential) -> Result<(), StoreError> {
+    let lookup = &new.row.lookup;
+    if let Some(update) = &new.password {
+        let current = read_password(conn, lookup).await?.map(|p| p.epoch);
+        if current != update.expected_epoch {
+            return Err(StoreError::Conflict);
+        }
+        write_password(conn, lookup, &update.state).await?;
+    }
+    if let Some(id) = &new.enrolment {
+        let row = sqlx::query("SELECT state, device_key FROM enrolments WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?
+            .ok_or(StoreError::NotFound)?;
+        let (state, device_key): (String, Option<Vec<u8>>) = (row.get(0), row.get(1));
+        if state != EnrolmentState::Bound.as_str() || device_key.as_deref() != Some(new.row.device_key.as_slice()) {
+            return Err(StoreError::Conflict);
+        }
+        sqlx::query("UPDATE enrolments SET state = 'completed', credential_serial = $1 WHERE id = $2")
+            .bind(new.row.serial.as_bytes().as_slice())
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl CredentialStore for PgStore {
+    async fn insert_credential(&self, new: &NewCredential, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        if new.row.status != CredentialStatus::Active {
+            return Err(StoreError::Conflict);
+        }
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let lookup = &new.row.lookup;
+        let status = sqlx::query("SELECT status FROM identities WHERE lookup = $1 FOR UPDATE")
+            .bind(lookup.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .ok_or(StoreError::NotFound)?;
+        if status_column(status.get(0))? != wz_core::IdentityStatus::Valid {
+            return Err(StoreError::Conflict);
+        }
+        apply_issuance_parts(&mut tx, new).await?;
+        revoke_active(&mut tx, lookup, &new.replaces_reason, new.row.issued_at_ms).await?;
+        let row = &new.row;
+        sqlx::query(&format!(
+            "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', NULL, NULL, $9)"
+        ))
+        .bind(row.serial.as_bytes().as_slice())
+        .bind(row.number.as_bytes().as_slice())
+        .bind(lookup.as_bytes().as_slice())
+        .bind(row.level.as_str())
+        .bind(&row.device_key)
+        .bind(row.issued_at_ms)
+        .bind(row.expires_at_ms)
+        .bind(i64::from(row.password_epoch))
+        .bind(&row.signed)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn find_credential(&self, serial: &CredentialSerial) -> Result<Option<CredentialRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE serial = $1"))
+            .bind(serial.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(credential_from).transpose()
+    }
+
+    async fn list_credentials(&self, lookup: &LookupKey) -> Result<Vec<CredentialRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE lookup = $1 ORDER BY issued_at_ms DESC, serial"
+        ))
+        .bind(lookup.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(credential_from).collect()
+    }
+
+    async fn revoke_credentials(&self, lookup: &LookupKey, reason: &str, at: OffsetDateTime, audit: AuditDraft) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let revoked = revoke_active(&mut tx, lookup, reason, millis(at)).await?;
+        append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(revoked)
+    }
+
+    async fn find_password(&self, lookup: &LookupKey) -> Result<Option<PasswordState>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        read_password(&mut conn, lookup).await
+    }
+
+    async fn attempt_password(
+        &self,
+        lookup: &LookupKey,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+        check: &PasswordCheck,
+        audit: &(dyn Fn(PasswordAttempt) -> AuditDraft + Send + Sync),
+    ) -> Result<PasswordAttempt, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let state = read_password(&mut tx, lookup).await?.ok_or(StoreError::NotFound)?;
+        let (next, outcome) = state.attempt(at, policy, check);
+        if next != state {
+            write_password(&mut tx, lookup, &next).await?;
+        }
+        append(&mut tx, &audit(outcome)).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut fresh = Vec::with_capacity(uses.len());
+        for (index, nonce_use) in uses.iter().enumerate() {
+            let is_fresh = insert_nonce(&mut tx, nonce_use).await?;
+            append(&mut tx, &audit(index, is_fresh)).await?;
+            fresh.push(is_fresh);
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(fresh)
+    }
+
+    async fn consume_nonce(&self, nonce: &NonceUse) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let fresh = insert_nonce(&mut tx, nonce).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(fresh)
+    }
+
+    async fn purge_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM used_nonces WHERE expires_at_ms < $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn insert_terminal(&self, row: &TerminalRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let result = sqlx::query("INSERT INTO terminals (id, name, public_key, active, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&row.id)
+            .bind(&row.name)
+            .bind(&row.public_key)
+            .bind(row.active)
+            .bind(row.created_at_ms)
+            .execute(&mut *tx)
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
+            Err(error) => return Err(unavailable(error)),
+        }
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn find_terminal(&self, id: &str) -> Result<Option<TerminalRow>, StoreError> {
+        let row = sqlx::query("SELECT id, name, public_key, active, created_at_ms FROM terminals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(|r| TerminalRow {
+            id: r.get(0),
+            name: r.get(1),
+            public_key: r.get(2),
+            active: r.get(3),
+            created_at_ms: r.get(4),
+        }))
+    }
+
+    async fn insert_enrolment(&self, row: &EnrolmentRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(&format!(
+            "INSERT INTO enrolments ({ENROLMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&row.id)
+        .bind(&row.terminal_id)
+        .bind(row.secret_digest.as_slice())
+        .bind(&row.device_key)
+        .bind(row.state.as_str())
+        .bind(row.credential_serial.map(|s| s.as_bytes().to_vec()))
+        .bind(row.created_at_ms)
+        .bind(row.expires_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn find_enrolment(&self, id: &str) -> Result<Option<EnrolmentRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(enrolment_from).transpose()
+    }
+
+    async fn bind_enrolment(&self, id: &str, device_key: &[u8], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let result = sqlx::query("UPDATE enrolments SET state = 'bound', device_key = $1 WHERE id = $2 AND state = 'waiting'")
+            .bind(device_key)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        if result.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+}
+
+async fn insert_nonce(conn: &mut PgConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
+    let result = sqlx::query("INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(nonce.kind)
+        .bind(nonce.nonce.as_slice())
+        .bind(nonce.expires_at_ms)
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(result.rows_affected() == 1)
+}
