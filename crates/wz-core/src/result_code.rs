@@ -135,11 +135,13 @@ pub enum ResultCode {
     EnrolmentExpired,
     /// The enrolment session is not in a state that allows this step.
     EnrolmentState,
+    /// The registry holds no usable portrait; use a trusted terminal.
+    PortraitUnavailable,
 }
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 64] = [
+    pub const ALL: [ResultCode; 65] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -204,6 +206,7 @@ impl ResultCode {
         Self::EnrolmentNotFound,
         Self::EnrolmentExpired,
         Self::EnrolmentState,
+        Self::PortraitUnavailable,
     ];
 
     /// Stable machine-readable code.
@@ -367,6 +370,11 @@ impl ResultCode {
             ),
             Self::EnrolmentNotFound => ("enrolment_not_found", "办理会话不存在", "No such enrolment session"),
             Self::EnrolmentExpired => ("enrolment_expired", "办理会话已过期", "The enrolment session has expired"),
+            Self::PortraitUnavailable => (
+                "portrait_unavailable",
+                "制证库中无可用人像，请到可信终端办理",
+                "The registry holds no usable portrait; use a trusted terminal",
+            ),
             Self::EnrolmentState => (
                 "enrolment_state",
                 "办理会话当前状态不允许该操作",

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
-use wz_service::{OsEntropy, ServiceContext, Services, SystemClock};
+use wz_service::{CredentialPolicy, FaceService, GeometryLiveness, LivenessCheck, OsEntropy, ServiceContext, Services, SystemClock};
 use wz_store::Store;
 use wz_store_postgres::{PgConfig, PgStore};
 use wz_store_sqlite::{SqliteConfig, SqliteStore};
@@ -49,6 +49,13 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
 /// Opens the store (migrating it), loads or creates the keys and wires the
 /// services. Used by `wz serve` and by offline operator commands.
 pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerError> {
+    open_services_with(config, Arc::new(GeometryLiveness)).await
+}
+
+/// [`open_services`] with another liveness decision. Only end-to-end tests
+/// use this: no camera can film a live person here, so they script the
+/// verdict of the geometry check (face detection and comparison stay real).
+pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck>) -> Result<OpenedServices, ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(ServerError::io(format!("creating {}", config.data_dir.display())))?;
     let store = open_store(config).await?;
     let count = store.count_identities().await?;
@@ -62,6 +69,9 @@ pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerErro
         clock: Arc::new(SystemClock),
         entropy: Arc::new(OsEntropy),
         demo: config.demo,
+        face: FaceService::lazy(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        liveness,
+        policy: CredentialPolicy::default(),
     };
     Ok(OpenedServices {
         services: Services::new(context),

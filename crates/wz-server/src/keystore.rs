@@ -104,6 +104,14 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
     let lookup_hex = load_or_create(&dir, "registry-lookup.key", registry_is_empty, || Ok(random_hex::<32>(entropy)))
         .map_err(|_| ServerError::RegistryKeysMissing(0))?;
     let challenge_hex = load_or_create(&dir, "card-challenge.key", true, || Ok(random_hex::<32>(entropy)))?;
+    // New credential-number or pepper keys would silently orphan every
+    // credential number and password: like the registry keys, they are only
+    // created for an empty registry.
+    let number_hex = load_or_create(&dir, "credential-number.key", registry_is_empty, || Ok(random_hex::<32>(entropy)))
+        .map_err(|_| ServerError::RegistryKeysMissing(0))?;
+    let pepper_hex = load_or_create(&dir, "password-pepper.key", registry_is_empty, || Ok(random_hex::<32>(entropy)))
+        .map_err(|_| ServerError::RegistryKeysMissing(0))?;
+    let liveness_hex = load_or_create(&dir, "liveness.key", true, || Ok(random_hex::<32>(entropy)))?;
     let admin_token_path = dir.join("admin.token");
     let admin_token = load_or_create(&dir, "admin.token", true, || Ok(random_hex::<32>(entropy)))?;
 
@@ -127,6 +135,9 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
         trusted_authorities,
         sealer,
         challenge_key,
+        credential_number_key: MacKey::from_bytes(hex_bytes(&path("credential-number.key"), &number_hex)?),
+        password_pepper: MacKey::from_bytes(hex_bytes(&path("password-pepper.key"), &pepper_hex)?),
+        liveness_key: MacKey::from_bytes(hex_bytes(&path("liveness.key"), &liveness_hex)?),
     };
     Ok(LoadedKeys {
         keyring,

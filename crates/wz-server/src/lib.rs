@@ -12,7 +12,7 @@ mod error;
 mod keystore;
 mod telemetry;
 
-pub use app::{open_services, serve, start, OpenedServices, RunningServer};
+pub use app::{open_services, open_services_with, serve, start, OpenedServices, RunningServer};
 pub use config::{Config, ConfigOverrides, LogConfig, LogFormat, ServerConfig};
 pub use demo::{seed_demo, DemoCitizen};
 pub use error::ServerError;

@@ -2,8 +2,11 @@
 
 use serde_json::json;
 use time::Duration;
-use wz_core::{AuditDraft, CardChallenge, CardFile, CardPresentation, IdentityStatus, NationalIdNumber, ResultCode};
+use wz_core::{
+    AuditDraft, CardChallenge, CardFile, CardPresentation, IdentityStatus, LookupKey, NationalIdNumber, ResultCode, VerifiedCard,
+};
 use wz_crypto::Sm2SigningKey;
+use wz_store::IdentityRow;
 
 use crate::{EntropyRng, ServiceContext, ServiceError};
 
@@ -79,6 +82,25 @@ impl CardService {
         presentation: &CardPresentation,
         now: time::OffsetDateTime,
     ) -> Result<(CardReadOutcome, String), (ServiceError, Option<String>)> {
+        let (card, lookup, row) = self.verify_presented(presentation, now).await?;
+        let outcome = CardReadOutcome {
+            card_serial: card.chip.card_serial.as_str().to_owned(),
+            masked_name: wz_core::mask_name(&card.chip.name),
+            masked_id_number: card.id_number.masked(),
+            validity: card.chip.validity.printed(),
+            status: row.status,
+        };
+        Ok((outcome, lookup.short()))
+    }
+
+    /// Verifies a presented card (authority signature, challenge, chip) and
+    /// its registry row (current serial, status, validity). On failure the
+    /// pseudonymous subject is returned when the card named one.
+    pub(crate) async fn verify_presented(
+        &self,
+        presentation: &CardPresentation,
+        now: time::OffsetDateTime,
+    ) -> Result<(VerifiedCard, LookupKey, IdentityRow), (ServiceError, Option<String>)> {
         let keyring = &self.context.keyring;
         let card = presentation
             .verify(&keyring.trusted_authorities, &keyring.challenge_key, now.unix_timestamp())
@@ -100,13 +122,6 @@ impl CardService {
         if !card.chip.validity.is_valid_on(now.date()) {
             return Err(refuse(ResultCode::CardExpired));
         }
-        let outcome = CardReadOutcome {
-            card_serial: card.chip.card_serial.as_str().to_owned(),
-            masked_name: wz_core::mask_name(&card.chip.name),
-            masked_id_number: card.id_number.masked(),
-            validity: card.chip.validity.printed(),
-            status: row.status,
-        };
-        Ok((outcome, subject))
+        Ok((card, lookup, row))
     }
 }

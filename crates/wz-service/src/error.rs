@@ -47,6 +47,21 @@ pub enum ServiceError {
     /// Storage failed.
     #[error("storage failed")]
     Store(#[source] StoreError),
+    /// Refused for a reason its result code names exactly.
+    #[error("refused: {}", .0.as_str())]
+    Refused(ResultCode),
+    /// Too many requests; try again after this many seconds.
+    #[error("rate limited for {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// An input is out of range.
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
+    /// The use journal task failed or is gone.
+    #[error("use journal unavailable")]
+    Journal,
 }
 
 impl From<StoreError> for ServiceError {
@@ -94,7 +109,10 @@ impl ServiceError {
             Self::CardRefused(code) => *code,
             Self::DemoModeRequired => ResultCode::DemoModeRequired,
             Self::InvalidImage(_) => ResultCode::InvalidImage,
-            Self::FaceEngine => ResultCode::InternalError,
+            Self::FaceEngine | Self::Journal => ResultCode::InternalError,
+            Self::Refused(code) => *code,
+            Self::RateLimited { .. } => ResultCode::RateLimited,
+            Self::InvalidInput(_) => ResultCode::InvalidRequest,
             Self::Store(StoreError::Conflict) => ResultCode::InvalidStatusTransition,
             Self::RecordCorrupt | Self::Store(_) => ResultCode::InternalError,
         }

@@ -1,18 +1,19 @@
 //! Face analysis off the async workers: CPU-bound inference runs on the
 //! blocking pool, at most `slots` at a time, so a burst of uploads cannot
-//! starve request handling (STYLE §10, example 5).
+//! starve request handling (STYLE §10, example 5). The engine is loaded on
+//! first use, so offline commands that never see a face never pay for it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
-use wz_face::{AnalysedFace, FaceEngine};
+use wz_face::{AnalysedFace, FaceDescriptor, FaceEngine, FrameObservation};
 
 use crate::ServiceError;
 
 /// Face use cases shared by enrolment, issuance and authentication.
 #[derive(Clone)]
 pub struct FaceService {
-    engine: Arc<FaceEngine>,
+    engine: Arc<OnceLock<Arc<FaceEngine>>>,
     slots: Arc<Semaphore>,
 }
 
@@ -20,23 +21,80 @@ impl FaceService {
     /// Wraps a loaded engine; `slots` bounds concurrent inferences (one per
     /// core is the sensible default).
     pub fn new(engine: Arc<FaceEngine>, slots: usize) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(engine);
         Self {
-            engine,
+            engine: Arc::new(cell),
             slots: Arc::new(Semaphore::new(slots.max(1))),
         }
     }
 
-    /// Decodes untrusted image bytes and analyses the largest face.
-    pub async fn largest_face(&self, image_bytes: Vec<u8>) -> Result<Option<AnalysedFace>, ServiceError> {
+    /// An engine loaded on first use, with `slots` concurrent inferences.
+    pub fn lazy(slots: usize) -> Self {
+        Self {
+            engine: Arc::new(OnceLock::new()),
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+        }
+    }
+
+    /// Runs `work` with the engine on the blocking pool, holding one slot.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&FaceEngine) -> Result<T, wz_face::FaceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
         let _slot = self.slots.acquire().await.map_err(|_| ServiceError::FaceEngine)?;
-        let engine = Arc::clone(&self.engine);
+        let cell = Arc::clone(&self.engine);
         let result = tokio::task::spawn_blocking(move || {
-            let image = wz_face::decode_image(&image_bytes)?;
-            engine.largest_face(&image)
+            let engine = match cell.get() {
+                Some(engine) => Arc::clone(engine),
+                None => {
+                    let loaded = Arc::new(FaceEngine::load()?);
+                    Arc::clone(cell.get_or_init(|| loaded))
+                }
+            };
+            work(&engine)
         })
         .await
         .map_err(|_| ServiceError::FaceEngine)?;
         result.map_err(ServiceError::from)
+    }
+
+    /// Decodes untrusted image bytes and analyses the largest face.
+    pub async fn largest_face(&self, image_bytes: Vec<u8>) -> Result<Option<AnalysedFace>, ServiceError> {
+        self.run(move |engine| {
+            let image = wz_face::decode_image(&image_bytes)?;
+            engine.largest_face(&image)
+        })
+        .await
+    }
+
+    /// The descriptor of the largest face, if there is one.
+    pub async fn descriptor(&self, image_bytes: Vec<u8>) -> Result<Option<FaceDescriptor>, ServiceError> {
+        Ok(self.largest_face(image_bytes).await?.map(|face| face.descriptor))
+    }
+
+    /// Observes each frame of a liveness sequence (`None`: no face). Frames
+    /// run one slot each, so a sequence uses the cores it is allowed.
+    pub async fn observe_frames(&self, frames: Vec<Vec<u8>>) -> Result<Vec<Option<FrameObservation>>, ServiceError> {
+        let tasks: Vec<_> = frames
+            .into_iter()
+            .map(|bytes| {
+                let faces = self.clone();
+                tokio::spawn(async move {
+                    faces
+                        .run(move |engine| {
+                            let image = wz_face::decode_image(&bytes)?;
+                            engine.observe(&image)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut observations = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            observations.push(task.await.map_err(|_| ServiceError::FaceEngine)??);
+        }
+        Ok(observations)
     }
 
     /// Inferences that could start now without waiting.

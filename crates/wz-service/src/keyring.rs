@@ -21,6 +21,12 @@ pub struct Keyring {
     pub sealer: RegistrySealer,
     /// Authenticates card challenges.
     pub challenge_key: MacKey,
+    /// Derives credential numbers (网证号) from ID numbers.
+    pub credential_number_key: MacKey,
+    /// Keys card password digests; kept apart from the database.
+    pub password_pepper: MacKey,
+    /// Authenticates liveness challenge tokens.
+    pub liveness_key: MacKey,
 }
 
 impl Keyring {
@@ -37,6 +43,9 @@ impl Keyring {
             trusted_authorities,
             sealer: RegistrySealer::new(wz_crypto::Sm4Key::generate(&mut rng), MacKey::generate(&mut rng)),
             challenge_key: MacKey::generate(&mut rng),
+            credential_number_key: MacKey::generate(&mut rng),
+            password_pepper: MacKey::generate(&mut rng),
+            liveness_key: MacKey::generate(&mut rng),
         })
     }
 }

@@ -10,20 +10,33 @@
 mod audit;
 mod cards;
 mod clock;
+mod credentials;
 mod entropy;
 mod error;
 mod faces;
 mod keyring;
+mod liveness;
+mod qr_verification;
+mod rate_limit;
 mod registry;
+mod signed_request;
 
 pub use audit::{AuditReport, AuditService};
 pub use cards::{CardReadOutcome, CardService};
 pub use clock::{Clock, SystemClock};
+pub use credentials::{
+    CredentialPolicy, CredentialService, CredentialView, EnrolmentBinding, LightApplication, OpenedEnrolment, PasswordCheckResult,
+    TerminalCompletion,
+};
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
 pub use faces::FaceService;
 pub use keyring::Keyring;
+pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck};
+pub use qr_verification::{QrService, QrVerification};
+pub use rate_limit::RateQuota;
 pub use registry::{RegistryService, SeedPerson};
+pub use signed_request::SignedRequest;
 
 use std::sync::Arc;
 
@@ -42,6 +55,12 @@ pub struct ServiceContext {
     pub entropy: Arc<dyn Entropy>,
     /// Demo mode enables self-enrolment with one's own photo.
     pub demo: bool,
+    /// The face engine.
+    pub face: FaceService,
+    /// Decides liveness from observed frames.
+    pub liveness: Arc<dyn LivenessCheck>,
+    /// Credential rules.
+    pub policy: CredentialPolicy,
 }
 
 impl ServiceContext {
@@ -65,6 +84,10 @@ pub struct Services {
     pub cards: CardService,
     /// Audit chain verification.
     pub audit: AuditService,
+    /// Network ID credentials.
+    pub credentials: CredentialService,
+    /// Wallet QR code verification.
+    pub qr: QrService,
     /// Shared context.
     pub context: ServiceContext,
 }
@@ -76,6 +99,8 @@ impl Services {
             registry: RegistryService::new(context.clone()),
             cards: CardService::new(context.clone()),
             audit: AuditService::new(context.clone()),
+            credentials: CredentialService::new(context.clone()),
+            qr: QrService::new(context.clone()),
             context,
         }
     }

@@ -12,8 +12,8 @@ use wz_store::columns::{
     millis, password_state, status_column, CredentialColumns, EnrolmentColumns, CREDENTIAL_COLUMNS, ENROLMENT_COLUMNS,
 };
 use wz_store::{
-    CredentialRow, CredentialStatus, CredentialStore, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordCheck, StoreError,
-    TerminalRow, UseAudit,
+    CredentialRow, CredentialStatus, CredentialStore, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, StoreError, TerminalRow,
+    UseAudit,
 };
 
 use crate::audit::append;
@@ -205,7 +205,7 @@ impl CredentialStore for PgStore {
         lookup: &LookupKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-        check: &PasswordCheck,
+        check: &(dyn for<'s> Fn(&'s PasswordState) -> bool + Send + Sync),
         audit: &(dyn Fn(PasswordAttempt) -> AuditDraft + Send + Sync),
     ) -> Result<PasswordAttempt, StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;

@@ -7,9 +7,6 @@ use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey
 
 use crate::{CredentialRow, EnrolmentRow, NewCredential, NonceUse, StoreError, TerminalRow, UseAudit};
 
-/// Checks a password against a stored state (inside the store's transaction).
-pub type PasswordCheck = dyn Fn(&PasswordState) -> bool + Send + Sync;
-
 /// Storage for credentials and everything around them. Every method that
 /// changes state writes its audit entry in the same transaction.
 #[async_trait]
@@ -46,7 +43,7 @@ pub trait CredentialStore: Send + Sync {
         lookup: &LookupKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-        check: &PasswordCheck,
+        check: &(dyn for<'s> Fn(&'s PasswordState) -> bool + Send + Sync),
         audit: &(dyn Fn(PasswordAttempt) -> AuditDraft + Send + Sync),
     ) -> Result<PasswordAttempt, StoreError>;
 

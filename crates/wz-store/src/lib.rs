@@ -22,7 +22,7 @@ pub mod conformance;
 pub use credential_rows::{
     CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, TerminalRow, UseAudit,
 };
-pub use credential_store::{CredentialStore, PasswordCheck};
+pub use credential_store::CredentialStore;
 pub use error::StoreError;
 pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
 pub use store::Store;

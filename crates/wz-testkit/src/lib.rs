@@ -63,6 +63,52 @@ impl Entropy for SeededEntropy {
     }
 }
 
+/// A liveness verdict set by the test, standing in for the landmark
+/// geometry check where no live person can be filmed (the geometry itself
+/// is tested in `wz-face`). Frames still go through the real face engine.
+#[derive(Debug, Default)]
+pub struct ScriptedLiveness(Mutex<Option<wz_face::LivenessFailure>>);
+
+impl ScriptedLiveness {
+    /// Every sequence passes.
+    pub fn passing() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    /// From now on, every sequence fails with `failure` (`None`: passes).
+    pub fn set(&self, failure: Option<wz_face::LivenessFailure>) {
+        *self.0.lock().unwrap() = failure;
+    }
+}
+
+impl wz_service::LivenessCheck for ScriptedLiveness {
+    fn check(
+        &self,
+        challenge: &wz_face::LivenessChallenge,
+        nonce: &[u8; 16],
+        frames: &[wz_face::FrameObservation],
+        now_ms: i64,
+    ) -> Result<(), wz_face::LivenessFailure> {
+        // The parts that need no live person are still checked for real.
+        if nonce != &challenge.nonce {
+            return Err(wz_face::LivenessFailure::NonceMismatch);
+        }
+        if now_ms > challenge.expires_at_ms {
+            return Err(wz_face::LivenessFailure::Expired);
+        }
+        if frames
+            .iter()
+            .any(|f| f.descriptor.distance(&frames[0].descriptor) > wz_face::MATCH_THRESHOLD)
+        {
+            return Err(wz_face::LivenessFailure::DifferentFaces);
+        }
+        match *self.0.lock().unwrap() {
+            Some(failure) => Err(failure),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A migrated SQLite store in a temporary directory (kept alive by the
 /// returned guard).
 pub async fn temp_sqlite_store() -> (TempDir, Arc<dyn Store>) {
@@ -110,6 +156,9 @@ pub async fn service_fixture(demo: bool) -> ServiceFixture {
         clock: clock.clone(),
         entropy,
         demo,
+        face: wz_service::FaceService::lazy(2),
+        liveness: Arc::new(ScriptedLiveness::passing()),
+        policy: wz_service::CredentialPolicy::default(),
     };
     ServiceFixture {
         services: Services::new(context),

@@ -19,6 +19,8 @@ pub struct TestServer {
     pub config: Config,
     /// Its services (for arranging state directly).
     pub opened: OpenedServices,
+    /// The scripted liveness verdict the server uses (see [`crate::ScriptedLiveness`]).
+    pub liveness: std::sync::Arc<crate::ScriptedLiveness>,
     server: Option<RunningServer>,
     _dir: TempDir,
 }
@@ -52,7 +54,8 @@ pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.shutdown_grace_seconds = 5;
     adjust(&mut config);
-    let opened = wz_server::open_services(&config).await.unwrap();
+    let liveness = std::sync::Arc::new(crate::ScriptedLiveness::passing());
+    let opened = wz_server::open_services_with(&config, liveness.clone()).await.unwrap();
     let server = wz_server::start(&config, &opened).await.unwrap();
     let url = server.url();
     TestServer {
@@ -61,6 +64,7 @@ pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         url,
         config,
         opened,
+        liveness,
         server: Some(server),
         _dir: dir,
     }

@@ -1,0 +1,132 @@
+//! Light issuance (轻量版, L3) online: name + ID number + a live face
+//! sequence answering a liveness challenge, compared with the registry
+//! portrait, bound to the wallet key that signed the request.
+
+use std::net::IpAddr;
+
+use serde_json::json;
+use wz_core::{unix_ms, AssuranceLevel, AuditDraft, Credential, NationalIdNumber, ResultCode};
+use wz_face::{LivenessFailure, MAX_FRAMES, MIN_FRAMES};
+use wz_store::NonceUse;
+
+use super::{short_number, CredentialService, IssueRequest};
+use crate::liveness::{open_challenge, seal_challenge, IssuedChallenge};
+use crate::{ServiceError, SignedRequest};
+
+/// What a wallet sends to apply (personal and biometric data:
+/// deliberately not `Debug`).
+pub struct LightApplication {
+    /// ID number as typed.
+    pub id_number: String,
+    /// Name as typed.
+    pub name: String,
+    /// The token of the liveness challenge answered.
+    pub challenge_token: String,
+    /// The frames, JPEG or PNG.
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl CredentialService {
+    /// A fresh liveness challenge (stateless token, single use on answer).
+    pub fn liveness_challenge(&self) -> IssuedChallenge {
+        let nonce = self.random::<16>();
+        let random = self.random::<5>();
+        let now_ms = unix_ms(self.context.clock.now());
+        let lifetime_ms = self.context.policy.challenge_lifetime.whole_milliseconds() as i64;
+        let challenge = wz_face::LivenessChallenge::new(nonce, random, now_ms, lifetime_ms);
+        seal_challenge(&self.context.keyring.liveness_key, &challenge, random)
+    }
+
+    /// Issues a light credential to the wallet that signed `request`.
+    /// Every attempt past the rate limits and signature is audited with its
+    /// result, without personal data.
+    pub async fn apply_light(
+        &self,
+        request: SignedRequest<'_>,
+        application: LightApplication,
+        client: IpAddr,
+    ) -> Result<Credential, ServiceError> {
+        self.limits
+            .per_client
+            .check(&client)
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        let device_key = self.context.verify_device_request(&request).await?;
+        let id_number = NationalIdNumber::parse(application.id_number.trim())?;
+        let lookup = self.context.keyring.sealer.lookup(&id_number);
+        self.limits
+            .per_identity
+            .check(lookup.as_bytes())
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        let number = wz_core::CredentialNumber::derive(&self.context.keyring.credential_number_key, &id_number);
+        let result = self.light_checks(&application, &id_number, &device_key).await;
+        let now = self.context.clock.now();
+        let code = match &result {
+            Ok(_) => ResultCode::Success,
+            Err(error) => error.result_code(),
+        };
+        if result.is_err() {
+            let audit = AuditDraft::new("wallet", "credential.light_refused", Some(short_number(&number)), now)
+                .with_details(json!({ "result": code.as_str() }));
+            self.context.store.append_audit(audit).await?;
+        }
+        result
+    }
+
+    async fn light_checks(
+        &self,
+        application: &LightApplication,
+        id_number: &NationalIdNumber,
+        device_key: &wz_crypto::Sm2VerifyingKey,
+    ) -> Result<Credential, ServiceError> {
+        let context = &self.context;
+        let challenge = open_challenge(&context.keyring.liveness_key, &application.challenge_token)?;
+        let now_ms = unix_ms(context.clock.now());
+        if now_ms > challenge.expires_at_ms {
+            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
+        }
+        if !(MIN_FRAMES..=MAX_FRAMES).contains(&application.frames.len()) {
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
+        let (lookup, row) = context.get_identity(id_number).await?;
+        let record = context.keyring.sealer.open(&lookup, &row.sealed)?;
+        if record.name != application.name.trim() {
+            return Err(ServiceError::Refused(ResultCode::NameMismatch));
+        }
+        if let Some(code) = row.status.refusal() {
+            return Err(ServiceError::CardRefused(code));
+        }
+        // Single use: the nonce is spent before the expensive work, so a
+        // replayed answer fails even while the first is being checked.
+        let spent = NonceUse {
+            kind: "liveness",
+            nonce: challenge.nonce,
+            expires_at_ms: challenge.expires_at_ms,
+        };
+        if !context.store.consume_nonce(&spent).await? {
+            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
+        }
+        let observations = context.face.observe_frames(application.frames.clone()).await?;
+        let Some(frames) = observations.into_iter().collect::<Option<Vec<_>>>() else {
+            return Err(ServiceError::Refused(ResultCode::NoFace));
+        };
+        match context.liveness.check(&challenge, &challenge.nonce, &frames, now_ms) {
+            Ok(()) => {}
+            Err(LivenessFailure::NoFace) => return Err(ServiceError::Refused(ResultCode::NoFace)),
+            Err(failure) => {
+                tracing::info!(reason = %failure, "liveness failed");
+                return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+            }
+        }
+        self.compare_with_portrait(&record, frames[0].descriptor.clone()).await?;
+        self.issue(IssueRequest {
+            lookup,
+            record: &record,
+            level: AssuranceLevel::L3,
+            device_key,
+            new_password: None,
+            enrolment: None,
+            actor: "wallet",
+        })
+        .await
+    }
+}

@@ -1,0 +1,195 @@
+//! Verifying wallet QR codes (二维码验码).
+//!
+//! Cost per verification, by design: one SM2 verification (the device
+//! signature); the platform signature over the credential is checked once
+//! per credential and remembered by the credential's SM3 digest. One read
+//! of the credential's status. The single use of the code and its audit
+//! entry are written by a journal task that commits whatever verifications
+//! are waiting in one transaction (group commit), so a burst shares one
+//! disk sync instead of paying one each.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot, OnceCell};
+use wz_core::{unix_ms, AssuranceLevel, AuditDraft, CredentialNumber, CredentialSerial, QrError, ResultCode, WalletQr, QR_LIFETIME_MS};
+use wz_store::{NonceUse, Store};
+
+use crate::credentials::{revocation_code, short_number};
+use crate::{ServiceContext, ServiceError};
+
+/// Most verifications one journal transaction carries.
+const MAX_BATCH: usize = 256;
+/// Verified credential digests remembered before the memory is cleared.
+const CACHE_LIMIT: usize = 200_000;
+
+/// A verified code: what the verifier learns (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrVerification {
+    /// The credential's serial.
+    pub serial: CredentialSerial,
+    /// The holder's credential number (pseudonymous).
+    pub number: CredentialNumber,
+    /// L3 or L4.
+    pub level: AssuranceLevel,
+    /// When the credential expires, Unix milliseconds.
+    pub credential_expires_at_ms: i64,
+}
+
+struct JournalEntry {
+    nonce: NonceUse,
+    fresh: AuditDraft,
+    replayed: AuditDraft,
+    reply: oneshot::Sender<Result<bool, ServiceError>>,
+}
+
+/// QR code verification.
+#[derive(Clone)]
+pub struct QrService {
+    context: ServiceContext,
+    verified: Arc<Mutex<HashSet<[u8; 32]>>>,
+    journal: Arc<OnceCell<mpsc::Sender<JournalEntry>>>,
+}
+
+impl QrService {
+    pub(crate) fn new(context: ServiceContext) -> Self {
+        Self {
+            context,
+            verified: Arc::new(Mutex::new(HashSet::new())),
+            journal: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Verifies scanned text for `verifier` (audit actor, e.g. `rp:…`).
+    /// Every verification, refused or not, is audited.
+    pub async fn verify(&self, text: &str, verifier: &str) -> Result<QrVerification, ServiceError> {
+        let now = self.context.clock.now();
+        let code = match WalletQr::parse(text) {
+            Ok(code) => code,
+            Err(error) => return Err(self.refuse(verifier, None, error.into()).await),
+        };
+        let body = code.credential.body().clone();
+        let subject = Some(short_number(&body.number));
+        if let Err(refusal) = self.check(&code, now) {
+            return Err(self.refuse(verifier, subject, refusal).await);
+        }
+        let details =
+            |result: ResultCode| json!({ "result": result.as_str(), "serial": body.serial.to_hex(), "level": body.level.as_str() });
+        let entry = NonceUse {
+            kind: "qr",
+            nonce: code.nonce,
+            expires_at_ms: code.issued_at_ms + QR_LIFETIME_MS + 1,
+        };
+        let fresh = AuditDraft::new(verifier, "qr.verified", subject.clone(), now).with_details(details(ResultCode::Success));
+        let replayed = AuditDraft::new(verifier, "qr.verified", subject, now).with_details(details(ResultCode::QrReplayed));
+        if !self.record_use(entry, fresh, replayed).await? {
+            return Err(ServiceError::Refused(ResultCode::QrReplayed));
+        }
+        Ok(QrVerification {
+            serial: body.serial,
+            number: body.number,
+            level: body.level,
+            credential_expires_at_ms: body.expires_at * 1000,
+        })
+    }
+
+    /// Every check except single use, cheapest first.
+    fn check(&self, code: &WalletQr, now: time::OffsetDateTime) -> Result<(), ResultCode> {
+        let credential = &code.credential;
+        let digest = credential.digest();
+        let known = self.verified.lock().map(|set| set.contains(&digest)).unwrap_or(false);
+        if !known {
+            let platform = self.context.keyring.platform_sm2.verifying_key();
+            credential
+                .verify(|id| (id == platform.key_id().as_str()).then_some(&platform))
+                .map_err(|e| ResultCode::from(QrError::Credential(e)))?;
+            if let Ok(mut set) = self.verified.lock() {
+                if set.len() >= CACHE_LIMIT {
+                    set.clear();
+                }
+                set.insert(digest);
+            }
+        }
+        let body = credential.body();
+        body.check_time(now, 60).map_err(|e| ResultCode::from(QrError::Credential(e)))?;
+        let device_key = body.device_verifying_key().map_err(|e| ResultCode::from(QrError::Credential(e)))?;
+        code.verify_device(&device_key)?;
+        code.check_fresh(unix_ms(now))?;
+        Ok(())
+    }
+
+    /// Checks the credential's status, then records the use.
+    async fn record_use(&self, nonce: NonceUse, fresh: AuditDraft, replayed: AuditDraft) -> Result<bool, ServiceError> {
+        let serial = fresh.details["serial"].as_str().and_then(CredentialSerial::from_hex);
+        let row = match serial {
+            Some(serial) => self.context.store.find_credential(&serial).await?,
+            None => None,
+        };
+        let Some(row) = row else {
+            let code = ResultCode::CredentialNotFound;
+            return Err(self.refuse(&fresh.actor, fresh.subject.clone(), code).await);
+        };
+        if let Some(code) = revocation_code(&row.status) {
+            return Err(self.refuse(&fresh.actor, fresh.subject.clone(), code).await);
+        }
+        let sender = self
+            .journal
+            .get_or_init(|| async { spawn_journal(Arc::clone(&self.context.store)) })
+            .await;
+        let (reply, answer) = oneshot::channel();
+        let entry = JournalEntry {
+            nonce,
+            fresh,
+            replayed,
+            reply,
+        };
+        sender.send(entry).await.map_err(|_| ServiceError::Journal)?;
+        answer.await.map_err(|_| ServiceError::Journal)?
+    }
+
+    /// Audits a refusal and returns the error to report.
+    async fn refuse(&self, verifier: &str, subject: Option<String>, code: ResultCode) -> ServiceError {
+        let audit =
+            AuditDraft::new(verifier, "qr.verified", subject, self.context.clock.now()).with_details(json!({ "result": code.as_str() }));
+        match self.context.store.append_audit(audit).await {
+            Ok(_) => ServiceError::Refused(code),
+            Err(error) => error.into(),
+        }
+    }
+}
+
+/// Starts the journal task: it takes every waiting entry (up to
+/// [`MAX_BATCH`]) and commits them together.
+fn spawn_journal(store: Arc<dyn Store>) -> mpsc::Sender<JournalEntry> {
+    let (sender, mut receiver) = mpsc::channel::<JournalEntry>(4 * MAX_BATCH);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let uses: Vec<NonceUse> = batch.iter().map(|e| e.nonce.clone()).collect();
+            let drafts: Vec<(AuditDraft, AuditDraft)> = batch.iter().map(|e| (e.fresh.clone(), e.replayed.clone())).collect();
+            let audit = move |index: usize, fresh: bool| {
+                let (if_fresh, if_replayed) = &drafts[index];
+                if fresh {
+                    if_fresh.clone()
+                } else {
+                    if_replayed.clone()
+                }
+            };
+            match store.record_uses(&uses, &audit).await {
+                Ok(fresh) => {
+                    for (entry, is_fresh) in batch.drain(..).zip(fresh) {
+                        let _ = entry.reply.send(Ok(is_fresh));
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(error = &error as &dyn std::error::Error, "recording QR code uses failed");
+                    for entry in batch.drain(..) {
+                        let _ = entry.reply.send(Err(ServiceError::Journal));
+                    }
+                }
+            }
+        }
+    });
+    sender
+}
