@@ -5,9 +5,18 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wz_proto::{
-    AuditVerifyResponse, CardChallengeResponse, ChangeStatusRequest, ChangeStatusResponse, ErrorBody, HealthResponse, KeysResponse,
-    ReadCardRequest, ReadCardResponse,
+    AuditVerifyResponse, BindEnrolmentRequest, BindEnrolmentResponse, CardChallengeResponse, ChangeStatusRequest, ChangeStatusResponse,
+    CompleteEnrolmentRequest, CredentialResponse, CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, ErrorBody,
+    HealthResponse, KeysResponse, LightApplicationRequest, LivenessChallengeResponse, OpenEnrolmentResponse, PasswordCheckRequest,
+    PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, ReadCardRequest, ReadCardResponse, RegisterTerminalRequest, TerminalResponse,
 };
+
+/// Signs requests for the endpoints that need a wallet's or a terminal's
+/// signature: returns the `x-wz-*` headers for exactly these bytes.
+pub trait RequestSigner: Send + Sync {
+    /// Headers for `method path` with `body`.
+    fn headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)>;
+}
 
 /// What went wrong calling the API.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +128,99 @@ impl Client {
     /// `POST /v1/admin/identities/status`.
     pub async fn change_status(&self, request: &ChangeStatusRequest) -> Result<ChangeStatusResponse, ClientError> {
         self.post(self.admin(Method::POST, "/v1/admin/identities/status"), request).await
+    }
+
+    /// A signed JSON `POST`.
+    async fn post_signed<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        signer: &dyn RequestSigner,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let mut builder = self
+            .request(Method::POST, path)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in signer.headers("POST", path, &bytes) {
+            builder = builder.header(name, value);
+        }
+        Self::send(builder.body(bytes)).await
+    }
+
+    /// `POST /v1/admin/terminals`.
+    pub async fn register_terminal(&self, request: &RegisterTerminalRequest) -> Result<TerminalResponse, ClientError> {
+        self.post(self.admin(Method::POST, "/v1/admin/terminals"), request).await
+    }
+
+    /// `POST /v1/liveness/challenges`.
+    pub async fn liveness_challenge(&self) -> Result<LivenessChallengeResponse, ClientError> {
+        Self::send(self.request(Method::POST, "/v1/liveness/challenges")).await
+    }
+
+    /// `POST /v1/credentials/light` (signed by the wallet).
+    pub async fn apply_light(
+        &self,
+        request: &LightApplicationRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<CredentialResponse, ClientError> {
+        self.post_signed("/v1/credentials/light", request, wallet).await
+    }
+
+    /// `POST /v1/terminal/enrolments` (signed by the terminal).
+    pub async fn open_enrolment(&self, terminal: &dyn RequestSigner) -> Result<OpenEnrolmentResponse, ClientError> {
+        self.post_signed("/v1/terminal/enrolments", &serde_json::json!({}), terminal).await
+    }
+
+    /// `POST /v1/wallet/enrolments` (signed by the wallet).
+    pub async fn bind_enrolment(
+        &self,
+        request: &BindEnrolmentRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<BindEnrolmentResponse, ClientError> {
+        self.post_signed("/v1/wallet/enrolments", request, wallet).await
+    }
+
+    /// `POST /v1/terminal/enrolments/{id}/complete` (signed by the terminal).
+    pub async fn complete_enrolment(
+        &self,
+        enrolment_id: &str,
+        request: &CompleteEnrolmentRequest,
+        terminal: &dyn RequestSigner,
+    ) -> Result<CredentialResponse, ClientError> {
+        self.post_signed(&format!("/v1/terminal/enrolments/{enrolment_id}/complete"), request, terminal)
+            .await
+    }
+
+    /// `POST /v1/wallet/enrolments/credential` (signed by the wallet).
+    pub async fn enrolled_credential(
+        &self,
+        request: &EnrolledCredentialRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<CredentialResponse, ClientError> {
+        self.post_signed("/v1/wallet/enrolments/credential", request, wallet).await
+    }
+
+    /// `POST /v1/wallet/status` (signed by the wallet).
+    pub async fn credential_status(
+        &self,
+        request: &CredentialStatusRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<CredentialStatusResponse, ClientError> {
+        self.post_signed("/v1/wallet/status", request, wallet).await
+    }
+
+    /// `POST /v1/wallet/password/check` (signed by the wallet).
+    pub async fn check_password(
+        &self,
+        request: &PasswordCheckRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<PasswordCheckResponse, ClientError> {
+        self.post_signed("/v1/wallet/password/check", request, wallet).await
+    }
+
+    /// `POST /v1/qr/verify`.
+    pub async fn verify_qr(&self, request: &QrVerifyRequest) -> Result<QrVerifyResponse, ClientError> {
+        self.post(self.request(Method::POST, "/v1/qr/verify"), request).await
     }
 
     /// `GET /v1/admin/audit/verify`.

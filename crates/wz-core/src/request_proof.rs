@@ -122,6 +122,16 @@ impl RequestProof {
         })
     }
 
+    /// The four header values, by header name.
+    pub fn to_headers(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("x-wz-signer", self.signer.to_header()),
+            ("x-wz-timestamp", self.timestamp_ms.to_string()),
+            ("x-wz-nonce", hex::encode(self.nonce)),
+            ("x-wz-signature", self.signature.to_hex()),
+        ]
+    }
+
     /// Checks the signature under `key` and the time window at `now_ms`.
     /// The caller must still record the nonce as used.
     pub fn verify(&self, key: &Sm2VerifyingKey, target: RequestTarget<'_>, now_ms: i64) -> Result<(), ProofError> {

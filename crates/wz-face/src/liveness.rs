@@ -45,6 +45,16 @@ pub enum LivenessAction {
 }
 
 impl LivenessAction {
+    /// Stable text form: `blink`, `turn_left`, `turn_right`, `open_mouth`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Blink => "blink",
+            Self::TurnLeft => "turn_left",
+            Self::TurnRight => "turn_right",
+            Self::OpenMouth => "open_mouth",
+        }
+    }
+
     /// Chooses an action from a random byte.
     pub fn from_random(byte: u8) -> Self {
         [Self::Blink, Self::TurnLeft, Self::TurnRight, Self::OpenMouth][usize::from(byte % 4)]

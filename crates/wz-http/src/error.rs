@@ -12,12 +12,14 @@ use wz_service::ServiceError;
 pub struct ApiError {
     /// The result code.
     pub code: ResultCode,
+    /// Seconds to wait, sent as `Retry-After` (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with this code.
     pub fn new(code: ResultCode) -> Self {
-        Self { code }
+        Self { code, retry_after: None }
     }
 
     /// HTTP status for the code.
@@ -34,17 +36,19 @@ impl ApiError {
             | IdNumberCheckDigit
             | InvalidIdentityRecord
             | CardMalformed
-            | InvalidImage => StatusCode::BAD_REQUEST,
+            | InvalidImage
+            | QrMalformed
+            | PasswordFormat => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            NotFound | IdentityNotFound => StatusCode::NOT_FOUND,
+            NotFound | IdentityNotFound | CredentialNotFound | EnrolmentNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Unauthorized => StatusCode::UNAUTHORIZED,
+            Unauthorized | RequestSignatureInvalid | RequestReplayed | TerminalUnknown => StatusCode::UNAUTHORIZED,
             Forbidden | DemoModeRequired => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            IdentityExists | InvalidStatusTransition => StatusCode::CONFLICT,
+            IdentityExists | InvalidStatusTransition | EnrolmentState => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -53,6 +57,12 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         let code = error.result_code();
+        if let ServiceError::RateLimited { retry_after } = error {
+            return Self {
+                code,
+                retry_after: Some(retry_after),
+            };
+        }
         if code == ResultCode::InternalError {
             // Logged once, here, with its source chain; Display holds no personal data.
             tracing::error!(error = &error as &dyn std::error::Error, "request failed");
@@ -70,6 +80,11 @@ impl From<wz_core::IdNumberError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(self);
         response
     }

@@ -71,3 +71,97 @@ impl FromRequestParts<AppState> for AdminScope {
         }
     }
 }
+
+/// A request signed by a wallet or terminal: the proof from the headers,
+/// the method and path, the raw body (exactly what was signed) and the
+/// body parsed as `T`. Missing or malformed proof headers are refused here;
+/// the signature itself is checked by the service, which knows the keys.
+pub struct Signed<T> {
+    /// The proof.
+    pub proof: wz_core::RequestProof,
+    /// HTTP method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+    /// Raw body bytes.
+    pub body: axum::body::Bytes,
+    /// Parsed body.
+    pub value: T,
+}
+
+impl<T> Signed<T> {
+    /// What the service verifies.
+    pub fn request(&self) -> wz_service::SignedRequest<'_> {
+        wz_service::SignedRequest {
+            proof: &self.proof,
+            target: wz_core::RequestTarget {
+                method: &self.method,
+                path: &self.path,
+                body: &self.body,
+            },
+        }
+    }
+}
+
+fn proof_from_headers(headers: &axum::http::HeaderMap) -> Option<wz_core::RequestProof> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let signer = wz_core::Signer::parse(text("x-wz-signer")?)?;
+    let timestamp_ms = text("x-wz-timestamp")?.parse().ok()?;
+    let nonce = hex::decode(text("x-wz-nonce")?).ok()?.try_into().ok()?;
+    let signature = wz_crypto::Sm2Signature::from_hex(text("x-wz-signature")?).ok()?;
+    Some(wz_core::RequestProof {
+        signer,
+        timestamp_ms,
+        nonce,
+        signature,
+    })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Signed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let proof = proof_from_headers(request.headers()).ok_or(ApiError::new(ResultCode::RequestSignatureInvalid))?;
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(ResultCode::UnsupportedMediaType));
+        }
+        let method = request.method().as_str().to_owned();
+        let path = request.uri().path().to_owned();
+        let body = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::new(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ResultCode::BodyTooLarge
+            } else {
+                ResultCode::InvalidRequest
+            })
+        })?;
+        let value = serde_json::from_slice(&body).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
+        Ok(Self {
+            proof,
+            method,
+            path,
+            body,
+            value,
+        })
+    }
+}
+
+/// The client's address (`0.0.0.0` when the server was not started with
+/// connection info, as in router-level tests).
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        Ok(Self(addr))
+    }
+}

@@ -8,12 +8,18 @@
 
 mod admin;
 mod cards;
+mod credentials;
 mod error;
 mod keys;
 mod system;
 
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
 pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
+pub use credentials::{
+    BindEnrolmentRequest, BindEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse, CredentialStatusRequest,
+    CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LivenessChallengeResponse, OpenEnrolmentResponse,
+    PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, RegisterTerminalRequest, TerminalResponse,
+};
 pub use error::ErrorBody;
 pub use keys::{KeysResponse, PublishedKey};
 pub use system::HealthResponse;

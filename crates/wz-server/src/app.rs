@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
-use wz_service::{CredentialPolicy, FaceService, GeometryLiveness, LivenessCheck, OsEntropy, ServiceContext, Services, SystemClock};
+use wz_service::{FaceService, GeometryLiveness, LivenessCheck, OsEntropy, ServiceContext, Services, SystemClock};
 use wz_store::Store;
 use wz_store_postgres::{PgConfig, PgStore};
 use wz_store_sqlite::{SqliteConfig, SqliteStore};
@@ -71,7 +71,7 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         demo: config.demo,
         face: FaceService::lazy(std::thread::available_parallelism().map_or(1, |n| n.get())),
         liveness,
-        policy: CredentialPolicy::default(),
+        policy: config.credentials.policy(),
     };
     Ok(OpenedServices {
         services: Services::new(context),
@@ -128,7 +128,7 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = signal.await;
             })

@@ -24,6 +24,12 @@ const ENV_KEYS: &[&str] = &[
     "server.shutdown_grace_seconds",
     "log.format",
     "log.filter",
+    "credentials.light_lifetime_days",
+    "credentials.upgraded_lifetime_days",
+    "credentials.password_max_failures",
+    "credentials.password_lock_minutes",
+    "credentials.light_per_client_per_minute",
+    "credentials.light_per_identity_per_10_minutes",
 ];
 
 /// The whole configuration.
@@ -44,6 +50,63 @@ pub struct Config {
     pub server: ServerConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Network ID credentials.
+    pub credentials: CredentialsConfig,
+}
+
+/// Credential rules (see docs/credentials.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CredentialsConfig {
+    /// Longest life of a light (L3) credential, in days.
+    pub light_lifetime_days: u32,
+    /// Longest life of an upgraded (L4) credential, in days.
+    pub upgraded_lifetime_days: u32,
+    /// Consecutive wrong passwords that lock the password.
+    pub password_max_failures: u32,
+    /// How long the lock lasts, in minutes.
+    pub password_lock_minutes: u32,
+    /// Light applications accepted per client address per minute.
+    pub light_per_client_per_minute: u32,
+    /// Light applications accepted per identity per 10 minutes.
+    pub light_per_identity_per_10_minutes: u32,
+}
+
+impl Default for CredentialsConfig {
+    fn default() -> Self {
+        Self {
+            light_lifetime_days: 365,
+            upgraded_lifetime_days: 3 * 365,
+            password_max_failures: 5,
+            password_lock_minutes: 60,
+            light_per_client_per_minute: 120,
+            light_per_identity_per_10_minutes: 5,
+        }
+    }
+}
+
+impl CredentialsConfig {
+    /// The service's policy.
+    pub fn policy(&self) -> wz_service::CredentialPolicy {
+        use std::time::Duration as Std;
+        wz_service::CredentialPolicy {
+            light_lifetime: time::Duration::days(i64::from(self.light_lifetime_days.max(1))),
+            upgraded_lifetime: time::Duration::days(i64::from(self.upgraded_lifetime_days.max(1))),
+            lockout: wz_core::LockoutPolicy {
+                max_failures: self.password_max_failures.max(1),
+                lock_for: time::Duration::minutes(i64::from(self.password_lock_minutes.max(1))),
+            },
+            per_client: wz_service::RateQuota {
+                burst: self.light_per_client_per_minute.max(1),
+                period: Std::from_secs(60),
+            },
+            per_identity: wz_service::RateQuota {
+                burst: self.light_per_identity_per_10_minutes.max(1),
+                period: Std::from_secs(600),
+            },
+            ..wz_service::CredentialPolicy::default()
+        }
+    }
 }
 
 /// HTTP server settings.
@@ -90,6 +153,7 @@ impl Default for Config {
             demo_people: 1000,
             server: ServerConfig::default(),
             log: LogConfig::default(),
+            credentials: CredentialsConfig::default(),
         }
     }
 }

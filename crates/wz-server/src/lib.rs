@@ -13,7 +13,7 @@ mod keystore;
 mod telemetry;
 
 pub use app::{open_services, open_services_with, serve, start, OpenedServices, RunningServer};
-pub use config::{Config, ConfigOverrides, LogConfig, LogFormat, ServerConfig};
+pub use config::{Config, ConfigOverrides, CredentialsConfig, LogConfig, LogFormat, ServerConfig};
 pub use demo::{seed_demo, DemoCitizen};
 pub use error::ServerError;
 pub use keystore::load_or_create_keys;

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
 mod server;
+mod signer;
 
 pub use server::{spawn_server, spawn_server_with, TestServer};
+pub use signer::KeySigner;
 
 use std::sync::{Arc, Mutex};
 
@@ -66,18 +68,29 @@ impl Entropy for SeededEntropy {
 /// A liveness verdict set by the test, standing in for the landmark
 /// geometry check where no live person can be filmed (the geometry itself
 /// is tested in `wz-face`). Frames still go through the real face engine.
-#[derive(Debug, Default)]
-pub struct ScriptedLiveness(Mutex<Option<wz_face::LivenessFailure>>);
+#[derive(Debug)]
+pub struct ScriptedLiveness(Mutex<Verdict>);
+
+/// What [`ScriptedLiveness`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Pass (after the checks that need no live person).
+    Pass,
+    /// Fail with this reason.
+    Fail(wz_face::LivenessFailure),
+    /// Run the real landmark-geometry check.
+    Real,
+}
 
 impl ScriptedLiveness {
     /// Every sequence passes.
     pub fn passing() -> Self {
-        Self(Mutex::new(None))
+        Self(Mutex::new(Verdict::Pass))
     }
 
-    /// From now on, every sequence fails with `failure` (`None`: passes).
-    pub fn set(&self, failure: Option<wz_face::LivenessFailure>) {
-        *self.0.lock().unwrap() = failure;
+    /// From now on, answer `verdict`.
+    pub fn set(&self, verdict: Verdict) {
+        *self.0.lock().unwrap() = verdict;
     }
 }
 
@@ -89,6 +102,10 @@ impl wz_service::LivenessCheck for ScriptedLiveness {
         frames: &[wz_face::FrameObservation],
         now_ms: i64,
     ) -> Result<(), wz_face::LivenessFailure> {
+        let verdict = *self.0.lock().unwrap();
+        if verdict == Verdict::Real {
+            return wz_face::verify_liveness(challenge, nonce, frames, now_ms);
+        }
         // The parts that need no live person are still checked for real.
         if nonce != &challenge.nonce {
             return Err(wz_face::LivenessFailure::NonceMismatch);
@@ -102,9 +119,9 @@ impl wz_service::LivenessCheck for ScriptedLiveness {
         {
             return Err(wz_face::LivenessFailure::DifferentFaces);
         }
-        match *self.0.lock().unwrap() {
-            Some(failure) => Err(failure),
-            None => Ok(()),
+        match verdict {
+            Verdict::Fail(failure) => Err(failure),
+            Verdict::Pass | Verdict::Real => Ok(()),
         }
     }
 }

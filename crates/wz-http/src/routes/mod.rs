@@ -2,13 +2,17 @@
 
 mod admin;
 mod cards;
+mod credentials;
 mod index;
 mod keys;
 mod openapi;
 mod system;
+mod terminals;
+mod wallet;
 
 pub use openapi::openapi_document;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use wz_core::ResultCode;
@@ -27,6 +31,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/cards/read", post(cards::read))
         .route("/v1/admin/identities/status", post(admin::change_status))
         .route("/v1/admin/audit/verify", get(admin::verify_audit))
+        .route("/v1/admin/terminals", post(terminals::register))
+        .route("/v1/liveness/challenges", post(credentials::challenge))
+        .route(
+            "/v1/credentials/light",
+            post(credentials::apply_light).layer(DefaultBodyLimit::max(credentials::LIGHT_BODY_LIMIT)),
+        )
+        .route("/v1/terminal/enrolments", post(terminals::open))
+        .route(
+            "/v1/terminal/enrolments/{id}/complete",
+            post(terminals::complete).layer(DefaultBodyLimit::max(credentials::LIGHT_BODY_LIMIT)),
+        )
+        .route("/v1/wallet/enrolments", post(terminals::bind))
+        .route("/v1/wallet/enrolments/credential", post(terminals::enrolled))
+        .route("/v1/wallet/status", post(wallet::status))
+        .route("/v1/wallet/password/check", post(wallet::check_password))
+        .route("/v1/qr/verify", post(wallet::verify_qr))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

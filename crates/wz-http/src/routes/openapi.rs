@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, cards, keys, system};
+use super::{admin, cards, credentials, keys, system, terminals, wallet};
 
 struct BearerAuth;
 
@@ -22,7 +22,11 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "WangZheng (网证) API", version = "1", description = "Trusted online identity platform. Errors: {code, message, message_zh, request_id}; codes in docs/result-codes.md."),
-    paths(system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit),
+    paths(
+        system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit,
+        terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete,
+        terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr
+    ),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

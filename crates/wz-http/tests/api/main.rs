@@ -5,6 +5,7 @@
 
 mod admin;
 mod cards;
+mod credentials;
 mod keys;
 mod privacy;
 mod system;
