@@ -50,6 +50,14 @@ enum Command {
     /// Face engine: accuracy evaluation.
     #[command(subcommand)]
     Face(commands::face::FaceCommand),
+    /// The citizen's wallet: network ID credential, QR codes.
+    Wallet(commands::wallet::WalletArgs),
+    /// Trusted terminal (kiosk): registration and enrolment.
+    #[command(subcommand)]
+    Terminal(commands::terminal::TerminalCommand),
+    /// Verify wallet QR codes.
+    #[command(subcommand)]
+    Qr(commands::qr::QrCommand),
 }
 
 impl Cli {
@@ -75,7 +83,10 @@ async fn main() -> ExitCode {
         Command::Card(command) => commands::card::run(&cli, command).await,
         Command::Audit(command) => commands::audit::run(&cli, command).await,
         Command::Face(command) => commands::face::run(command),
-        Command::Bench(command) => commands::bench::run(command),
+        Command::Bench(command) => commands::bench::run(&cli, command).await,
+        Command::Wallet(args) => commands::wallet::run(args).await,
+        Command::Terminal(command) => commands::terminal::run(&cli, command).await,
+        Command::Qr(command) => commands::qr::run(command).await,
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,12 @@
 //! Typed HTTP client for the WangZheng `/v1` API, used by the CLI and by
 //! end-to-end tests. Speaks only `wz-proto` types.
 
+#[cfg(feature = "signing")]
+mod signer;
+
+#[cfg(feature = "signing")]
+pub use signer::{KeySigner, NowMs};
+
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

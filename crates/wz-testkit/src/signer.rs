@@ -1,67 +1,32 @@
-//! Signing requests as a wallet or a terminal would, for end-to-end tests.
+//! Wallet and terminal signers for end-to-end tests, on the real clock.
 
-use wz_client::RequestSigner;
-use wz_core::{unix_ms, Credential, RequestProof, RequestTarget, Signer, WalletQr};
+use std::sync::Arc;
+
+use wz_client::{KeySigner, NowMs};
+use wz_core::{unix_ms, Signer};
 use wz_crypto::Sm2SigningKey;
-use wz_service::{Clock, Entropy, EntropyRng, OsEntropy, SystemClock};
+use wz_service::{Clock, EntropyRng, OsEntropy, SystemClock};
 
-/// A key that signs requests: a wallet's device key or a terminal's key.
-pub struct KeySigner {
-    /// The private key.
-    pub key: Sm2SigningKey,
-    /// Who it signs as.
-    pub signer: Signer,
+fn now() -> NowMs {
+    Arc::new(|| unix_ms(SystemClock.now()))
 }
 
-impl KeySigner {
-    /// A wallet with a fresh device key.
-    pub fn device() -> Self {
-        let key = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "device").unwrap();
-        Self {
-            signer: Signer::Device(key.verifying_key().to_sec1_bytes()),
-            key,
-        }
-    }
-
-    /// A terminal key not yet registered (register `public_hex()` first).
-    pub fn terminal_key() -> Sm2SigningKey {
-        Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "terminal").unwrap()
-    }
-
-    /// Signs as the registered terminal `id`.
-    pub fn terminal(id: &str, key: Sm2SigningKey) -> Self {
-        Self {
-            signer: Signer::Terminal(id.to_owned()),
-            key,
-        }
-    }
-
-    /// The public key, SEC1 hex.
-    pub fn public_hex(&self) -> String {
-        hex::encode(self.key.verifying_key().to_sec1_bytes())
-    }
-
-    /// A wallet QR code for `credential`, stamped `issued_at_ms`.
-    pub fn qr_at(&self, credential: &str, issued_at_ms: i64) -> String {
-        let credential = Credential::from_text(credential).unwrap();
-        let mut nonce = [0u8; 16];
-        OsEntropy.fill(&mut nonce);
-        WalletQr::create(&credential, &self.key, issued_at_ms, nonce).unwrap().to_text()
-    }
-
-    /// A wallet QR code stamped now.
-    pub fn qr(&self, credential: &str) -> String {
-        self.qr_at(credential, unix_ms(SystemClock.now()))
-    }
+/// A fresh SM2 key.
+pub fn fresh_key(prefix: &str) -> Sm2SigningKey {
+    Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), prefix).unwrap()
 }
 
-impl RequestSigner for KeySigner {
-    fn headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
-        let mut nonce = [0u8; 16];
-        OsEntropy.fill(&mut nonce);
-        let target = RequestTarget { method, path, body };
-        RequestProof::sign(&self.key, self.signer.clone(), target, unix_ms(SystemClock.now()), nonce)
-            .unwrap()
-            .to_headers()
-    }
+/// A wallet with a fresh device key.
+pub fn wallet() -> KeySigner {
+    KeySigner::device(fresh_key("device"), now())
+}
+
+/// Signs as the registered terminal `id` with `key`.
+pub fn terminal_signer(id: &str, key: Sm2SigningKey) -> KeySigner {
+    KeySigner::terminal(id, key, now())
+}
+
+/// Claims to be `signer` while signing with `key`.
+pub fn impostor(signer: Signer, key: Sm2SigningKey) -> KeySigner {
+    KeySigner::claiming(signer, key, now())
 }

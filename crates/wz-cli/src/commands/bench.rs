@@ -36,6 +36,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
         detector: DetectorKind,
     },
+    /// QR code verification (验码) throughput and latency over HTTP against
+    /// a running demo server on this data directory: enrols the featured
+    /// demo citizens at a new terminal, makes fresh codes, then verifies
+    /// them from concurrent connections.
+    Qr(super::bench_qr::QrBenchArgs),
 }
 
 fn resident_kib() -> Option<u64> {
@@ -81,14 +86,20 @@ fn summary(times: &[f64]) -> String {
     format!("mean {mean:.1} ms, p50 {:.1} ms, p95 {:.1} ms", percentile(0.5), percentile(0.95))
 }
 
-pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<ExitCode> {
     let BenchCommand::Face {
         image,
         canvas,
         iterations,
         workers,
         detector,
-    } = command;
+    } = command
+    else {
+        let BenchCommand::Qr(args) = command else {
+            unreachable!("two variants")
+        };
+        return super::bench_qr::run(cli, args).await;
+    };
     let (width, height) = canvas.split_once('x').context("--canvas must look like 640x480")?;
     let (width, height): (u32, u32) = (width.parse()?, height.parse()?);
     anyhow::ensure!(*iterations > 0, "--iterations must be at least 1");

@@ -2,12 +2,18 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_qr;
 pub mod card;
 pub mod face;
 pub mod face_detectors;
+pub mod qr;
+pub mod qr_image;
 pub mod registry;
 pub mod seed;
 pub mod serve;
+pub mod terminal;
+pub mod wallet;
+pub mod wallet_file;
 
 use std::path::Path;
 

@@ -15,7 +15,9 @@ use wz_proto::{
     EnrolledCredentialRequest, LightApplicationRequest, PasswordCheckRequest, QrVerifyRequest, RegisterTerminalRequest,
 };
 use wz_service::{Clock, SystemClock};
-use wz_testkit::{generated_people, spawn_server_with, KeySigner, TestServer, Verdict, TEST_NOW};
+use wz_testkit::{
+    fresh_key, generated_people, impostor, spawn_server_with, terminal_signer, wallet, KeySigner, TestServer, Verdict, TEST_NOW,
+};
 
 /// Dev photos: (portrait, live photo) of one person each.
 const FACES: [(&str, &str); 4] = [
@@ -85,22 +87,22 @@ async fn verify(client: &Client, code_text: String) -> Result<wz_proto::QrVerify
 async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     let (server, people) = server_with_portraits(2, |_| {}).await;
     let (person, client) = (&people[0], &server.client);
-    let phone = KeySigner::device();
+    let phone = wallet();
     let issued = apply(client, &phone, person, &dev_face(FACES[0].1)).await.unwrap();
     assert_eq!(issued.level, "L3");
     assert!(!issued.credential.contains(person.id_number.expose()));
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
 
-    let verified = verify(client, phone.qr(&issued.credential)).await.unwrap();
+    let verified = verify(client, phone.qr(&issued.credential).unwrap()).await.unwrap();
     assert_eq!((verified.result.as_str(), verified.level.as_str()), ("success", "L3"));
-    let once = phone.qr(&issued.credential);
+    let once = phone.qr(&issued.credential).unwrap();
     verify(client, once.clone()).await.unwrap();
     assert_eq!(code(verify(client, once).await), "qr_replayed");
-    let old = phone.qr_at(&issued.credential, unix_ms(SystemClock.now()) - 61_000);
+    let old = phone.qr_at(&issued.credential, unix_ms(SystemClock.now()) - 61_000).unwrap();
     assert_eq!(code(verify(client, old).await), "qr_expired");
-    let thief = KeySigner::device();
-    assert_eq!(code(verify(client, thief.qr(&issued.credential)).await), "qr_wrong_device");
-    let mut tampered = phone.qr(&issued.credential).into_bytes();
+    let thief = wallet();
+    assert_eq!(code(verify(client, thief.qr(&issued.credential).unwrap()).await), "qr_wrong_device");
+    let mut tampered = phone.qr(&issued.credential).unwrap().into_bytes();
     let last = tampered.len() - 5;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = code(verify(client, String::from_utf8(tampered).unwrap()).await);
@@ -108,11 +110,14 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     assert_eq!(code(verify(client, "hello".into()).await), "qr_malformed");
 
     // Enrolling the same person on a new phone revokes the old phone's.
-    let new_phone = KeySigner::device();
+    let new_phone = wallet();
     let second = apply(client, &new_phone, person, &dev_face(FACES[0].1)).await.unwrap();
     assert_eq!(state(client, &phone, &issued.credential).await, "credential_replaced");
-    assert_eq!(code(verify(client, phone.qr(&issued.credential)).await), "credential_replaced");
-    verify(client, new_phone.qr(&second.credential)).await.unwrap();
+    assert_eq!(
+        code(verify(client, phone.qr(&issued.credential).unwrap()).await),
+        "credential_replaced"
+    );
+    verify(client, new_phone.qr(&second.credential).unwrap()).await.unwrap();
     // Another wallet cannot ask about a credential that is not its own.
     let request = CredentialStatusRequest {
         credential: second.credential.clone(),
@@ -127,14 +132,17 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     };
     server.admin.change_status(&lost).await.unwrap();
     assert_eq!(state(client, &new_phone, &second.credential).await, "card_reported_lost");
-    assert_eq!(code(verify(client, new_phone.qr(&second.credential)).await), "card_reported_lost");
+    assert_eq!(
+        code(verify(client, new_phone.qr(&second.credential).unwrap()).await),
+        "card_reported_lost"
+    );
     assert!(server.admin.verify_audit().await.unwrap().intact);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_issuance_names_every_refusal_and_issues_nothing() {
     let (server, people) = server_with_portraits(3, |config| config.credentials.light_per_identity_per_10_minutes = 50).await;
-    let (client, phone) = (&server.client, KeySigner::device());
+    let (client, phone) = (&server.client, wallet());
     let person = &people[0];
     let live = dev_face(FACES[0].1);
 
@@ -169,10 +177,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
         frames: vec![b64(&dev_face(FACES[2].1)); 8],
     };
     client.apply_light(&request, &phone).await.unwrap();
-    assert_eq!(
-        code(client.apply_light(&request, &KeySigner::device()).await),
-        "liveness_challenge_invalid"
-    );
+    assert_eq!(code(client.apply_light(&request, &wallet()).await), "liveness_challenge_invalid");
     let forged = LightApplicationRequest {
         challenge_token: challenge.token.replace('A', "B"),
         ..request.clone()
@@ -193,10 +198,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
         .await
         .unwrap();
     assert_eq!(raw.status(), 401);
-    let liar = KeySigner {
-        signer: KeySigner::device().signer,
-        key: KeySigner::terminal_key(),
-    };
+    let liar = impostor(wallet().signer, fresh_key("terminal"));
     assert_eq!(code(client.apply_light(&request, &liar).await), "request_signature_invalid");
 
     // Nothing was issued to the refused people; every refusal is audited.
@@ -219,7 +221,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_issuance_is_rate_limited_per_identity_with_retry_after() {
     let (server, people) = server_with_portraits(1, |_| {}).await;
-    let (client, phone) = (&server.client, KeySigner::device());
+    let (client, phone) = (&server.client, wallet());
     let live = dev_face(FACES[0].1);
     let mut wrong = people[0].clone();
     wrong.name = "错名".into();
@@ -248,13 +250,13 @@ async fn light_issuance_is_rate_limited_per_identity_with_retry_after() {
 
 /// Registers a terminal and returns its signer.
 pub async fn terminal(server: &TestServer) -> KeySigner {
-    let key = KeySigner::terminal_key();
+    let key = fresh_key("terminal");
     let request = RegisterTerminalRequest {
         name: "海淀区政务服务中心 3号窗口".into(),
         public_key: hex::encode(key.verifying_key().to_sec1_bytes()),
     };
     let registered = server.admin.register_terminal(&request).await.unwrap();
-    KeySigner::terminal(&registered.id, key)
+    terminal_signer(&registered.id, key)
 }
 
 /// A card presentation of `person`'s card answering a fresh challenge.
@@ -297,7 +299,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
     let (server, people) = server_with_portraits(2, |_| {}).await;
     let (client, person) = (&server.client, &people[0]);
     let kiosk = terminal(&server).await;
-    let phone = KeySigner::device();
+    let phone = wallet();
 
     let opened = client.open_enrolment(&kiosk).await.unwrap();
     assert!(opened.qr_payload.starts_with("WZENROL1:"));
@@ -326,7 +328,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
     let again = BindEnrolmentRequest {
         qr_payload: opened.qr_payload.clone(),
     };
-    assert_eq!(code(client.bind_enrolment(&again, &KeySigner::device()).await), "enrolment_state");
+    assert_eq!(code(client.bind_enrolment(&again, &wallet()).await), "enrolment_state");
     let forged = BindEnrolmentRequest {
         qr_payload: format!("{}0", &opened.qr_payload[..opened.qr_payload.len() - 1]),
     };
@@ -350,7 +352,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
         code(client.complete_enrolment(&opened.enrolment_id, &other_face, &kiosk).await),
         "face_mismatch"
     );
-    let stranger = KeySigner::terminal(&kiosk_id(&kiosk), KeySigner::terminal_key());
+    let stranger = terminal_signer(&kiosk_id(&kiosk), fresh_key("terminal"));
     let good = completion("20481357", "20481357", present_card(&server, person).await);
     assert_eq!(
         code(client.complete_enrolment(&opened.enrolment_id, &good, &stranger).await),
@@ -360,7 +362,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
     assert_eq!(issued.level, "L4");
     // The card answer was spent: the same presentation cannot issue twice.
     let reopened = client.open_enrolment(&kiosk).await.unwrap();
-    let other_phone = KeySigner::device();
+    let other_phone = wallet();
     client
         .bind_enrolment(
             &BindEnrolmentRequest {
@@ -387,7 +389,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
         .unwrap();
     assert_eq!(fetched, issued);
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
-    verify(client, phone.qr(&issued.credential)).await.unwrap();
+    verify(client, phone.qr(&issued.credential).unwrap()).await.unwrap();
 
     // Password: right, then five wrong in a row lock it, even the right one.
     let check = |password: &str| PasswordCheckRequest {
@@ -413,7 +415,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
 
     // Enrolling again at a terminal sets a new password: the old credential
     // is void with the reset's own code.
-    let newer = KeySigner::device();
+    let newer = wallet();
     enrol_at_terminal(&server, &kiosk, &newer, person, &dev_face(FACES[0].1))
         .await
         .unwrap();
@@ -431,7 +433,7 @@ fn kiosk_id(kiosk: &KeySigner) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_terminals_and_replayed_requests_are_refused() {
     let (server, _) = server_with_portraits(1, |_| {}).await;
-    let nobody = KeySigner::terminal("t-0000000000000000", KeySigner::terminal_key());
+    let nobody = terminal_signer("t-0000000000000000", fresh_key("terminal"));
     assert_eq!(code(server.client.open_enrolment(&nobody).await), "terminal_unknown");
     let kiosk = terminal(&server).await;
     // The same signed request twice: the nonce is spent.
@@ -461,7 +463,7 @@ async fn a_hundred_parallel_light_issuances_all_succeed() {
         .enumerate()
         .map(|(i, person)| {
             let (client, person) = (server.client.clone(), person.clone());
-            tokio::spawn(async move { apply(&client, &KeySigner::device(), &person, &dev_face(FACES[i % FACES.len()].0)).await })
+            tokio::spawn(async move { apply(&client, &wallet(), &person, &dev_face(FACES[i % FACES.len()].0)).await })
         })
         .collect();
     for task in tasks {
@@ -478,7 +480,7 @@ async fn twenty_racing_enrolments_leave_one_active_credential() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let (client, person) = (server.client.clone(), person.clone());
-            tokio::spawn(async move { apply(&client, &KeySigner::device(), &person, &dev_face(FACES[0].0)).await })
+            tokio::spawn(async move { apply(&client, &wallet(), &person, &dev_face(FACES[0].0)).await })
         })
         .collect();
     for task in tasks {

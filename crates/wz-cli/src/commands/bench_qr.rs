@@ -1,0 +1,186 @@
+//! `wz bench qr`: wallet QR code verification (验码) over HTTP. Run it
+//! beside `wz serve --demo` on the same data directory: it registers a
+//! terminal, enrols the featured demo citizens (card, password, their
+//! portrait as the terminal photo) into fresh wallets, signs `--codes`
+//! codes, then verifies each once from `--connections` concurrent
+//! connections and reports throughput and latency.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use base64::Engine;
+use wz_client::{Client, KeySigner};
+use wz_core::{unix_ms, CardChallenge, NationalIdNumber};
+use wz_crypto::Sm2SigningKey;
+use wz_proto::{BindEnrolmentRequest, CompleteEnrolmentRequest, QrVerifyRequest, RegisterTerminalRequest};
+use wz_server::DemoCitizen;
+use wz_service::{Clock, EntropyRng, OsEntropy, SystemClock};
+
+use super::{admin_client, DEFAULT_SERVER};
+use crate::Cli;
+
+#[derive(clap::Args)]
+pub struct QrBenchArgs {
+    /// Server URL.
+    #[arg(long, env = "WZ_SERVER_URL", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// Codes to verify (each is used once; all must be verified within
+    /// their 60 s lifetime).
+    #[arg(long, default_value_t = 50_000)]
+    codes: usize,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Operator token (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
+    #[arg(long, env = "WZ_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+}
+
+fn now() -> wz_client::NowMs {
+    Arc::new(|| unix_ms(SystemClock.now()))
+}
+
+/// The first image of a face-set folder (the demo portrait).
+fn portrait(folder: &std::path::Path) -> Option<Vec<u8>> {
+    let mut images: Vec<PathBuf> = std::fs::read_dir(folder).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
+    images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
+    images.sort();
+    std::fs::read(images.first()?).ok()
+}
+
+/// Enrols every featured citizen with a portrait into a fresh wallet.
+async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow::Result<Vec<(KeySigner, String)>> {
+    let config = cli.config(None, None)?;
+    let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
+    let listing = config.data_dir.join("demo-citizens.json");
+    let citizens: Vec<DemoCitizen> = serde_json::from_str(
+        &std::fs::read_to_string(&listing).with_context(|| format!("reading {} (run wz serve --demo first)", listing.display()))?,
+    )?;
+    let terminal_key = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "terminal")?;
+    let registered = admin
+        .register_terminal(&RegisterTerminalRequest {
+            name: "benchmark terminal".into(),
+            public_key: hex::encode(terminal_key.verifying_key().to_sec1_bytes()),
+        })
+        .await?;
+    let kiosk = KeySigner::terminal(&registered.id, terminal_key, now());
+    let opened = wz_server::open_services(&config).await?;
+    let mut wallets = Vec::new();
+    for citizen in &citizens {
+        let Some(face) = citizen
+            .portrait_source
+            .as_ref()
+            .and_then(|f| portrait(&config.demo_faces_dir.join(f)))
+        else {
+            continue;
+        };
+        let id_number = NationalIdNumber::parse(&citizen.id_number)?;
+        let card = opened.services.cards.issue(&id_number, "bench").await?;
+        let wallet = KeySigner::device(Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "device")?, now());
+        let session = client.open_enrolment(&kiosk).await?;
+        client
+            .bind_enrolment(
+                &BindEnrolmentRequest {
+                    qr_payload: session.qr_payload,
+                },
+                &wallet,
+            )
+            .await?;
+        let challenge = client.card_challenge().await?;
+        let challenge = CardChallenge {
+            nonce: challenge.nonce,
+            expires_at: challenge.expires_at,
+            mac: challenge.mac,
+        };
+        let completion = CompleteEnrolmentRequest {
+            card: serde_json::to_value(card.present(challenge).map_err(|e| anyhow::anyhow!("{e}"))?)?,
+            password: "20481357".into(),
+            password_confirmation: "20481357".into(),
+            face: base64::engine::general_purpose::STANDARD.encode(face),
+        };
+        match client.complete_enrolment(&session.enrolment_id, &completion, &kiosk).await {
+            Ok(issued) => wallets.push((wallet, issued.credential)),
+            Err(error) => eprintln!("skipping one demo citizen: {error}"),
+        }
+    }
+    anyhow::ensure!(!wallets.is_empty(), "no demo citizen could be enrolled");
+    Ok(wallets)
+}
+
+pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&args.server);
+    let wallets = enrol_wallets(cli, args, &client).await?;
+    let started = Instant::now();
+    let codes: Vec<String> = (0..args.codes)
+        .map(|i| {
+            let (wallet, credential) = &wallets[i % wallets.len()];
+            wallet.qr(credential).map_err(anyhow::Error::from)
+        })
+        .collect::<Result<_, _>>()?;
+    println!(
+        "{} wallets (credentials), {} codes signed in {:.1} s",
+        wallets.len(),
+        codes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let codes = Arc::new(codes);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.connections.max(1))
+        .map(|_| {
+            let (codes, next, client) = (Arc::clone(&codes), Arc::clone(&next), client.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failures = std::collections::BTreeMap::<String, usize>::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(code) = codes.get(index) else { break };
+                    let sent = Instant::now();
+                    let body = QrVerifyRequest { code: code.clone() };
+                    match client.verify_qr(&body).await {
+                        Ok(_) => latencies.push(sent.elapsed().as_secs_f64() * 1000.0),
+                        Err(error) => *failures.entry(error.code().unwrap_or("transport").to_owned()).or_default() += 1,
+                    }
+                }
+                (latencies, failures)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut failures = std::collections::BTreeMap::<String, usize>::new();
+    for worker in workers {
+        let (mine, theirs) = worker.await?;
+        latencies.extend(mine);
+        for (code, count) in theirs {
+            *failures.entry(code).or_default() += count;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len().saturating_sub(1)) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "verified {} codes in {elapsed:.2} s with {} connections: {:.0} verifications/s; latency p50 {:.2} ms, p99 {:.2} ms",
+        latencies.len(),
+        args.connections,
+        latencies.len() as f64 / elapsed,
+        percentile(0.5),
+        percentile(0.99)
+    );
+    if !failures.is_empty() {
+        println!("failures: {failures:?}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

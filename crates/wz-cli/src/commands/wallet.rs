@@ -1,0 +1,242 @@
+//! `wz wallet …`: the citizen's wallet on the command line. The device key
+//! and credential live in a passphrase-sealed file (`wallet_file`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use clap::Subcommand;
+use wz_client::Client;
+use wz_proto::{BindEnrolmentRequest, CredentialStatusRequest, EnrolledCredentialRequest, LightApplicationRequest, PasswordCheckRequest};
+
+use super::wallet_file::{passphrase, Wallet};
+use super::{qr_image, DEFAULT_SERVER};
+
+#[derive(clap::Args)]
+pub struct WalletArgs {
+    /// Wallet file.
+    #[arg(long, global = true, env = "WZ_WALLET", default_value = "wallet.wz")]
+    wallet: PathBuf,
+    /// File whose first line is the passphrase (else WZ_WALLET_PASSPHRASE).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    /// Server URL.
+    #[arg(long, global = true, env = "WZ_SERVER_URL", default_value = DEFAULT_SERVER)]
+    server: String,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+#[derive(Subcommand)]
+pub enum WalletCommand {
+    /// Create a wallet with a fresh SM2 device key.
+    Init,
+    /// Apply for a light credential: shows the liveness challenge, then
+    /// sends the frames (8–30 JPEG/PNG files or a folder of them).
+    Apply {
+        /// ID number.
+        #[arg(long)]
+        id_number: String,
+        /// Name as on the card.
+        #[arg(long)]
+        name: String,
+        /// Frame files, or one folder holding them (sorted by name).
+        #[arg(long, num_args = 1.., required = true)]
+        frames: Vec<PathBuf>,
+    },
+    /// Scan a trusted terminal's enrolment code and wait for the credential.
+    Enrol {
+        /// The code's text (`WZENROL1:…`).
+        #[arg(long, conflicts_with = "qr_png")]
+        qr: Option<String>,
+        /// A picture of the code.
+        #[arg(long)]
+        qr_png: Option<PathBuf>,
+        /// How long to wait for the terminal, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
+    /// The credential as the platform sees it.
+    Status,
+    /// Make a dynamic QR code (valid about 60 s, usable once).
+    Qr {
+        /// Also write it as an image (`.png` or `.svg`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check the 8-digit card password (read from standard input).
+    CheckPassword,
+}
+
+fn frames(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)?.filter_map(Result::ok).map(|e| e.path()).collect();
+            inside.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files
+        .iter()
+        .map(
+            |f| Ok(base64::engine::general_purpose::STANDARD.encode(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?)),
+        )
+        .collect()
+}
+
+fn open(args: &WalletArgs) -> anyhow::Result<Wallet> {
+    Wallet::open(&args.wallet, passphrase(args.passphrase_file.as_deref())?)
+}
+
+fn refused(error: &wz_client::ClientError) -> ExitCode {
+    println!("refused: {error}");
+    ExitCode::from(2)
+}
+
+pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&args.server);
+    match &args.command {
+        WalletCommand::Init => {
+            let wallet = Wallet::create(&args.wallet, passphrase(args.passphrase_file.as_deref())?)?;
+            println!(
+                "wallet {} created; device key {}",
+                args.wallet.display(),
+                wallet.signer()?.public_hex()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::Apply {
+            id_number,
+            name,
+            frames: paths,
+        } => {
+            let mut wallet = open(args)?;
+            let challenge = client.liveness_challenge().await?;
+            println!(
+                "liveness challenge: read aloud {} and {}",
+                challenge.digits,
+                challenge.action.replace('_', " ")
+            );
+            let request = LightApplicationRequest {
+                id_number: id_number.clone(),
+                name: name.clone(),
+                challenge_token: challenge.token,
+                frames: frames(paths)?,
+            };
+            match client.apply_light(&request, &wallet.signer()?).await {
+                Ok(issued) => {
+                    println!(
+                        "issued: {} credential {}, valid until {}",
+                        issued.level, issued.serial, issued.expires_at_ms
+                    );
+                    wallet.secrets.credential = Some(issued.credential);
+                    wallet.save()?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(refused(&error)),
+            }
+        }
+        WalletCommand::Enrol { qr, qr_png, wait } => enrol(args, &client, qr.as_deref(), qr_png.as_deref(), *wait).await,
+        WalletCommand::Status => {
+            let wallet = open(args)?;
+            let request = CredentialStatusRequest {
+                credential: wallet.credential()?.to_owned(),
+            };
+            match client.credential_status(&request, &wallet.signer()?).await {
+                Ok(status) => {
+                    println!(
+                        "credential {}: level {}, issued {}, expires {}, state {}",
+                        status.serial, status.level, status.issued_at_ms, status.expires_at_ms, status.state
+                    );
+                    Ok(if status.state == "success" {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(2)
+                    })
+                }
+                Err(error) => Ok(refused(&error)),
+            }
+        }
+        WalletCommand::Qr { out } => {
+            let wallet = open(args)?;
+            let text = wallet.signer()?.qr(wallet.credential()?)?;
+            println!("{text}");
+            if let Some(out) = out {
+                qr_image::write(&text, out)?;
+                eprintln!("written to {}", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::CheckPassword => {
+            let wallet = open(args)?;
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line)?;
+            let request = PasswordCheckRequest {
+                credential: wallet.credential()?.to_owned(),
+                password: line.trim().to_owned(),
+            };
+            match client.check_password(&request, &wallet.signer()?).await {
+                Ok(answer) => {
+                    println!(
+                        "{} (attempts left: {:?}, locked until: {:?})",
+                        answer.result, answer.remaining_attempts, answer.locked_until_ms
+                    );
+                    Ok(if answer.result == "success" {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(2)
+                    })
+                }
+                Err(error) => Ok(refused(&error)),
+            }
+        }
+    }
+}
+
+async fn enrol(args: &WalletArgs, client: &Client, qr: Option<&str>, qr_png: Option<&Path>, wait: u64) -> anyhow::Result<ExitCode> {
+    let payload = match (qr, qr_png) {
+        (Some(text), _) => text.to_owned(),
+        (None, Some(png)) => qr_image::read(png)?,
+        (None, None) => anyhow::bail!("give --qr TEXT or --qr-png FILE"),
+    };
+    let mut wallet = open(args)?;
+    let signer = wallet.signer()?;
+    let binding = match client.bind_enrolment(&BindEnrolmentRequest { qr_payload: payload }, &signer).await {
+        Ok(binding) => binding,
+        Err(error) => return Ok(refused(&error)),
+    };
+    println!(
+        "bound to the terminal at {}; complete the card, password and face steps there",
+        binding.terminal_name
+    );
+    wallet.secrets.enrolment_id = Some(binding.enrolment_id.clone());
+    wallet.save()?;
+    let request = EnrolledCredentialRequest {
+        enrolment_id: binding.enrolment_id,
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(wait);
+    loop {
+        match client.enrolled_credential(&request, &signer).await {
+            Ok(issued) => {
+                println!(
+                    "issued: {} credential {}, valid until {}",
+                    issued.level, issued.serial, issued.expires_at_ms
+                );
+                wallet.secrets.credential = Some(issued.credential);
+                wallet.secrets.enrolment_id = None;
+                wallet.save()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(error) if error.code() == Some("enrolment_state") && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => return Ok(refused(&error)),
+        }
+    }
+}
