@@ -51,19 +51,24 @@ impl KeySigner {
         hex::encode(self.key.verifying_key().to_sec1_bytes())
     }
 
-    /// A wallet QR code for `credential` (base64url), stamped `issued_at_ms`.
-    pub fn qr_at(&self, credential: &str, issued_at_ms: i64) -> Result<String, CredentialError> {
+    /// A wallet QR code for `credential` (base64url) with its QR key (hex),
+    /// stamped `issued_at_ms`.
+    pub fn qr_at(&self, credential: &str, qr_key: &str, issued_at_ms: i64) -> Result<String, CredentialError> {
         let credential = Credential::from_text(credential)?;
+        let qr_key: [u8; 32] = hex::decode(qr_key)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .ok_or(CredentialError::Malformed("QR key must be 32 bytes of hex"))?;
         let mut nonce = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        WalletQr::create(&credential, &self.key, issued_at_ms, nonce)
+        WalletQr::create(&credential, &self.key, &qr_key, issued_at_ms, nonce)
             .map(|code| code.to_text())
             .map_err(|_| CredentialError::Malformed("signing failed"))
     }
 
     /// A wallet QR code stamped now.
-    pub fn qr(&self, credential: &str) -> Result<String, CredentialError> {
-        self.qr_at(credential, (self.now_ms)())
+    pub fn qr(&self, credential: &str, qr_key: &str) -> Result<String, CredentialError> {
+        self.qr_at(credential, qr_key, (self.now_ms)())
     }
 }
 

@@ -48,4 +48,4 @@ pub use registry_seal::{LookupKey, RegistrySealer};
 pub use request_proof::{ProofError, RequestProof, RequestTarget, Signer, REQUEST_WINDOW_MS};
 pub use result_code::{markdown_table as result_code_table, ResultCode};
 pub use status::{IdentityStatus, StatusChange};
-pub use wallet_qr::{QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};
+pub use wallet_qr::{qr_key, QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};

@@ -3,11 +3,19 @@
 //! and usable once; the single use is enforced by the verifier's store.
 //!
 //! Text form: `WZQR1:` + base64url of `CBOR [credential: bstr, issued_at_ms,
-//! nonce: bstr(16), signer: bstr(33, SEC1 compressed), signature: bstr(64)]`.
-//! The signature is SM2 by the signer over `"wz-wallet-qr/1\0" ||
-//! SM3(credential) || issued_at_ms (i64 BE) || nonce`. The signer's key is
-//! carried so a code signed by another device is told apart from a
-//! tampered one.
+//! nonce: bstr(16), signer: bstr(33, SEC1 compressed), signature: bstr(64),
+//! mac: bstr(16)]`. The signature is SM2 by the signer over
+//! `"wz-wallet-qr/1\0" || SM3(credential) || issued_at_ms (i64 BE) || nonce`;
+//! any verifier holding the published platform key can check it offline.
+//! The signer's key is carried so a code signed by another device is told
+//! apart from a tampered one.
+//!
+//! The MAC is HMAC-SM3, truncated to 16 bytes, over the same message under
+//! the credential's QR key: `HMAC-SM3(platform QR key, domain || serial)`,
+//! which the platform hands to the wallet with the credential. It lets the
+//! platform accept a code without an SM2 verification; when it does not
+//! check, the platform falls back to the signature, so a wrong or missing
+//! MAC never makes a code valid, only slower to verify.
 
 use base64::Engine;
 use ciborium::Value;
@@ -25,6 +33,19 @@ pub const QR_CLOCK_SKEW_MS: i64 = 5_000;
 /// Longest text accepted.
 const MAX_QR_TEXT: usize = 2048;
 const DOMAIN: &[u8] = b"wz-wallet-qr/1\0";
+const KEY_DOMAIN: &[u8] = b"wz-wallet-qr-key/1\0";
+
+/// The QR key of the credential `serial` under the platform's QR master key.
+pub fn qr_key(master: &wz_crypto::MacKey, serial: &crate::CredentialSerial) -> [u8; 32] {
+    master.mac(&[KEY_DOMAIN, serial.as_bytes()].concat())
+}
+
+fn tag(qr_key: &[u8; 32], message: &[u8]) -> [u8; 16] {
+    let full = wz_crypto::hmac_sm3(qr_key, message);
+    let mut truncated = [0u8; 16];
+    truncated.copy_from_slice(&full[..16]);
+    truncated
+}
 
 /// Why a wallet QR code is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -73,6 +94,7 @@ pub struct WalletQr {
     pub nonce: [u8; 16],
     signer: Vec<u8>,
     signature: Sm2Signature,
+    mac: [u8; 16],
 }
 
 fn message(credential: &Credential, issued_at_ms: i64, nonce: &[u8; 16]) -> Vec<u8> {
@@ -84,18 +106,30 @@ fn message(credential: &Credential, issued_at_ms: i64, nonce: &[u8; 16]) -> Vec<
 }
 
 impl WalletQr {
-    /// Makes a code (in the wallet).
-    pub fn create(credential: &Credential, device_key: &Sm2SigningKey, issued_at_ms: i64, nonce: [u8; 16]) -> Result<Self, QrError> {
-        let signature = device_key
-            .sign(&message(credential, issued_at_ms, &nonce))
-            .map_err(|_| QrError::Malformed("signing failed"))?;
+    /// Makes a code (in the wallet) with the device key and the
+    /// credential's QR key.
+    pub fn create(
+        credential: &Credential,
+        device_key: &Sm2SigningKey,
+        qr_key: &[u8; 32],
+        issued_at_ms: i64,
+        nonce: [u8; 16],
+    ) -> Result<Self, QrError> {
+        let message = message(credential, issued_at_ms, &nonce);
+        let signature = device_key.sign(&message).map_err(|_| QrError::Malformed("signing failed"))?;
         Ok(Self {
             credential: credential.clone(),
             issued_at_ms,
             nonce,
             signer: device_key.verifying_key().to_sec1_compressed_bytes(),
             signature,
+            mac: tag(qr_key, &message),
         })
+    }
+
+    /// Whether the MAC checks under the credential's QR key (constant time).
+    pub fn mac_matches(&self, qr_key: &[u8; 32]) -> bool {
+        wz_crypto::constant_time_eq(&tag(qr_key, &message(&self.credential, self.issued_at_ms, &self.nonce)), &self.mac)
     }
 
     /// The text to put in a QR code.
@@ -106,6 +140,7 @@ impl WalletQr {
             Value::Bytes(self.nonce.to_vec()),
             Value::Bytes(self.signer.clone()),
             Value::Bytes(self.signature.to_bytes().to_vec()),
+            Value::Bytes(self.mac.to_vec()),
         ]);
         format!(
             "{QR_PREFIX}{}",
@@ -130,8 +165,8 @@ impl WalletQr {
         let Value::Array(fields) = decode(&bytes).map_err(malformed)? else {
             return Err(QrError::Malformed("not an array"));
         };
-        let [credential, issued_at, nonce, signer, signature] =
-            <[Value; 5]>::try_from(fields).map_err(|_| QrError::Malformed("expected 5 fields"))?;
+        let [credential, issued_at, nonce, signer, signature, mac] =
+            <[Value; 6]>::try_from(fields).map_err(|_| QrError::Malformed("expected 6 fields"))?;
         let credential = Credential::from_bytes(&bytes_field(credential).map_err(malformed)?).map_err(QrError::Credential)?;
         let issued_at_ms = i64::try_from(integer(&issued_at).map_err(malformed)?).map_err(|_| QrError::Malformed("time stamp"))?;
         let signer = bytes_field(signer).map_err(malformed)?;
@@ -146,6 +181,7 @@ impl WalletQr {
             nonce: fixed(nonce).map_err(malformed)?,
             signer,
             signature,
+            mac: fixed(mac).map_err(malformed)?,
         })
     }
 

@@ -53,6 +53,9 @@ pub struct CredentialResponse {
     pub issued_at_ms: i64,
     /// Unix milliseconds.
     pub expires_at_ms: i64,
+    /// The credential's QR key, hex: the wallet MACs its QR codes with it
+    /// so the platform can verify them without an SM2 operation. Secret.
+    pub qr_key: String,
 }
 
 /// A wallet's request about its own credential (signed).

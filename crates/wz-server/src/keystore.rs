@@ -112,6 +112,8 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
     let pepper_hex = load_or_create(&dir, "password-pepper.key", registry_is_empty, || Ok(random_hex::<32>(entropy)))
         .map_err(|_| ServerError::RegistryKeysMissing(0))?;
     let liveness_hex = load_or_create(&dir, "liveness.key", true, || Ok(random_hex::<32>(entropy)))?;
+    // Losing this key only slows wallet codes down to the SM2 path.
+    let qr_mac_hex = load_or_create(&dir, "qr-mac.key", true, || Ok(random_hex::<32>(entropy)))?;
     let admin_token_path = dir.join("admin.token");
     let admin_token = load_or_create(&dir, "admin.token", true, || Ok(random_hex::<32>(entropy)))?;
 
@@ -138,6 +140,7 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
         credential_number_key: MacKey::from_bytes(hex_bytes(&path("credential-number.key"), &number_hex)?),
         password_pepper: MacKey::from_bytes(hex_bytes(&path("password-pepper.key"), &pepper_hex)?),
         liveness_key: MacKey::from_bytes(hex_bytes(&path("liveness.key"), &liveness_hex)?),
+        qr_mac_key: MacKey::from_bytes(hex_bytes(&path("qr-mac.key"), &qr_mac_hex)?),
     };
     Ok(LoadedKeys {
         keyring,

@@ -27,6 +27,8 @@ pub struct Keyring {
     pub password_pepper: MacKey,
     /// Authenticates liveness challenge tokens.
     pub liveness_key: MacKey,
+    /// Derives each credential's QR key (fast verification of wallet codes).
+    pub qr_mac_key: MacKey,
 }
 
 impl Keyring {
@@ -46,6 +48,7 @@ impl Keyring {
             credential_number_key: MacKey::generate(&mut rng),
             password_pepper: MacKey::generate(&mut rng),
             liveness_key: MacKey::generate(&mut rng),
+            qr_mac_key: MacKey::generate(&mut rng),
         })
     }
 }

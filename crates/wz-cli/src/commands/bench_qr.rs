@@ -53,7 +53,7 @@ fn portrait(folder: &std::path::Path) -> Option<Vec<u8>> {
 }
 
 /// Enrols every featured citizen with a portrait into a fresh wallet.
-async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow::Result<Vec<(KeySigner, String)>> {
+async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow::Result<Vec<(KeySigner, String, String)>> {
     let config = cli.config(None, None)?;
     let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
     let listing = config.data_dir.join("demo-citizens.json");
@@ -103,7 +103,7 @@ async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow
             face: base64::engine::general_purpose::STANDARD.encode(face),
         };
         match client.complete_enrolment(&session.enrolment_id, &completion, &kiosk).await {
-            Ok(issued) => wallets.push((wallet, issued.credential)),
+            Ok(issued) => wallets.push((wallet, issued.credential, issued.qr_key)),
             Err(error) => eprintln!("skipping one demo citizen: {error}"),
         }
     }
@@ -117,8 +117,8 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let codes: Vec<String> = (0..args.codes)
         .map(|i| {
-            let (wallet, credential) = &wallets[i % wallets.len()];
-            wallet.qr(credential).map_err(anyhow::Error::from)
+            let (wallet, credential, qr_key) = &wallets[i % wallets.len()];
+            wallet.qr(credential, qr_key).map_err(anyhow::Error::from)
         })
         .collect::<Result<_, _>>()?;
     println!(

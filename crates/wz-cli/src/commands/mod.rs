@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_crypto;
 pub mod bench_qr;
 pub mod card;
 pub mod face;

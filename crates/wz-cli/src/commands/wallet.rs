@@ -136,6 +136,7 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                         issued.level, issued.serial, issued.expires_at_ms
                     );
                     wallet.secrets.credential = Some(issued.credential);
+                    wallet.secrets.qr_key = Some(issued.qr_key);
                     wallet.save()?;
                     Ok(ExitCode::SUCCESS)
                 }
@@ -165,7 +166,8 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
         }
         WalletCommand::Qr { out } => {
             let wallet = open(args)?;
-            let text = wallet.signer()?.qr(wallet.credential()?)?;
+            let qr_key = wallet.secrets.qr_key.as_deref().context("this wallet holds no QR key")?;
+            let text = wallet.signer()?.qr(wallet.credential()?, qr_key)?;
             println!("{text}");
             if let Some(out) = out {
                 qr_image::write(&text, out)?;
@@ -229,6 +231,7 @@ async fn enrol(args: &WalletArgs, client: &Client, qr: Option<&str>, qr_png: Opt
                     issued.level, issued.serial, issued.expires_at_ms
                 );
                 wallet.secrets.credential = Some(issued.credential);
+                wallet.secrets.qr_key = Some(issued.qr_key);
                 wallet.secrets.enrolment_id = None;
                 wallet.save()?;
                 return Ok(ExitCode::SUCCESS);

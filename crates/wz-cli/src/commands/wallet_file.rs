@@ -39,6 +39,8 @@ pub struct WalletSecrets {
     pub device_key: String,
     /// The credential, base64url, once issued.
     pub credential: Option<String>,
+    /// Its QR key, hex.
+    pub qr_key: Option<String>,
     /// A pending terminal enrolment.
     pub enrolment_id: Option<String>,
 }

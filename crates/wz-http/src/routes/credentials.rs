@@ -25,9 +25,10 @@ pub(crate) fn image_bytes(text: &str) -> Result<Vec<u8>, ApiError> {
         .map_err(|_| ApiError::new(wz_core::ResultCode::InvalidImage))
 }
 
-pub(crate) fn credential_response(credential: &Credential) -> CredentialResponse {
+pub(crate) fn credential_response(app: &AppState, credential: &Credential) -> CredentialResponse {
     let body = credential.body();
     CredentialResponse {
+        qr_key: hex::encode(app.services.credentials.qr_key(&body.serial)),
         credential: credential.to_text(),
         serial: body.serial.to_hex(),
         level: body.level.as_str().into(),
@@ -67,5 +68,5 @@ pub(crate) async fn apply_light(
         frames,
     };
     let credential = app.services.credentials.apply_light(signed.request(), application, client).await?;
-    Ok(Json(credential_response(&credential)))
+    Ok(Json(credential_response(&app, &credential)))
 }

@@ -99,7 +99,7 @@ pub(crate) async fn complete(
         .credentials
         .complete_enrolment(signed.request(), &id, completion)
         .await?;
-    Ok(Json(credential_response(&credential)))
+    Ok(Json(credential_response(&app, &credential)))
 }
 
 /// The credential an enrolment issued, for the wallet bound to it (signed).
@@ -114,5 +114,5 @@ pub(crate) async fn enrolled(
         .credentials
         .enrolled_credential(signed.request(), &signed.value.enrolment_id)
         .await?;
-    Ok(Json(credential_response(&credential)))
+    Ok(Json(credential_response(&app, &credential)))
 }

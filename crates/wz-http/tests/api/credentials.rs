@@ -93,20 +93,29 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     assert!(!issued.credential.contains(person.id_number.expose()));
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
 
-    let verified = verify(client, phone.qr(&issued.credential).unwrap()).await.unwrap();
+    let verified = verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await.unwrap();
     assert_eq!((verified.result.as_str(), verified.level.as_str()), ("success", "L3"));
-    let once = phone.qr(&issued.credential).unwrap();
+    let once = phone.qr(&issued.credential, &issued.qr_key).unwrap();
     verify(client, once.clone()).await.unwrap();
     assert_eq!(code(verify(client, once).await), "qr_replayed");
-    let old = phone.qr_at(&issued.credential, unix_ms(SystemClock.now()) - 61_000).unwrap();
+    let old = phone
+        .qr_at(&issued.credential, &issued.qr_key, unix_ms(SystemClock.now()) - 61_000)
+        .unwrap();
     assert_eq!(code(verify(client, old).await), "qr_expired");
+    // A copied credential in another wallet, without the QR key (held only
+    // by the wallet the platform handed it to).
     let thief = wallet();
-    assert_eq!(code(verify(client, thief.qr(&issued.credential).unwrap()).await), "qr_wrong_device");
-    let mut tampered = phone.qr(&issued.credential).unwrap().into_bytes();
-    let last = tampered.len() - 5;
-    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-    let tampered = code(verify(client, String::from_utf8(tampered).unwrap()).await);
-    assert!(tampered == "qr_tampered" || tampered == "qr_malformed", "{tampered}");
+    let guessed_key = "00".repeat(32);
+    assert_eq!(
+        code(verify(client, thief.qr(&issued.credential, &guessed_key).unwrap()).await),
+        "qr_wrong_device"
+    );
+    // The right device with a wrong QR key still verifies, on the signature.
+    verify(client, phone.qr(&issued.credential, &guessed_key).unwrap()).await.unwrap();
+    // An altered nonce (or time) breaks both the MAC and the signature.
+    let mut tampered = wz_core::WalletQr::parse(&phone.qr(&issued.credential, &issued.qr_key).unwrap()).unwrap();
+    tampered.nonce[0] ^= 1;
+    assert_eq!(code(verify(client, tampered.to_text()).await), "qr_tampered");
     assert_eq!(code(verify(client, "hello".into()).await), "qr_malformed");
 
     // Enrolling the same person on a new phone revokes the old phone's.
@@ -114,10 +123,12 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     let second = apply(client, &new_phone, person, &dev_face(FACES[0].1)).await.unwrap();
     assert_eq!(state(client, &phone, &issued.credential).await, "credential_replaced");
     assert_eq!(
-        code(verify(client, phone.qr(&issued.credential).unwrap()).await),
+        code(verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await),
         "credential_replaced"
     );
-    verify(client, new_phone.qr(&second.credential).unwrap()).await.unwrap();
+    verify(client, new_phone.qr(&second.credential, &second.qr_key).unwrap())
+        .await
+        .unwrap();
     // Another wallet cannot ask about a credential that is not its own.
     let request = CredentialStatusRequest {
         credential: second.credential.clone(),
@@ -133,7 +144,7 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     server.admin.change_status(&lost).await.unwrap();
     assert_eq!(state(client, &new_phone, &second.credential).await, "card_reported_lost");
     assert_eq!(
-        code(verify(client, new_phone.qr(&second.credential).unwrap()).await),
+        code(verify(client, new_phone.qr(&second.credential, &second.qr_key).unwrap()).await),
         "card_reported_lost"
     );
     assert!(server.admin.verify_audit().await.unwrap().intact);
@@ -389,7 +400,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
         .unwrap();
     assert_eq!(fetched, issued);
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
-    verify(client, phone.qr(&issued.credential).unwrap()).await.unwrap();
+    verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await.unwrap();
 
     // Password: right, then five wrong in a row lock it, even the right one.
     let check = |password: &str| PasswordCheckRequest {

@@ -229,6 +229,12 @@ impl CredentialService {
         Ok(credential)
     }
 
+    /// The QR key the wallet of credential `serial` MACs its codes with
+    /// (handed over with the credential; derived, never stored).
+    pub fn qr_key(&self, serial: &CredentialSerial) -> [u8; 32] {
+        wz_core::qr_key(&self.context.keyring.qr_mac_key, serial)
+    }
+
     /// Parses and checks a credential presented by a wallet: platform
     /// signature and time. Returns its stored row.
     async fn presented(&self, text: &str) -> Result<(Credential, CredentialRow), ServiceError> {
