@@ -4,11 +4,11 @@
 //! code's MAC checks under the credential's QR key (two HMAC-SM3), else one
 //! SM2 verification of the device signature; the platform signature over
 //! the credential is checked once per credential and remembered by the
-//! credential's SM3 digest. One read
-//! of the credential's status. The single use of the code and its audit
-//! entry are written by a journal task that commits whatever verifications
-//! are waiting in one transaction (group commit), so a burst shares one
-//! disk sync instead of paying one each.
+//! credential's SM3 digest. The credential's status check, the single use
+//! of the code and its audit entry happen in a journal task that takes
+//! whatever verifications are waiting into one transaction (group commit),
+//! so a burst shares one disk sync and one trip to the database's thread
+//! instead of paying them each.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -18,9 +18,9 @@ use tokio::sync::{mpsc, oneshot, OnceCell};
 use wz_core::{
     qr_key, unix_ms, AssuranceLevel, AuditDraft, CredentialNumber, CredentialSerial, QrError, ResultCode, WalletQr, QR_LIFETIME_MS,
 };
-use wz_store::{NonceUse, Store};
+use wz_store::{NonceUse, Store, UseOutcome};
 
-use crate::credentials::{revocation_code, short_number};
+use crate::credentials::short_number;
 use crate::{ServiceContext, ServiceError};
 
 /// Most verifications one journal transaction carries.
@@ -43,9 +43,19 @@ pub struct QrVerification {
 
 struct JournalEntry {
     nonce: NonceUse,
-    fresh: AuditDraft,
-    replayed: AuditDraft,
-    reply: oneshot::Sender<Result<bool, ServiceError>>,
+    /// The audit entry, whose `result` is filled in from the outcome.
+    audit: AuditDraft,
+    reply: oneshot::Sender<Result<UseOutcome, ServiceError>>,
+}
+
+/// The result code of a recorded use.
+fn outcome_code(outcome: &UseOutcome) -> ResultCode {
+    match outcome {
+        UseOutcome::Fresh => ResultCode::Success,
+        UseOutcome::Replayed => ResultCode::QrReplayed,
+        UseOutcome::Revoked(reason) => ResultCode::parse(reason).unwrap_or(ResultCode::CredentialRevoked),
+        UseOutcome::UnknownCredential => ResultCode::CredentialNotFound,
+    }
 }
 
 /// QR code verification.
@@ -78,17 +88,17 @@ impl QrService {
         if let Err(refusal) = self.check(&code, now) {
             return Err(self.refuse(verifier, subject, refusal).await);
         }
-        let details =
-            |result: ResultCode| json!({ "result": result.as_str(), "serial": body.serial.to_hex(), "level": body.level.as_str() });
         let entry = NonceUse {
             kind: "qr",
             nonce: code.nonce,
             expires_at_ms: code.issued_at_ms + QR_LIFETIME_MS + 1,
+            credential: Some(body.serial),
         };
-        let fresh = AuditDraft::new(verifier, "qr.verified", subject.clone(), now).with_details(details(ResultCode::Success));
-        let replayed = AuditDraft::new(verifier, "qr.verified", subject, now).with_details(details(ResultCode::QrReplayed));
-        if !self.record_use(entry, fresh, replayed).await? {
-            return Err(ServiceError::Refused(ResultCode::QrReplayed));
+        let details = json!({ "serial": body.serial.to_hex(), "level": body.level.as_str() });
+        let audit = AuditDraft::new(verifier, "qr.verified", subject, now).with_details(details);
+        let outcome = self.record_use(entry, audit).await?;
+        if outcome != UseOutcome::Fresh {
+            return Err(ServiceError::Refused(outcome_code(&outcome)));
         }
         Ok(QrVerification {
             serial: body.serial,
@@ -127,32 +137,18 @@ impl QrService {
         Ok(())
     }
 
-    /// Checks the credential's status, then records the use.
-    async fn record_use(&self, nonce: NonceUse, fresh: AuditDraft, replayed: AuditDraft) -> Result<bool, ServiceError> {
-        let serial = fresh.details["serial"].as_str().and_then(CredentialSerial::from_hex);
-        let row = match serial {
-            Some(serial) => self.context.store.find_credential(&serial).await?,
-            None => None,
-        };
-        let Some(row) = row else {
-            let code = ResultCode::CredentialNotFound;
-            return Err(self.refuse(&fresh.actor, fresh.subject.clone(), code).await);
-        };
-        if let Some(code) = revocation_code(&row.status) {
-            return Err(self.refuse(&fresh.actor, fresh.subject.clone(), code).await);
-        }
+    /// Hands the use to the journal: in one transaction with others, the
+    /// credential's status is checked and the nonce spent.
+    async fn record_use(&self, nonce: NonceUse, audit: AuditDraft) -> Result<UseOutcome, ServiceError> {
         let sender = self
             .journal
             .get_or_init(|| async { spawn_journal(Arc::clone(&self.context.store)) })
             .await;
         let (reply, answer) = oneshot::channel();
-        let entry = JournalEntry {
-            nonce,
-            fresh,
-            replayed,
-            reply,
-        };
-        sender.send(entry).await.map_err(|_| ServiceError::Journal)?;
+        sender
+            .send(JournalEntry { nonce, audit, reply })
+            .await
+            .map_err(|_| ServiceError::Journal)?;
         answer.await.map_err(|_| ServiceError::Journal)?
     }
 
@@ -175,19 +171,16 @@ fn spawn_journal(store: Arc<dyn Store>) -> mpsc::Sender<JournalEntry> {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let uses: Vec<NonceUse> = batch.iter().map(|e| e.nonce.clone()).collect();
-            let drafts: Vec<(AuditDraft, AuditDraft)> = batch.iter().map(|e| (e.fresh.clone(), e.replayed.clone())).collect();
-            let audit = move |index: usize, fresh: bool| {
-                let (if_fresh, if_replayed) = &drafts[index];
-                if fresh {
-                    if_fresh.clone()
-                } else {
-                    if_replayed.clone()
-                }
+            let drafts: Vec<AuditDraft> = batch.iter().map(|e| e.audit.clone()).collect();
+            let audit = move |index: usize, outcome: &UseOutcome| {
+                let mut draft = drafts[index].clone();
+                draft.details["result"] = json!(outcome_code(outcome).as_str());
+                draft
             };
             match store.record_uses(&uses, &audit).await {
-                Ok(fresh) => {
-                    for (entry, is_fresh) in batch.drain(..).zip(fresh) {
-                        let _ = entry.reply.send(Ok(is_fresh));
+                Ok(outcomes) => {
+                    for (entry, outcome) in batch.drain(..).zip(outcomes) {
+                        let _ = entry.reply.send(Ok(outcome));
                     }
                 }
                 Err(error) => {

@@ -31,6 +31,7 @@ impl ServiceContext {
             kind: "request",
             nonce: request.proof.nonce,
             expires_at_ms: request.proof.timestamp_ms + REQUEST_WINDOW_MS,
+            credential: None,
         };
         if !self.store.consume_nonce(&nonce).await? {
             return Err(ProofError::Replayed.into());

@@ -12,7 +12,7 @@ use wz_store::columns::{
 };
 use wz_store::{
     CredentialRow, CredentialStatus, CredentialStore, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, StoreError, TerminalRow,
-    UseAudit,
+    UseAudit, UseOutcome,
 };
 
 use crate::audit::append;
@@ -218,16 +218,16 @@ impl CredentialStore for SqliteStore {
         Ok(outcome)
     }
 
-    async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<bool>, StoreError> {
+    async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<UseOutcome>, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let mut fresh = Vec::with_capacity(uses.len());
+        let mut outcomes = Vec::with_capacity(uses.len());
         for (index, nonce_use) in uses.iter().enumerate() {
-            let is_fresh = insert_nonce(&mut tx, nonce_use).await?;
-            append(&mut tx, &audit(index, is_fresh)).await?;
-            fresh.push(is_fresh);
+            let outcome = use_outcome(&mut tx, nonce_use).await?;
+            append(&mut tx, &audit(index, &outcome)).await?;
+            outcomes.push(outcome);
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(fresh)
+        Ok(outcomes)
     }
 
     async fn consume_nonce(&self, nonce: &NonceUse) -> Result<bool, StoreError> {
@@ -326,6 +326,27 @@ impl CredentialStore for SqliteStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
+}
+
+/// Checks the use's credential, then marks its nonce used.
+async fn use_outcome(conn: &mut SqliteConnection, nonce_use: &NonceUse) -> Result<UseOutcome, StoreError> {
+    if let Some(serial) = &nonce_use.credential {
+        let row = sqlx::query("SELECT status, revoked_reason FROM credentials WHERE serial = ?")
+            .bind(serial.as_bytes().as_slice())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(UseOutcome::UnknownCredential) };
+        let (status, reason): (String, Option<String>) = (row.get(0), row.get(1));
+        if status != "active" {
+            return Ok(UseOutcome::Revoked(reason.unwrap_or_else(|| "credential_revoked".into())));
+        }
+    }
+    Ok(if insert_nonce(conn, nonce_use).await? {
+        UseOutcome::Fresh
+    } else {
+        UseOutcome::Replayed
+    })
 }
 
 async fn insert_nonce(conn: &mut SqliteConnection, nonce: &NonceUse) -> Result<bool, StoreError> {

@@ -149,7 +149,23 @@ pub struct NonceUse {
     pub nonce: [u8; 16],
     /// When the nonce could no longer be accepted anyway (purge after).
     pub expires_at_ms: i64,
+    /// A credential that must still be active for the use to count
+    /// (checked in the same transaction).
+    pub credential: Option<CredentialSerial>,
 }
 
-/// Builds the audit entry of a recorded use once its freshness is known.
-pub type UseAudit = dyn Fn(usize, bool) -> AuditDraft + Send + Sync;
+/// What became of one recorded use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UseOutcome {
+    /// First use: recorded.
+    Fresh,
+    /// The nonce was used before.
+    Replayed,
+    /// The credential is revoked; the reason code (nothing recorded).
+    Revoked(String),
+    /// The credential is not in the store (nothing recorded).
+    UnknownCredential,
+}
+
+/// Builds the audit entry of a use once its outcome is known.
+pub type UseAudit = dyn Fn(usize, &UseOutcome) -> AuditDraft + Send + Sync;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
 
-use crate::{CredentialRow, EnrolmentRow, NewCredential, NonceUse, StoreError, TerminalRow, UseAudit};
+use crate::{CredentialRow, EnrolmentRow, NewCredential, NonceUse, StoreError, TerminalRow, UseAudit, UseOutcome};
 
 /// Storage for credentials and everything around them. Every method that
 /// changes state writes its audit entry in the same transaction.
@@ -48,9 +48,10 @@ pub trait CredentialStore: Send + Sync {
     ) -> Result<PasswordAttempt, StoreError>;
 
     /// Records uses of single-use nonces with their audit entries, all in
-    /// one transaction; returns for each whether it was fresh (`true`) or
-    /// already used. Batching lets many verifications share one commit.
-    async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<bool>, StoreError>;
+    /// one transaction: for each, checks its credential (if named) is
+    /// active, then marks the nonce used. Batching lets many verifications
+    /// share one commit.
+    async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<UseOutcome>, StoreError>;
 
     /// Marks a nonce used without an audit entry (signed-request replay
     /// protection); `false` if it was already used.

@@ -21,6 +21,7 @@ pub mod conformance;
 
 pub use credential_rows::{
     CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, TerminalRow, UseAudit,
+    UseOutcome,
 };
 pub use credential_store::CredentialStore;
 pub use error::StoreError;

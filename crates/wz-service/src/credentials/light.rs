@@ -101,6 +101,7 @@ impl CredentialService {
             kind: "liveness",
             nonce: challenge.nonce,
             expires_at_ms: challenge.expires_at_ms,
+            credential: None,
         };
         if !context.store.consume_nonce(&spent).await? {
             return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));

@@ -183,6 +183,7 @@ impl CredentialService {
             kind: "card",
             nonce: challenge_nonce.ok_or(ServiceError::Refused(ResultCode::CardChallengeInvalid))?,
             expires_at_ms: completion.card.challenge.expires_at * 1000,
+            credential: None,
         };
         if !self.context.store.consume_nonce(&nonce).await? {
             return Err(ServiceError::Refused(ResultCode::CardChallengeInvalid));

@@ -8,6 +8,7 @@ use wz_core::{
 };
 
 use super::{audit_len, draft, row, AT};
+use crate::UseOutcome;
 use crate::{
     CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, Store, StoreError, TerminalRow,
 };
@@ -199,14 +200,15 @@ pub async fn nonces_are_single_use(store: Arc<dyn Store>) {
         kind: "qr",
         nonce: [n; 16],
         expires_at_ms,
+        credential: None,
     };
-    let fresh = store
-        .record_uses(&[use_of(1, 100), use_of(2, 100), use_of(1, 100)], &|i, fresh| {
-            draft("qr.verified").with_details(serde_json::json!({ "i": i, "fresh": fresh }))
+    let outcomes = store
+        .record_uses(&[use_of(1, 100), use_of(2, 100), use_of(1, 100)], &|i, outcome| {
+            draft("qr.verified").with_details(serde_json::json!({ "i": i, "outcome": format!("{outcome:?}") }))
         })
         .await
         .unwrap();
-    assert_eq!(fresh, vec![true, true, false]);
+    assert_eq!(outcomes, vec![UseOutcome::Fresh, UseOutcome::Fresh, UseOutcome::Replayed]);
     assert_eq!(audit_len(&store).await, 3);
     assert!(!store.consume_nonce(&use_of(2, 100)).await.unwrap());
     let other_kind = NonceUse {
@@ -217,6 +219,34 @@ pub async fn nonces_are_single_use(store: Arc<dyn Store>) {
     assert!(store.consume_nonce(&use_of(3, 500)).await.unwrap());
     assert_eq!(store.purge_nonces(200).await.unwrap(), 3);
     assert!(!store.consume_nonce(&use_of(3, 500)).await.unwrap());
+
+    // A use naming a credential counts only while the credential is active.
+    store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
+    store
+        .insert_credential(&issue(credential(1, 1)), draft("credential.issued"))
+        .await
+        .unwrap();
+    let for_credential = |n: u8, serial: u8| NonceUse {
+        credential: Some(CredentialSerial::from_bytes([serial; 16])),
+        ..use_of(n, 1_000)
+    };
+    let outcomes = store
+        .record_uses(&[for_credential(7, 1), for_credential(8, 9)], &|_, _| draft("qr.verified"))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![UseOutcome::Fresh, UseOutcome::UnknownCredential]);
+    let lookup = LookupKey::from_bytes([1; 32]);
+    store
+        .revoke_credentials(&lookup, "credential_revoked", AT, draft("credential.revoked"))
+        .await
+        .unwrap();
+    let outcomes = store
+        .record_uses(&[for_credential(9, 1)], &|_, _| draft("qr.verified"))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![UseOutcome::Revoked("credential_revoked".into())]);
+    // Refused uses spend nothing: the nonce is still fresh for nobody else.
+    assert!(store.consume_nonce(&use_of(9, 1_000)).await.unwrap());
 }
 
 /// Terminals and their enrolment sessions: bind once, complete once.
