@@ -14,6 +14,16 @@ const AUDIT_CHAIN_LOCK: i64 = 0x0077_7a41_7564_6974; // "wzAudit"
 /// The advisory lock, held until commit or rollback, keeps every other
 /// appender waiting, so the head cannot move between the read and the insert.
 pub(crate) async fn append(conn: &mut PgConnection, draft: &AuditDraft) -> Result<AuditEntry, StoreError> {
+    let mut entries = append_many(conn, std::slice::from_ref(draft)).await?;
+    entries.pop().ok_or(StoreError::Corrupt("audit append returned nothing"))
+}
+
+/// Appends `drafts` in order after the current head with one read of the
+/// head and one multi-row insert, inside the caller's transaction.
+pub(crate) async fn append_many(conn: &mut PgConnection, drafts: &[AuditDraft]) -> Result<Vec<AuditEntry>, StoreError> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(AUDIT_CHAIN_LOCK)
         .execute(&mut *conn)
@@ -23,7 +33,7 @@ pub(crate) async fn append(conn: &mut PgConnection, draft: &AuditDraft) -> Resul
         .fetch_optional(&mut *conn)
         .await
         .map_err(unavailable)?;
-    let prev = match head {
+    let mut prev = match head {
         Some(row) => {
             let seq: i64 = row.get(0);
             let hash: Vec<u8> = row.get(1);
@@ -31,22 +41,26 @@ pub(crate) async fn append(conn: &mut PgConnection, draft: &AuditDraft) -> Resul
         }
         None => None,
     };
-    let entry = AuditEntry::chain(prev, draft);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at_ms, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(entry.seq as i64)
-    .bind(entry.at_ms)
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.subject)
-    .bind(&entry.details)
-    .bind(entry.prev_hash.as_slice())
-    .bind(entry.hash.as_slice())
-    .execute(&mut *conn)
-    .await
-    .map_err(unavailable)?;
-    Ok(entry)
+    let mut entries = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let entry = AuditEntry::chain(prev, draft);
+        prev = Some((entry.seq, entry.hash));
+        entries.push(entry);
+    }
+    let mut insert =
+        sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO audit_log (seq, at_ms, actor, action, subject, details, prev_hash, hash) ");
+    insert.push_values(&entries, |mut row, entry| {
+        row.push_bind(entry.seq as i64)
+            .push_bind(entry.at_ms)
+            .push_bind(entry.actor.clone())
+            .push_bind(entry.action.clone())
+            .push_bind(entry.subject.clone())
+            .push_bind(entry.details.clone())
+            .push_bind(entry.prev_hash.to_vec())
+            .push_bind(entry.hash.to_vec());
+    });
+    insert.build().execute(&mut *conn).await.map_err(unavailable)?;
+    Ok(entries)
 }
 
 pub(crate) fn entry_from_row(row: &sqlx::postgres::PgRow) -> Result<AuditEntry, StoreError> {

@@ -16,7 +16,7 @@ use wz_store::{
     UseAudit, UseOutcome,
 };
 
-use crate::audit::append;
+use crate::audit::{append, append_many};
 use crate::connect::unavailable;
 use crate::PgStore;
 
@@ -221,12 +221,9 @@ impl CredentialStore for PgStore {
 
     async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<UseOutcome>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let mut outcomes = Vec::with_capacity(uses.len());
-        for (index, nonce_use) in uses.iter().enumerate() {
-            let outcome = use_outcome(&mut tx, nonce_use).await?;
-            append(&mut tx, &audit(index, &outcome)).await?;
-            outcomes.push(outcome);
-        }
+        let outcomes = batch_outcomes(&mut tx, uses).await?;
+        let drafts: Vec<AuditDraft> = outcomes.iter().enumerate().map(|(index, outcome)| audit(index, outcome)).collect();
+        append_many(&mut tx, &drafts).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(outcomes)
     }
@@ -329,25 +326,70 @@ impl CredentialStore for PgStore {
     }
 }
 
-/// Checks the use's credential, then marks its nonce used.
-async fn use_outcome(conn: &mut PgConnection, nonce_use: &NonceUse) -> Result<UseOutcome, StoreError> {
-    if let Some(serial) = &nonce_use.credential {
-        let row = sqlx::query("SELECT status, revoked_reason FROM credentials WHERE serial = $1")
-            .bind(serial.as_bytes().as_slice())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-        let Some(row) = row else { return Ok(UseOutcome::UnknownCredential) };
-        let (status, reason): (String, Option<String>) = (row.get(0), row.get(1));
-        if status != "active" {
-            return Ok(UseOutcome::Revoked(reason.unwrap_or_else(|| "credential_revoked".into())));
+/// The outcome of each use, with one query for the credentials' statuses
+/// and one multi-row insert for the nonces.
+async fn batch_outcomes(conn: &mut PgConnection, uses: &[NonceUse]) -> Result<Vec<UseOutcome>, StoreError> {
+    let serials: Vec<Vec<u8>> = uses.iter().filter_map(|u| u.credential.map(|s| s.as_bytes().to_vec())).collect();
+    let mut statuses = std::collections::HashMap::new();
+    if !serials.is_empty() {
+        let mut query =
+            sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT serial, status, revoked_reason FROM credentials WHERE serial IN (");
+        let mut list = query.separated(", ");
+        for serial in &serials {
+            list.push_bind(serial.clone());
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut *conn).await.map_err(unavailable)? {
+            let (serial, status, reason): (Vec<u8>, String, Option<String>) = (row.get(0), row.get(1), row.get(2));
+            statuses.insert(serial, (status, reason));
         }
     }
-    Ok(if insert_nonce(conn, nonce_use).await? {
-        UseOutcome::Fresh
-    } else {
-        UseOutcome::Replayed
-    })
+    let mut outcomes: Vec<Option<UseOutcome>> = uses
+        .iter()
+        .map(|u| {
+            let serial = u.credential?.as_bytes().to_vec();
+            match statuses.get(&serial) {
+                None => Some(UseOutcome::UnknownCredential),
+                Some((status, _)) if status == "active" => None,
+                Some((_, reason)) => Some(UseOutcome::Revoked(reason.clone().unwrap_or_else(|| "credential_revoked".into()))),
+            }
+        })
+        .collect();
+    // A nonce twice in one batch: the first use counts, the rest replay.
+    let mut first = std::collections::HashSet::new();
+    for (use_, outcome) in uses.iter().zip(outcomes.iter_mut()) {
+        if outcome.is_none() && !first.insert((use_.kind, use_.nonce)) {
+            *outcome = Some(UseOutcome::Replayed);
+        }
+    }
+    let candidates: Vec<&NonceUse> = uses.iter().zip(&outcomes).filter(|(_, o)| o.is_none()).map(|(u, _)| u).collect();
+    let mut inserted = std::collections::HashSet::new();
+    if !candidates.is_empty() {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO used_nonces (kind, nonce, expires_at_ms) ");
+        insert.push_values(&candidates, |mut row, use_| {
+            row.push_bind(use_.kind)
+                .push_bind(use_.nonce.to_vec())
+                .push_bind(use_.expires_at_ms);
+        });
+        insert.push(" ON CONFLICT DO NOTHING RETURNING kind, nonce");
+        for row in insert.build().fetch_all(&mut *conn).await.map_err(unavailable)? {
+            let (kind, nonce): (String, Vec<u8>) = (row.get(0), row.get(1));
+            inserted.insert((kind, nonce));
+        }
+    }
+    Ok(uses
+        .iter()
+        .zip(outcomes)
+        .map(|(use_, outcome)| {
+            outcome.unwrap_or_else(|| {
+                if inserted.contains(&(use_.kind.to_owned(), use_.nonce.to_vec())) {
+                    UseOutcome::Fresh
+                } else {
+                    UseOutcome::Replayed
+                }
+            })
+        })
+        .collect())
 }
 
 async fn insert_nonce(conn: &mut PgConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
