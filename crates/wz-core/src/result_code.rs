@@ -137,11 +137,17 @@ pub enum ResultCode {
     EnrolmentState,
     /// The registry holds no usable portrait; use a trusted terminal.
     PortraitUnavailable,
+    /// The relying party is not permitted this authentication mode.
+    ModeNotAllowed,
+    /// The credential's level is too low for this mode.
+    LevelInsufficient,
+    /// The card and the credential belong to different people.
+    CardCredentialMismatch,
 }
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 65] = [
+    pub const ALL: [ResultCode; 68] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -207,6 +213,9 @@ impl ResultCode {
         Self::EnrolmentExpired,
         Self::EnrolmentState,
         Self::PortraitUnavailable,
+        Self::ModeNotAllowed,
+        Self::LevelInsufficient,
+        Self::CardCredentialMismatch,
     ];
 
     /// Stable machine-readable code.
@@ -374,6 +383,17 @@ impl ResultCode {
                 "portrait_unavailable",
                 "制证库中无可用人像，请到可信终端办理",
                 "The registry holds no usable portrait; use a trusted terminal",
+            ),
+            Self::ModeNotAllowed => (
+                "mode_not_allowed",
+                "该依赖方未获准使用此认证方式",
+                "The relying party is not permitted this authentication mode",
+            ),
+            Self::LevelInsufficient => ("level_insufficient", "网证等级不足", "The credential's level is too low for this mode"),
+            Self::CardCredentialMismatch => (
+                "card_credential_mismatch",
+                "证件与网证不属于同一人",
+                "The card and the credential belong to different people",
             ),
             Self::EnrolmentState => (
                 "enrolment_state",

@@ -44,7 +44,7 @@ impl ApiError {
             NotFound | IdentityNotFound | CredentialNotFound | EnrolmentNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Unauthorized | RequestSignatureInvalid | RequestReplayed | TerminalUnknown => StatusCode::UNAUTHORIZED,
-            Forbidden | DemoModeRequired => StatusCode::FORBIDDEN,
+            Forbidden | DemoModeRequired | ModeNotAllowed => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,

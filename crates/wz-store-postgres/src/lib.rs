@@ -10,5 +10,6 @@ mod audit;
 mod connect;
 mod credentials;
 mod identities;
+mod relying_parties;
 
 pub use connect::{PgConfig, PgStore};

@@ -10,6 +10,7 @@
 mod audit;
 mod credentials;
 mod identities;
+mod relying_parties;
 mod open;
 
 pub use open::{SqliteConfig, SqliteStore};

@@ -152,3 +152,69 @@ impl EnrolmentColumns {
         })
     }
 }
+
+/// Columns of `relying_parties`, in order.
+pub const RELYING_PARTY_COLUMNS: &str =
+    "id, name, category, modes, grants, webhook_url, secret_digest, public_key, alg, active, created_at_ms, updated_at_ms";
+
+/// A list of wire names (modes, attributes) as stored: comma-separated.
+pub fn name_list(names: &[String]) -> String {
+    names.join(",")
+}
+
+/// Reads [`name_list`].
+pub fn name_list_column(text: &str) -> Vec<String> {
+    text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// A relying party's columns, as both backends read them.
+#[derive(Debug)]
+pub struct RelyingPartyColumns {
+    /// `id`.
+    pub id: String,
+    /// `name`.
+    pub name: String,
+    /// `category`.
+    pub category: String,
+    /// `modes`.
+    pub modes: String,
+    /// `grants`.
+    pub grants: String,
+    /// `webhook_url`.
+    pub webhook_url: Option<String>,
+    /// `secret_digest`.
+    pub secret_digest: Vec<u8>,
+    /// `public_key`.
+    pub public_key: Option<Vec<u8>>,
+    /// `alg`.
+    pub alg: String,
+    /// `active`.
+    pub active: bool,
+    /// `created_at_ms`.
+    pub created_at_ms: i64,
+    /// `updated_at_ms`.
+    pub updated_at_ms: i64,
+}
+
+impl RelyingPartyColumns {
+    /// Validates into a row.
+    pub fn into_row(self) -> Result<crate::RelyingPartyRow, StoreError> {
+        Ok(crate::RelyingPartyRow {
+            id: self.id,
+            name: self.name,
+            category: self.category,
+            modes: name_list_column(&self.modes),
+            grants: name_list_column(&self.grants),
+            webhook_url: self.webhook_url,
+            secret_digest: self
+                .secret_digest
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("relying party secret digest"))?,
+            public_key: self.public_key,
+            alg: self.alg,
+            active: self.active,
+            created_at_ms: self.created_at_ms,
+            updated_at_ms: self.updated_at_ms,
+        })
+    }
+}

@@ -13,7 +13,9 @@ use wz_core::{verify_chain, AuditDraft, CardSerial, IdentityStatus, LookupKey, S
 use crate::{NewIdentity, Store, StoreError};
 
 mod credentials;
+mod relying_parties;
 pub use credentials::*;
+pub use relying_parties::*;
 
 pub(crate) const AT: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
 
@@ -156,7 +158,9 @@ macro_rules! store_conformance_suite {
             passwords_count_every_attempt,
             nonces_are_single_use,
             enrolments_bind_once_and_complete_with_issuance,
-            revoking_on_request_audits
+            revoking_on_request_audits,
+            relying_parties_register_and_update_once,
+            audit_by_subject_lists_newest_first
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

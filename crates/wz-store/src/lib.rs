@@ -13,6 +13,7 @@ pub mod columns;
 mod credential_rows;
 mod credential_store;
 mod error;
+mod relying_parties;
 mod rows;
 mod store;
 
@@ -25,5 +26,6 @@ pub use credential_rows::{
 };
 pub use credential_store::CredentialStore;
 pub use error::StoreError;
+pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
 pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
 pub use store::Store;

@@ -33,3 +33,11 @@ pub fn admin_client(server: &str, token: Option<&str>, data_dir: &Path) -> anyho
     };
     Ok(Client::new(server).with_admin_token(token.trim()))
 }
+
+/// Unix milliseconds as an RFC 3339 UTC time, for people.
+pub fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

@@ -1,0 +1,131 @@
+//! The `RelyingPartyStore` implementation for SQLite.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use wz_core::{AuditDraft, AuditEntry};
+use wz_store::columns::{name_list, RelyingPartyColumns, RELYING_PARTY_COLUMNS};
+use wz_store::{RelyingPartyRow, RelyingPartyStore, StoreError};
+
+use crate::audit::{append, entry_from_row};
+use crate::open::unavailable;
+use crate::SqliteStore;
+
+fn relying_party_from(row: &SqliteRow) -> Result<RelyingPartyRow, StoreError> {
+    let get = |e: sqlx::Error| unavailable(e);
+    RelyingPartyColumns {
+        id: row.try_get(0).map_err(get)?,
+        name: row.try_get(1).map_err(get)?,
+        category: row.try_get(2).map_err(get)?,
+        modes: row.try_get(3).map_err(get)?,
+        grants: row.try_get(4).map_err(get)?,
+        webhook_url: row.try_get(5).map_err(get)?,
+        secret_digest: row.try_get(6).map_err(get)?,
+        public_key: row.try_get(7).map_err(get)?,
+        alg: row.try_get(8).map_err(get)?,
+        active: row.try_get(9).map_err(get)?,
+        created_at_ms: row.try_get(10).map_err(get)?,
+        updated_at_ms: row.try_get(11).map_err(get)?,
+    }
+    .into_row()
+}
+
+#[async_trait]
+impl RelyingPartyStore for SqliteStore {
+    async fn insert_relying_party(&self, row: &RelyingPartyRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let result = sqlx::query(&format!(
+            "INSERT INTO relying_parties ({RELYING_PARTY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.category)
+        .bind(name_list(&row.modes))
+        .bind(name_list(&row.grants))
+        .bind(&row.webhook_url)
+        .bind(row.secret_digest.as_slice())
+        .bind(&row.public_key)
+        .bind(&row.alg)
+        .bind(row.active)
+        .bind(row.created_at_ms)
+        .bind(row.updated_at_ms)
+        .execute(&mut *tx)
+        .await;
+        match result {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
+            Err(error) => return Err(unavailable(error)),
+        }
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn update_relying_party(
+        &self,
+        row: &RelyingPartyRow,
+        expected_updated_at_ms: i64,
+        audit: AuditDraft,
+    ) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT updated_at_ms FROM relying_parties WHERE id = ?")
+            .bind(&row.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        match current {
+            None => return Err(StoreError::NotFound),
+            Some(at) if at != expected_updated_at_ms => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        sqlx::query(
+            "UPDATE relying_parties SET name = ?, category = ?, modes = ?, grants = ?, webhook_url = ?, secret_digest = ?, \
+             public_key = ?, alg = ?, active = ?, updated_at_ms = ? WHERE id = ?",
+        )
+        .bind(&row.name)
+        .bind(&row.category)
+        .bind(name_list(&row.modes))
+        .bind(name_list(&row.grants))
+        .bind(&row.webhook_url)
+        .bind(row.secret_digest.as_slice())
+        .bind(&row.public_key)
+        .bind(&row.alg)
+        .bind(row.active)
+        .bind(row.updated_at_ms)
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
+
+    async fn find_relying_party(&self, id: &str) -> Result<Option<RelyingPartyRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {RELYING_PARTY_COLUMNS} FROM relying_parties WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(relying_party_from).transpose()
+    }
+
+    async fn list_relying_parties(&self) -> Result<Vec<RelyingPartyRow>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {RELYING_PARTY_COLUMNS} FROM relying_parties ORDER BY id"))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(relying_party_from).collect()
+    }
+
+    async fn list_audit_by_subject(&self, subject: &str, action: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE subject = ? AND action = ? ORDER BY seq DESC LIMIT ?")
+            .bind(subject)
+            .bind(action)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
