@@ -16,6 +16,10 @@ use wz_proto::{
     HealthResponse, KeysResponse, LightApplicationRequest, LivenessChallengeResponse, OpenEnrolmentResponse, PasswordCheckRequest,
     PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, ReadCardRequest, ReadCardResponse, RegisterTerminalRequest, TerminalResponse,
 };
+use wz_proto::{
+    AuthenticationRequest, AuthenticationResponse, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest, RelyingPartyResponse,
+    RelyingPartyStateRequest, WalletHistoryRequest, WalletHistoryResponse,
+};
 
 /// Signs requests for the endpoints that need a wallet's or a terminal's
 /// signature: returns the `x-wz-*` headers for exactly these bytes.
@@ -222,6 +226,56 @@ impl Client {
         wallet: &dyn RequestSigner,
     ) -> Result<PasswordCheckResponse, ClientError> {
         self.post_signed("/v1/wallet/password/check", request, wallet).await
+    }
+
+    /// `POST /v1/admin/relying-parties` (operator).
+    pub async fn register_relying_party(&self, request: &RelyingPartyRequest) -> Result<RegisteredRelyingParty, ClientError> {
+        self.post(self.admin(Method::POST, "/v1/admin/relying-parties"), request).await
+    }
+
+    /// `PUT /v1/admin/relying-parties/{id}` (operator).
+    pub async fn update_relying_party(&self, id: &str, request: &RelyingPartyRequest) -> Result<RelyingPartyResponse, ClientError> {
+        self.post(self.admin(Method::PUT, &format!("/v1/admin/relying-parties/{id}")), request)
+            .await
+    }
+
+    /// `POST /v1/admin/relying-parties/{id}/secret` (operator).
+    pub async fn rotate_relying_party_secret(&self, id: &str) -> Result<RegisteredRelyingParty, ClientError> {
+        Self::send(self.admin(Method::POST, &format!("/v1/admin/relying-parties/{id}/secret"))).await
+    }
+
+    /// `POST /v1/admin/relying-parties/{id}/state` (operator).
+    pub async fn set_relying_party_state(&self, id: &str, active: bool) -> Result<RelyingPartyResponse, ClientError> {
+        let path = format!("/v1/admin/relying-parties/{id}/state");
+        self.post(self.admin(Method::POST, &path), &RelyingPartyStateRequest { active })
+            .await
+    }
+
+    /// `GET /v1/relying-parties` (public).
+    pub async fn relying_parties(&self) -> Result<RelyingPartyList, ClientError> {
+        Self::send(self.request(Method::GET, "/v1/relying-parties")).await
+    }
+
+    /// `POST /v1/authentications` as relying party `client_id`.
+    pub async fn authenticate(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        request: &AuthenticationRequest,
+    ) -> Result<AuthenticationResponse, ClientError> {
+        let builder = self
+            .request(Method::POST, "/v1/authentications")
+            .basic_auth(client_id, Some(client_secret));
+        self.post(builder, request).await
+    }
+
+    /// `POST /v1/wallet/history` (signed by the wallet).
+    pub async fn wallet_history(
+        &self,
+        request: &WalletHistoryRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<WalletHistoryResponse, ClientError> {
+        self.post_signed("/v1/wallet/history", request, wallet).await
     }
 
     /// `POST /v1/qr/verify`.

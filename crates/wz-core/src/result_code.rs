@@ -389,7 +389,11 @@ impl ResultCode {
                 "该依赖方未获准使用此认证方式",
                 "The relying party is not permitted this authentication mode",
             ),
-            Self::LevelInsufficient => ("level_insufficient", "网证等级不足", "The credential's level is too low for this mode"),
+            Self::LevelInsufficient => (
+                "level_insufficient",
+                "网证等级不足",
+                "The credential's level is too low for this mode",
+            ),
             Self::CardCredentialMismatch => (
                 "card_credential_mismatch",
                 "证件与网证不属于同一人",

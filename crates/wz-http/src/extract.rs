@@ -165,3 +165,37 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         Ok(Self(addr))
     }
 }
+
+/// A relying party that authenticated with HTTP Basic
+/// `client_id:client_secret`, with the request's id.
+pub struct RelyingPartyClient {
+    /// Its registration.
+    pub row: wz_service::RelyingPartyRow,
+    /// The `x-request-id` of this request.
+    pub request_id: String,
+}
+
+impl FromRequestParts<AppState> for RelyingPartyClient {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use base64::Engine;
+        let decoded = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+            .and_then(|v| String::from_utf8(v).ok())
+            .ok_or(ApiError::new(ResultCode::Unauthorized))?;
+        let (id, secret) = decoded.split_once(':').ok_or(ApiError::new(ResultCode::Unauthorized))?;
+        let row = state.services.relying_parties.authenticate(id, secret).await?;
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self { row, request_id })
+    }
+}

@@ -11,6 +11,7 @@ mod cards;
 mod credentials;
 mod error;
 mod keys;
+mod relying_parties;
 mod system;
 
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
@@ -22,4 +23,8 @@ pub use credentials::{
 };
 pub use error::ErrorBody;
 pub use keys::{KeysResponse, PublishedKey};
+pub use relying_parties::{
+    AuthenticationRequest, AuthenticationResponse, HistoryEntry, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest,
+    RelyingPartyResponse, RelyingPartyStateRequest, SignedResult, WalletHistoryRequest, WalletHistoryResponse,
+};
 pub use system::HealthResponse;

@@ -70,6 +70,8 @@ pub struct CredentialsConfig {
     pub light_per_client_per_minute: u32,
     /// Light applications accepted per identity per 10 minutes.
     pub light_per_identity_per_10_minutes: u32,
+    /// Authentication requests accepted per relying party per second.
+    pub rp_requests_per_second: u32,
 }
 
 impl Default for CredentialsConfig {
@@ -81,6 +83,7 @@ impl Default for CredentialsConfig {
             password_lock_minutes: 60,
             light_per_client_per_minute: 120,
             light_per_identity_per_10_minutes: 5,
+            rp_requests_per_second: 20_000,
         }
     }
 }
@@ -103,6 +106,10 @@ impl CredentialsConfig {
             per_identity: wz_service::RateQuota {
                 burst: self.light_per_identity_per_10_minutes.max(1),
                 period: Std::from_secs(600),
+            },
+            per_relying_party: wz_service::RateQuota {
+                burst: self.rp_requests_per_second.max(1),
+                period: Std::from_secs(1),
             },
             ..wz_service::CredentialPolicy::default()
         }

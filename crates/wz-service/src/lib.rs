@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod audit;
+mod authentication;
 mod cards;
 mod clock;
 mod credentials;
@@ -19,24 +20,29 @@ mod liveness;
 mod qr_verification;
 mod rate_limit;
 mod registry;
+mod relying_parties;
 mod signed_request;
 
 pub use audit::{AuditReport, AuditService};
+pub use authentication::{AuthRequest, AuthenticationService, MAX_PURPOSE_CHARS};
 pub use cards::{CardReadOutcome, CardService};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{
     CredentialPolicy, CredentialService, CredentialView, EnrolmentBinding, LightApplication, OpenedEnrolment, PasswordCheckResult,
-    TerminalCompletion,
+    TerminalCompletion, UsageEntry,
 };
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
 pub use faces::FaceService;
 pub use keyring::Keyring;
 pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck};
-pub use qr_verification::{QrService, QrVerification};
+pub use qr_verification::{AuditTag, QrService, QrVerification};
 pub use rate_limit::RateQuota;
 pub use registry::{RegistryService, SeedPerson};
+pub use relying_parties::{public_details, row_alg, RegisteredParty, RelyingPartyService, RelyingPartySpec};
 pub use signed_request::SignedRequest;
+/// A relying party's registration, as the services hand it out.
+pub use wz_store::RelyingPartyRow;
 
 use std::sync::Arc;
 
@@ -88,6 +94,10 @@ pub struct Services {
     pub credentials: CredentialService,
     /// Wallet QR code verification.
     pub qr: QrService,
+    /// The relying-party registry.
+    pub relying_parties: RelyingPartyService,
+    /// Server-to-server authentication for relying parties.
+    pub authentication: AuthenticationService,
     /// Shared context.
     pub context: ServiceContext,
 }
@@ -95,12 +105,16 @@ pub struct Services {
 impl Services {
     /// Builds every service over one context.
     pub fn new(context: ServiceContext) -> Self {
+        let credentials = CredentialService::new(context.clone());
+        let qr = QrService::new(context.clone());
         Self {
             registry: RegistryService::new(context.clone()),
             cards: CardService::new(context.clone()),
             audit: AuditService::new(context.clone()),
-            credentials: CredentialService::new(context.clone()),
-            qr: QrService::new(context.clone()),
+            authentication: AuthenticationService::new(context.clone(), credentials.clone(), qr.clone()),
+            relying_parties: RelyingPartyService::new(context.clone()),
+            credentials,
+            qr,
             context,
         }
     }

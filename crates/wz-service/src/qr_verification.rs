@@ -78,15 +78,21 @@ impl QrService {
     /// Verifies scanned text for `verifier` (audit actor, e.g. `rp:…`).
     /// Every verification, refused or not, is audited.
     pub async fn verify(&self, text: &str, verifier: &str) -> Result<QrVerification, ServiceError> {
+        self.verify_tagged(text, &AuditTag::plain(verifier)).await
+    }
+
+    /// [`QrService::verify`] with the audit entry shaped by `tag`: its
+    /// actor, action and extra details, and for a relying party the
+    /// holder's pairwise subject.
+    pub async fn verify_tagged(&self, text: &str, tag: &AuditTag) -> Result<QrVerification, ServiceError> {
         let now = self.context.clock.now();
         let code = match WalletQr::parse(text) {
             Ok(code) => code,
-            Err(error) => return Err(self.refuse(verifier, None, error.into()).await),
+            Err(error) => return Err(self.refuse(tag, None, error.into()).await),
         };
         let body = code.credential.body().clone();
-        let subject = Some(short_number(&body.number));
         if let Err(refusal) = self.check(&code, now) {
-            return Err(self.refuse(verifier, subject, refusal).await);
+            return Err(self.refuse(tag, Some(&body.number), refusal).await);
         }
         let entry = NonceUse {
             kind: "qr",
@@ -94,8 +100,10 @@ impl QrService {
             expires_at_ms: code.issued_at_ms + QR_LIFETIME_MS + 1,
             credential: Some(body.serial),
         };
-        let details = json!({ "serial": body.serial.to_hex(), "level": body.level.as_str() });
-        let audit = AuditDraft::new(verifier, "qr.verified", subject, now).with_details(details);
+        let mut details = self.details(tag, Some(&body.number));
+        details.insert("serial".into(), json!(body.serial.to_hex()));
+        details.insert("level".into(), json!(body.level.as_str()));
+        let audit = AuditDraft::new(&tag.actor, tag.action, Some(short_number(&body.number)), now).with_details(details.into());
         let outcome = self.record_use(entry, audit).await?;
         if outcome != UseOutcome::Fresh {
             return Err(ServiceError::Refused(outcome_code(&outcome)));
@@ -106,6 +114,15 @@ impl QrService {
             level: body.level,
             credential_expires_at_ms: body.expires_at * 1000,
         })
+    }
+
+    fn details(&self, tag: &AuditTag, number: Option<&CredentialNumber>) -> serde_json::Map<String, serde_json::Value> {
+        let mut details = tag.details.clone();
+        if let (Some(rp), Some(number)) = (&tag.rp_id, number) {
+            let subject = wz_core::pairwise_subject(&self.context.keyring.credential_number_key, rp, number);
+            details.insert("pairwise_subject".into(), json!(subject));
+        }
+        details
     }
 
     /// Every check except single use, cheapest first.
@@ -153,12 +170,39 @@ impl QrService {
     }
 
     /// Audits a refusal and returns the error to report.
-    async fn refuse(&self, verifier: &str, subject: Option<String>, code: ResultCode) -> ServiceError {
-        let audit =
-            AuditDraft::new(verifier, "qr.verified", subject, self.context.clock.now()).with_details(json!({ "result": code.as_str() }));
+    async fn refuse(&self, tag: &AuditTag, number: Option<&CredentialNumber>, code: ResultCode) -> ServiceError {
+        let mut details = self.details(tag, number);
+        details.insert("result".into(), json!(code.as_str()));
+        let subject = number.map(short_number);
+        let audit = AuditDraft::new(&tag.actor, tag.action, subject, self.context.clock.now()).with_details(details.into());
         match self.context.store.append_audit(audit).await {
             Ok(_) => ServiceError::Refused(code),
             Err(error) => error.into(),
+        }
+    }
+}
+
+/// How a verification is audited.
+#[derive(Debug, Clone)]
+pub struct AuditTag {
+    /// Audit actor.
+    pub actor: String,
+    /// Audit action.
+    pub action: &'static str,
+    /// The relying party, whose pairwise subject of the holder is recorded.
+    pub rp_id: Option<String>,
+    /// Extra details (mode, purpose, …).
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AuditTag {
+    /// A bare `qr.verified` entry by `actor`.
+    pub fn plain(actor: &str) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            action: "qr.verified",
+            rp_id: None,
+            details: serde_json::Map::new(),
         }
     }
 }

@@ -10,7 +10,7 @@
 mod audit;
 mod credentials;
 mod identities;
-mod relying_parties;
 mod open;
+mod relying_parties;
 
 pub use open::{SqliteConfig, SqliteStore};

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, LookupKey, StatusChange};
 
-use crate::{CredentialStore, IdentityRow, RelyingPartyStore, NewIdentity, StatusHistoryRow, StoreError};
+use crate::{CredentialStore, IdentityRow, NewIdentity, RelyingPartyStore, StatusHistoryRow, StoreError};
 
 /// Storage for the registry and the audit chain. Implementations must be
 /// safe under concurrent use from many tasks and processes: the audit chain

@@ -36,7 +36,11 @@ pub async fn run(command: &QrCommand) -> anyhow::Result<ExitCode> {
         Ok(verified) => {
             println!(
                 "{}: {} credential {} (holder {}), valid until {}",
-                verified.result, verified.level, verified.serial, verified.credential_number, super::when(verified.credential_expires_at_ms)
+                verified.result,
+                verified.level,
+                verified.serial,
+                verified.credential_number,
+                super::when(verified.credential_expires_at_ms)
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -133,7 +133,9 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 Ok(issued) => {
                     println!(
                         "issued: {} credential {}, valid until {}",
-                        issued.level, issued.serial, super::when(issued.expires_at_ms)
+                        issued.level,
+                        issued.serial,
+                        super::when(issued.expires_at_ms)
                     );
                     wallet.secrets.credential = Some(issued.credential);
                     wallet.secrets.qr_key = Some(issued.qr_key);
@@ -153,7 +155,11 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 Ok(status) => {
                     println!(
                         "credential {}: level {}, issued {}, expires {}, state {}",
-                        status.serial, status.level, super::when(status.issued_at_ms), super::when(status.expires_at_ms), status.state
+                        status.serial,
+                        status.level,
+                        super::when(status.issued_at_ms),
+                        super::when(status.expires_at_ms),
+                        status.state
                     );
                     Ok(if status.state == "success" {
                         ExitCode::SUCCESS
@@ -188,8 +194,14 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                     println!(
                         "{}{}{}",
                         answer.result,
-                        answer.remaining_attempts.map(|n| format!(" ({n} attempts left)")).unwrap_or_default(),
-                        answer.locked_until_ms.map(|ms| format!(" (locked until {})", super::when(ms))).unwrap_or_default()
+                        answer
+                            .remaining_attempts
+                            .map(|n| format!(" ({n} attempts left)"))
+                            .unwrap_or_default(),
+                        answer
+                            .locked_until_ms
+                            .map(|ms| format!(" (locked until {})", super::when(ms)))
+                            .unwrap_or_default()
                     );
                     Ok(if answer.result == "success" {
                         ExitCode::SUCCESS
@@ -230,7 +242,9 @@ async fn enrol(args: &WalletArgs, client: &Client, qr: Option<&str>, qr_png: Opt
             Ok(issued) => {
                 println!(
                     "issued: {} credential {}, valid until {}",
-                    issued.level, issued.serial, super::when(issued.expires_at_ms)
+                    issued.level,
+                    issued.serial,
+                    super::when(issued.expires_at_ms)
                 );
                 wallet.secrets.credential = Some(issued.credential);
                 wallet.secrets.qr_key = Some(issued.qr_key);

@@ -12,6 +12,8 @@ use crate::{ApiError, AppState};
 
 /// Largest request body of a light application (up to 30 frames).
 pub(crate) const LIGHT_BODY_LIMIT: usize = 12 * 1024 * 1024;
+/// Body limit of requests carrying one portrait (and a card).
+pub(crate) const PORTRAIT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Largest decoded frame.
 const MAX_FRAME_BYTES: usize = 1024 * 1024;
 

@@ -6,6 +6,7 @@ mod credentials;
 mod index;
 mod keys;
 mod openapi;
+mod relying_parties;
 mod system;
 mod terminals;
 mod wallet;
@@ -13,7 +14,7 @@ mod wallet;
 pub use openapi::openapi_document;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use wz_core::ResultCode;
 
@@ -47,6 +48,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/wallet/status", post(wallet::status))
         .route("/v1/wallet/password/check", post(wallet::check_password))
         .route("/v1/qr/verify", post(wallet::verify_qr))
+        .route("/v1/admin/relying-parties", post(relying_parties::register))
+        .route("/v1/admin/relying-parties/{id}", put(relying_parties::update))
+        .route("/v1/admin/relying-parties/{id}/secret", post(relying_parties::rotate_secret))
+        .route("/v1/admin/relying-parties/{id}/state", post(relying_parties::set_state))
+        .route("/v1/relying-parties", get(relying_parties::list))
+        .route(
+            "/v1/authentications",
+            post(relying_parties::authenticate).layer(DefaultBodyLimit::max(credentials::PORTRAIT_BODY_LIMIT)),
+        )
+        .route("/v1/wallet/history", post(relying_parties::history))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

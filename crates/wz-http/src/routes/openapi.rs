@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, cards, credentials, keys, system, terminals, wallet};
+use super::{admin, cards, credentials, keys, relying_parties, system, terminals, wallet};
 
 struct BearerAuth;
 
@@ -14,6 +14,10 @@ impl Modify for BearerAuth {
             components.add_security_scheme(
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+            components.add_security_scheme(
+                "basic",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
             );
         }
     }
@@ -25,7 +29,9 @@ impl Modify for BearerAuth {
     paths(
         system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit,
         terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete,
-        terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr
+        terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr, relying_parties::register,
+        relying_parties::update, relying_parties::rotate_secret, relying_parties::set_state, relying_parties::list,
+        relying_parties::authenticate, relying_parties::history
     ),
     modifiers(&BearerAuth)
 )]

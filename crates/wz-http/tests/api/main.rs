@@ -8,6 +8,7 @@ mod cards;
 mod credentials;
 mod keys;
 mod privacy;
+mod relying_parties;
 mod system;
 
 use wz_core::{IdentityRecord, IdentityStatus, Validity};

@@ -8,7 +8,7 @@ mod wallet;
 
 pub use light::LightApplication;
 pub use terminal::{EnrolmentBinding, OpenedEnrolment, TerminalCompletion};
-pub use wallet::{CredentialView, PasswordCheckResult};
+pub use wallet::{CredentialView, PasswordCheckResult, UsageEntry};
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -42,6 +42,8 @@ pub struct CredentialPolicy {
     pub per_client: RateQuota,
     /// Light applications per identity.
     pub per_identity: RateQuota,
+    /// Authentication requests per relying party.
+    pub per_relying_party: RateQuota,
 }
 
 impl Default for CredentialPolicy {
@@ -61,6 +63,10 @@ impl Default for CredentialPolicy {
             per_identity: RateQuota {
                 burst: 5,
                 period: StdDuration::from_secs(600),
+            },
+            per_relying_party: RateQuota {
+                burst: 20_000,
+                period: StdDuration::from_secs(1),
             },
         }
     }
@@ -105,7 +111,7 @@ impl CredentialService {
     }
 
     /// Compares a live face image with the registry portrait.
-    async fn compare_with_portrait(&self, record: &IdentityRecord, face: wz_face::FaceDescriptor) -> Result<(), ServiceError> {
+    pub(crate) async fn compare_with_portrait(&self, record: &IdentityRecord, face: wz_face::FaceDescriptor) -> Result<(), ServiceError> {
         let portrait = record
             .portrait
             .clone()

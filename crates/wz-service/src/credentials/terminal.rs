@@ -169,25 +169,7 @@ impl CredentialService {
             return Err(ServiceError::Refused(ResultCode::EnrolmentState));
         };
         let device_key = Sm2VerifyingKey::from_sec1_bytes(device_key, "device").map_err(|_| ServiceError::RecordCorrupt)?;
-        let now = self.context.clock.now();
-        let (card, lookup, row) = self
-            .cards
-            .verify_presented(&completion.card, now)
-            .await
-            .map_err(|(error, _)| error)?;
-        // A card answer issues something here: its challenge is single use.
-        let challenge_nonce = hex::decode(&completion.card.challenge.nonce)
-            .ok()
-            .and_then(|n| <[u8; 16]>::try_from(n).ok());
-        let nonce = NonceUse {
-            kind: "card",
-            nonce: challenge_nonce.ok_or(ServiceError::Refused(ResultCode::CardChallengeInvalid))?,
-            expires_at_ms: completion.card.challenge.expires_at * 1000,
-            credential: None,
-        };
-        if !self.context.store.consume_nonce(&nonce).await? {
-            return Err(ServiceError::Refused(ResultCode::CardChallengeInvalid));
-        }
+        let (card, lookup, row) = self.read_card_once(&completion.card).await?;
         let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
         let password = CardPassword::choose(&completion.password, &completion.password_confirmation, card.id_number.birth_date())
             .map_err(|e| ServiceError::Refused(e.into()))?;
@@ -209,6 +191,29 @@ impl CredentialService {
             actor: &actor,
         })
         .await
+    }
+
+    /// Verifies a card presented to act on (issue, authenticate): its
+    /// challenge is spent, so the same answer cannot be used twice.
+    pub(crate) async fn read_card_once(
+        &self,
+        presentation: &CardPresentation,
+    ) -> Result<(wz_core::VerifiedCard, wz_core::LookupKey, wz_store::IdentityRow), ServiceError> {
+        let now = self.context.clock.now();
+        let (card, lookup, row) = self.cards.verify_presented(presentation, now).await.map_err(|(error, _)| error)?;
+        let challenge_nonce = hex::decode(&presentation.challenge.nonce)
+            .ok()
+            .and_then(|n| <[u8; 16]>::try_from(n).ok());
+        let nonce = NonceUse {
+            kind: "card",
+            nonce: challenge_nonce.ok_or(ServiceError::Refused(ResultCode::CardChallengeInvalid))?,
+            expires_at_ms: presentation.challenge.expires_at * 1000,
+            credential: None,
+        };
+        if !self.context.store.consume_nonce(&nonce).await? {
+            return Err(ServiceError::Refused(ResultCode::CardChallengeInvalid));
+        }
+        Ok((card, lookup, row))
     }
 
     /// The credential an enrolment issued, for the wallet bound to it.

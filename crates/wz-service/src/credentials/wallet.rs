@@ -76,7 +76,19 @@ impl CredentialService {
         if let Some(code) = revocation_code(&row.status) {
             return Err(ServiceError::Refused(code));
         }
+        self.attempt_password(&row, password, "wallet").await
+    }
+
+    /// One counted password attempt for the holder of `row`, audited with
+    /// `actor`.
+    pub(crate) async fn attempt_password(
+        &self,
+        row: &wz_store::CredentialRow,
+        password: &str,
+        actor: &str,
+    ) -> Result<PasswordCheckResult, ServiceError> {
         let password = CardPassword::parse(password).map_err(|e| ServiceError::Refused(e.into()))?;
+        let actor = actor.to_owned();
         let context = &self.context;
         let now = context.clock.now();
         let (pepper, lookup) = (&context.keyring.password_pepper, row.lookup);
@@ -84,7 +96,7 @@ impl CredentialService {
         let subject = short_number(&row.number);
         let audit = move |outcome: PasswordAttempt| {
             let code: ResultCode = outcome.into();
-            AuditDraft::new("wallet", "password.checked", Some(subject.clone()), now).with_details(json!({ "result": code.as_str() }))
+            AuditDraft::new(&actor, "password.checked", Some(subject.clone()), now).with_details(json!({ "result": code.as_str() }))
         };
         let outcome = context
             .store
@@ -111,5 +123,56 @@ impl CredentialService {
                 locked_until_ms: Some(until_ms),
             },
         })
+    }
+}
+
+/// One use of a holder's identity by a relying party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEntry {
+    /// Unix milliseconds.
+    pub at_ms: i64,
+    /// Relying party id.
+    pub rp_id: String,
+    /// Mode.
+    pub mode: String,
+    /// Purpose stated.
+    pub purpose: String,
+    /// Result code.
+    pub result: String,
+    /// Attributes released in full.
+    pub released: Vec<String>,
+}
+
+/// Longest history returned.
+pub const HISTORY_LIMIT: u32 = 200;
+
+impl CredentialService {
+    /// Where the wallet holder's identity was used, newest first: every
+    /// authentication a relying party made, whatever credential or mode.
+    pub async fn history(&self, request: SignedRequest<'_>, credential: &str) -> Result<Vec<UsageEntry>, ServiceError> {
+        let row = self.own_credential(request, credential).await?;
+        let entries = self
+            .context
+            .store
+            .list_audit_by_subject(&short_number(&row.number), "auth.completed", HISTORY_LIMIT)
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap_or_default();
+                let text = |key: &str| details[key].as_str().unwrap_or_default().to_owned();
+                UsageEntry {
+                    at_ms: entry.at_ms,
+                    rp_id: text("rp"),
+                    mode: text("mode"),
+                    purpose: text("purpose"),
+                    result: text("result"),
+                    released: details["released"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect())
     }
 }

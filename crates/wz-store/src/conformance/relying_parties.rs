@@ -79,5 +79,9 @@ pub async fn audit_by_subject_lists_newest_first(store: Arc<dyn Store>) {
     let order: Vec<String> = mine.iter().map(|e| e.details.clone()).collect();
     assert_eq!(order, vec![r#"{"i":4}"#, r#"{"i":2}"#, r#"{"i":0}"#]);
     assert_eq!(store.list_audit_by_subject("cn:aaaa", "auth.completed", 2).await.unwrap().len(), 2);
-    assert!(store.list_audit_by_subject("cn:cccc", "auth.completed", 10).await.unwrap().is_empty());
+    assert!(store
+        .list_audit_by_subject("cn:cccc", "auth.completed", 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

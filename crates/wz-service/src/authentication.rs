@@ -1,0 +1,324 @@
+//! Server-to-server authentication of a person for a relying party, in the
+//! nine modes of SPEC §5. The answer is a signed statement: the result code
+//! (success or the precise reason), the level achieved, the RP's pairwise
+//! subject for the person and the fields it may see. Errors in the request
+//! itself (a mode the RP may not use, missing inputs, an unreadable image)
+//! are not statements but request errors.
+//!
+//! Consent in these modes: a person who hands the RP a wallet code (or
+//! their card) consents to that RP's granted attributes; the ID-number
+//! modes only confirm what the RP already holds, so they release nothing
+//! beyond the desensitised fields.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use wz_core::{
+    disclose, pairwise_subject, unix_ms, AssuranceLevel, Attribute, AuditDraft, AuthMode, AuthStatement, CardPresentation,
+    CredentialNumber, IdentityRecord, NationalIdNumber, ResultAlg, ResultCode, SignedStatement,
+};
+use wz_store::RelyingPartyRow;
+
+use crate::credentials::short_number;
+use crate::qr_verification::AuditTag;
+use crate::rate_limit::Limiter;
+use crate::relying_parties::row_alg;
+use crate::{CredentialService, QrService, ServiceContext, ServiceError};
+
+/// Longest purpose text.
+pub const MAX_PURPOSE_CHARS: usize = 200;
+
+/// What a relying party sends (personal and biometric data: deliberately
+/// not `Debug`).
+#[derive(Default)]
+pub struct AuthRequest {
+    /// The mode.
+    pub mode: Option<AuthMode>,
+    /// Why it asks (shown in the citizen's history).
+    pub purpose: String,
+    /// Attributes it would like in full.
+    pub attributes: Vec<Attribute>,
+    /// Result signature algorithm; the RP's registered one if absent.
+    pub alg: Option<ResultAlg>,
+    /// ID number (ID-number modes).
+    pub id_number: Option<String>,
+    /// Name (ID-number modes).
+    pub name: Option<String>,
+    /// Card validity as printed, `2015.03.01-2035.03.01` (validity modes).
+    pub validity: Option<String>,
+    /// Live portrait, JPEG or PNG (portrait modes).
+    pub portrait: Option<Vec<u8>>,
+    /// The wallet's code `WZQR1:…` (credential modes and `qr_verify`).
+    pub code: Option<String>,
+    /// The 8-digit card password (`portrait_credential_pin`).
+    pub password: Option<String>,
+    /// The card read at the RP (`card_portrait_credential`).
+    pub card: Option<CardPresentation>,
+}
+
+/// Who was authenticated, before minimisation.
+struct Verified {
+    record: IdentityRecord,
+    level: AssuranceLevel,
+}
+
+/// Server-to-server authentication.
+#[derive(Clone)]
+pub struct AuthenticationService {
+    context: ServiceContext,
+    credentials: CredentialService,
+    qr: QrService,
+    per_party: Arc<Limiter<String>>,
+}
+
+/// Whether an error is the authentication's answer (a signed statement)
+/// rather than a fault in the request or the platform.
+fn verdict(error: &ServiceError) -> Option<ResultCode> {
+    match error {
+        ServiceError::Refused(code) if *code != ResultCode::InvalidRequest => Some(*code),
+        ServiceError::CardRefused(code) => Some(*code),
+        ServiceError::IdentityNotFound | ServiceError::InvalidIdNumber(_) | ServiceError::Card(_) => Some(error.result_code()),
+        _ => None,
+    }
+}
+
+impl AuthenticationService {
+    pub(crate) fn new(context: ServiceContext, credentials: CredentialService, qr: QrService) -> Self {
+        Self {
+            per_party: Arc::new(Limiter::new(context.policy.per_relying_party)),
+            context,
+            credentials,
+            qr,
+        }
+    }
+
+    /// Authenticates a person for `rp` and signs the answer.
+    pub async fn authenticate(
+        &self,
+        rp: &RelyingPartyRow,
+        request_id: &str,
+        request: AuthRequest,
+    ) -> Result<SignedStatement, ServiceError> {
+        self.per_party
+            .check(&rp.id)
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        let mode = request.mode.ok_or(ServiceError::InvalidInput("mode is required"))?;
+        if !rp.modes.iter().any(|m| m == mode.as_str()) {
+            return Err(ServiceError::Refused(ResultCode::ModeNotAllowed));
+        }
+        let purpose = request.purpose.trim().to_owned();
+        if purpose.is_empty() || purpose.chars().count() > MAX_PURPOSE_CHARS {
+            return Err(ServiceError::InvalidInput("purpose must have 1 to 200 characters"));
+        }
+        check_inputs(mode, &request)?;
+        let granted: Vec<Attribute> = rp.grants.iter().filter_map(|g| Attribute::parse(g)).collect();
+        let consented = mode.needs_credential();
+        let released: Vec<Attribute> = if consented {
+            let mut released: Vec<Attribute> = request.attributes.iter().copied().filter(|a| granted.contains(a)).collect();
+            released.sort();
+            released.dedup();
+            released
+        } else {
+            Vec::new()
+        };
+        let mut tag = AuditTag {
+            actor: rp.id.clone(),
+            action: "auth.completed",
+            rp_id: Some(rp.id.clone()),
+            details: serde_json::Map::new(),
+        };
+        tag.details.insert("rp".into(), json!(rp.id));
+        tag.details.insert("mode".into(), json!(mode.as_str()));
+        tag.details.insert("purpose".into(), json!(purpose));
+        tag.details
+            .insert("released".into(), json!(released.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
+
+        let (outcome, number) = self.run(mode, &request, &mut tag).await;
+        let (code, verified) = match outcome {
+            Ok(verified) => (ResultCode::Success, Some(verified)),
+            Err(error) => match verdict(&error) {
+                Some(code) => (code, None),
+                None => return Err(error),
+            },
+        };
+        // The journal already audited QR-only modes; the rest are audited here.
+        if !matches!(mode, AuthMode::Credential | AuthMode::QrVerify) {
+            let mut details = tag.details.clone();
+            details.insert("result".into(), json!(code.as_str()));
+            if code != ResultCode::Success {
+                details.insert("released".into(), json!([]));
+            }
+            if let Some(number) = &number {
+                let subject = pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number);
+                details.insert("pairwise_subject".into(), json!(subject));
+            }
+            let audit = AuditDraft::new(
+                &rp.id,
+                "auth.completed",
+                number.as_ref().map(short_number),
+                self.context.clock.now(),
+            )
+            .with_details(details.into());
+            self.context.store.append_audit(audit).await?;
+        }
+        let (subject, attributes, level) = match (&verified, &number) {
+            (Some(verified), Some(number)) => {
+                let (fields, _) = disclose(&verified.record, &request.attributes, &granted, consented);
+                let subject = pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number);
+                (Some(subject), fields, Some(verified.level.as_str().to_owned()))
+            }
+            _ => (None, Default::default(), None),
+        };
+        let statement = AuthStatement {
+            version: 1,
+            request_id: request_id.to_owned(),
+            rp_id: rp.id.clone(),
+            mode: mode.as_str().to_owned(),
+            result: code.as_str().to_owned(),
+            level,
+            subject,
+            attributes,
+            purpose,
+            issued_at_ms: unix_ms(self.context.clock.now()),
+        };
+        let keyring = &self.context.keyring;
+        let signed = match request.alg.unwrap_or_else(|| row_alg(rp)) {
+            ResultAlg::Sm2 => statement.sign_sm2(&keyring.platform_sm2),
+            ResultAlg::Es256 => statement.sign_es256(&keyring.platform_es256),
+        };
+        signed.map_err(|_| ServiceError::RecordCorrupt)
+    }
+
+    /// Runs the mode's checks. Returns the person (or why not) and their
+    /// credential number once known.
+    async fn run(
+        &self,
+        mode: AuthMode,
+        request: &AuthRequest,
+        tag: &mut AuditTag,
+    ) -> (Result<Verified, ServiceError>, Option<CredentialNumber>) {
+        match mode {
+            AuthMode::IdName | AuthMode::IdNameValidity | AuthMode::PortraitIdName | AuthMode::PortraitIdNameValidity => {
+                let id_number = match NationalIdNumber::parse(request.id_number.as_deref().unwrap_or_default().trim()) {
+                    Ok(id) => id,
+                    Err(error) => return (Err(error.into()), None),
+                };
+                let number = CredentialNumber::derive(&self.context.keyring.credential_number_key, &id_number);
+                (self.by_id_number(mode, request, &id_number).await, Some(number))
+            }
+            _ => {
+                // Portrait, password and card modes audit the code's use
+                // separately from their final answer.
+                if !matches!(mode, AuthMode::Credential | AuthMode::QrVerify) {
+                    tag.action = "qr.verified";
+                }
+                let code = request.code.as_deref().unwrap_or_default();
+                let verified = match self.qr.verify_tagged(code, tag).await {
+                    Ok(verified) => verified,
+                    Err(error) => return (Err(error), None),
+                };
+                let number = verified.number;
+                (self.by_credential(mode, request, verified, &tag.actor).await, Some(number))
+            }
+        }
+    }
+
+    async fn by_id_number(&self, mode: AuthMode, request: &AuthRequest, id_number: &NationalIdNumber) -> Result<Verified, ServiceError> {
+        let (lookup, row) = self.context.get_identity(id_number).await?;
+        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        if request.name.as_deref().map(str::trim) != Some(record.name.as_str()) {
+            return Err(ServiceError::Refused(ResultCode::NameMismatch));
+        }
+        if let Some(code) = row.status.refusal() {
+            return Err(ServiceError::CardRefused(code));
+        }
+        if matches!(mode, AuthMode::IdNameValidity | AuthMode::PortraitIdNameValidity)
+            && request.validity.as_deref().map(str::trim) != Some(record.validity.printed().as_str())
+        {
+            return Err(ServiceError::Refused(ResultCode::ValidityMismatch));
+        }
+        let level = if mode.needs_portrait() {
+            self.portrait_matches(request, &record).await?;
+            AssuranceLevel::L2
+        } else {
+            AssuranceLevel::L1
+        };
+        Ok(Verified { record, level })
+    }
+
+    async fn by_credential(
+        &self,
+        mode: AuthMode,
+        request: &AuthRequest,
+        verified: crate::QrVerification,
+        actor: &str,
+    ) -> Result<Verified, ServiceError> {
+        let store = &self.context.store;
+        let credential = store.find_credential(&verified.serial).await?.ok_or(ServiceError::RecordCorrupt)?;
+        let row = store.find_identity(&credential.lookup).await?.ok_or(ServiceError::RecordCorrupt)?;
+        let record = self.context.keyring.sealer.open(&credential.lookup, &row.sealed)?;
+        if mode == AuthMode::PortraitCredentialPin && verified.level != AssuranceLevel::L4 {
+            return Err(ServiceError::Refused(ResultCode::LevelInsufficient));
+        }
+        if mode == AuthMode::CardPortraitCredential {
+            let card = request.card.as_ref().ok_or(ServiceError::InvalidInput("card is required"))?;
+            let (_, card_lookup, _) = self.credentials.read_card_once(card).await?;
+            if card_lookup != credential.lookup {
+                return Err(ServiceError::Refused(ResultCode::CardCredentialMismatch));
+            }
+        }
+        if mode.needs_portrait() {
+            self.portrait_matches(request, &record).await?;
+        }
+        if mode == AuthMode::PortraitCredentialPin {
+            let password = request.password.as_deref().unwrap_or_default();
+            let checked = self.credentials.attempt_password(&credential, password, actor).await?;
+            if checked.result != ResultCode::Success {
+                return Err(ServiceError::Refused(checked.result));
+            }
+        }
+        let level = match mode {
+            AuthMode::PortraitCredentialPin | AuthMode::CardPortraitCredential => AssuranceLevel::L4,
+            _ => verified.level,
+        };
+        Ok(Verified { record, level })
+    }
+
+    async fn portrait_matches(&self, request: &AuthRequest, record: &IdentityRecord) -> Result<(), ServiceError> {
+        let portrait = request.portrait.clone().unwrap_or_default();
+        let face = self
+            .context
+            .face
+            .descriptor(portrait)
+            .await?
+            .ok_or(ServiceError::Refused(ResultCode::NoFace))?;
+        self.credentials.compare_with_portrait(record, face).await
+    }
+}
+
+/// Every input the mode needs is present.
+fn check_inputs(mode: AuthMode, request: &AuthRequest) -> Result<(), ServiceError> {
+    let by_id = matches!(
+        mode,
+        AuthMode::IdName | AuthMode::IdNameValidity | AuthMode::PortraitIdName | AuthMode::PortraitIdNameValidity
+    );
+    if by_id && (request.id_number.is_none() || request.name.is_none()) {
+        return Err(ServiceError::InvalidInput("this mode needs id_number and name"));
+    }
+    if matches!(mode, AuthMode::IdNameValidity | AuthMode::PortraitIdNameValidity) && request.validity.is_none() {
+        return Err(ServiceError::InvalidInput("this mode needs validity"));
+    }
+    if mode.needs_portrait() && request.portrait.is_none() {
+        return Err(ServiceError::InvalidInput("this mode needs portrait"));
+    }
+    if !by_id && request.code.is_none() {
+        return Err(ServiceError::InvalidInput("this mode needs the wallet's code"));
+    }
+    if mode == AuthMode::PortraitCredentialPin && request.password.is_none() {
+        return Err(ServiceError::InvalidInput("this mode needs password"));
+    }
+    if mode == AuthMode::CardPortraitCredential && request.card.is_none() {
+        return Err(ServiceError::InvalidInput("this mode needs card"));
+    }
+    Ok(())
+}
