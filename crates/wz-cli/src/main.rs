@@ -58,6 +58,8 @@ enum Command {
     /// Verify wallet QR codes.
     #[command(subcommand)]
     Qr(commands::qr::QrCommand),
+    /// Relying parties: registry, and authentication as one.
+    Rp(commands::rp::RpArgs),
 }
 
 impl Cli {
@@ -87,6 +89,7 @@ async fn main() -> ExitCode {
         Command::Wallet(args) => commands::wallet::run(args).await,
         Command::Terminal(command) => commands::terminal::run(&cli, command).await,
         Command::Qr(command) => commands::qr::run(command).await,
+        Command::Rp(args) => commands::rp::run(&cli, args).await,
     };
     match result {
         Ok(code) => code,

@@ -46,7 +46,9 @@ pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
 pub use population::{PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer};
-pub use relying_party::{disclose, pairwise_subject, Attribute, AuthStatement, ResultAlg, RpCategory, SignedStatement, StatementError};
+pub use relying_party::{
+    disclose, pairwise_subject, sign_batch, Attribute, AuthStatement, ResultAlg, ResultKey, RpCategory, SignedStatement, StatementError,
+};
 pub use request_proof::{ProofError, RequestProof, RequestTarget, Signer, REQUEST_WINDOW_MS};
 pub use result_code::{markdown_table as result_code_table, ResultCode};
 pub use status::{IdentityStatus, StatusChange};

@@ -3,10 +3,13 @@
 //! signed authentication result they can check offline.
 //!
 //! Signed result (`docs/relying-parties.md`): `{alg, key_id, payload,
-//! signature}` where `payload` is base64url of the statement's JSON and the
-//! signature (SM2, or ES256 on request) covers `"wz-auth-result/1\0" ||
-//! payload` as sent (the base64url text), so the RP verifies exactly the
-//! bytes it received without re-serialising anything.
+//! signature, index, path}` where `payload` is base64url of the statement's
+//! JSON. Results are signed in batches: leaves are `SM3(0x00 || payload)`
+//! over the base64url text as sent, inner nodes `SM3(0x01 || left ||
+//! right)`, and the signature (SM2, or ES256 on request) covers
+//! `"wz-auth-result/1\0" || root`. The RP verifies exactly the bytes it
+//! received, without re-serialising anything; one signature then serves
+//! every result signed in the same instant.
 
 use std::collections::BTreeMap;
 
@@ -207,7 +210,10 @@ pub enum ResultAlg {
     Es256,
 }
 
-/// A signed [`AuthStatement`].
+/// A signed [`AuthStatement`]. Results are signed in batches: the
+/// signature covers the root of a Merkle tree (SM3) over the batch's
+/// payloads, and `index` and `path` lead from this payload to that root.
+/// A batch of one has an empty path and its root is its own leaf.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedStatement {
     /// `SM2` or `ES256`.
@@ -216,8 +222,12 @@ pub struct SignedStatement {
     pub key_id: String,
     /// base64url of the statement's JSON.
     pub payload: String,
-    /// base64url of the 64-byte signature.
+    /// base64url of the 64-byte signature over the batch root.
     pub signature: String,
+    /// Position of this payload among the batch's leaves.
+    pub index: u32,
+    /// Sibling hashes from the leaf up to the root, hex.
+    pub path: Vec<String>,
 }
 
 /// Why a signed statement does not check.
@@ -231,43 +241,111 @@ pub enum StatementError {
     SignatureInvalid,
 }
 
-fn message(payload: &str) -> Vec<u8> {
-    [RESULT_DOMAIN, payload.as_bytes()].concat()
-}
-
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
 }
 
+/// `SM3(0x00 || payload)`: a leaf of the batch tree.
+fn leaf(payload: &str) -> [u8; 32] {
+    wz_crypto::sm3(&[&[0u8][..], payload.as_bytes()].concat())
+}
+
+/// `SM3(0x01 || left || right)`: an inner node.
+fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    wz_crypto::sm3(&[&[1u8][..], left, right].concat())
+}
+
+/// What is signed: the domain and the batch root.
+fn signed_message(root: &[u8; 32]) -> Vec<u8> {
+    [RESULT_DOMAIN, root].concat()
+}
+
+/// The root over `payloads` and each payload's path. Levels with an odd
+/// count pair their last node with itself.
+fn merkle(payloads: &[String]) -> ([u8; 32], Vec<Vec<[u8; 32]>>) {
+    let mut level: Vec<[u8; 32]> = payloads.iter().map(|p| leaf(p)).collect();
+    let mut paths = vec![Vec::new(); payloads.len()];
+    let mut positions: Vec<usize> = (0..payloads.len()).collect();
+    while level.len() > 1 {
+        for (path, position) in paths.iter_mut().zip(positions.iter_mut()) {
+            let sibling = *position ^ 1;
+            path.push(*level.get(sibling).unwrap_or(&level[*position]));
+            *position /= 2;
+        }
+        level = level
+            .chunks(2)
+            .map(|pair| node(&pair[0], pair.get(1).unwrap_or(&pair[0])))
+            .collect();
+    }
+    (level.first().copied().unwrap_or([0; 32]), paths)
+}
+
+/// The root a payload's path leads to.
+fn root_of(payload: &str, index: u32, path: &[String]) -> Result<[u8; 32], StatementError> {
+    if path.len() > 32 {
+        return Err(StatementError::Malformed);
+    }
+    let mut hash = leaf(payload);
+    let mut index = index;
+    for sibling in path {
+        let sibling: [u8; 32] = hex::decode(sibling)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(StatementError::Malformed)?;
+        hash = if index.is_multiple_of(2) {
+            node(&hash, &sibling)
+        } else {
+            node(&sibling, &hash)
+        };
+        index /= 2;
+    }
+    Ok(hash)
+}
+
+/// The platform key a batch is signed with.
+pub enum ResultKey<'a> {
+    /// SM2.
+    Sm2(&'a Sm2SigningKey),
+    /// ES256.
+    Es256(&'a Es256SigningKey),
+}
+
 impl AuthStatement {
-    /// Signs with the platform's SM2 key.
-    pub fn sign_sm2(&self, key: &Sm2SigningKey) -> Result<SignedStatement, wz_crypto::CryptoError> {
-        let payload = self.payload();
-        let signature = key.sign(&message(&payload))?;
-        Ok(SignedStatement {
-            alg: ResultAlg::Sm2,
-            key_id: key.key_id().as_str().to_owned(),
-            payload,
-            signature: b64().encode(signature.to_bytes()),
-        })
-    }
-
-    /// Signs with the platform's ES256 key.
-    pub fn sign_es256(&self, key: &Es256SigningKey) -> Result<SignedStatement, wz_crypto::CryptoError> {
-        let payload = self.payload();
-        let signature = key.sign(&message(&payload))?;
-        Ok(SignedStatement {
-            alg: ResultAlg::Es256,
-            key_id: key.key_id().as_str().to_owned(),
-            payload,
-            signature: b64().encode(signature),
-        })
-    }
-
-    fn payload(&self) -> String {
+    /// base64url of the statement's JSON.
+    pub fn payload(&self) -> String {
         // Serialising a plain struct of strings and maps cannot fail.
         b64().encode(serde_json::to_vec(self).unwrap_or_default())
     }
+
+    /// Signs one statement.
+    pub fn sign(&self, key: ResultKey<'_>) -> Result<SignedStatement, wz_crypto::CryptoError> {
+        let mut signed = sign_batch(vec![self.payload()], key)?;
+        signed.pop().ok_or(wz_crypto::CryptoError::MalformedSignature)
+    }
+}
+
+/// Signs a batch of payloads with one signature over their Merkle root.
+pub fn sign_batch(payloads: Vec<String>, key: ResultKey<'_>) -> Result<Vec<SignedStatement>, wz_crypto::CryptoError> {
+    let (root, paths) = merkle(&payloads);
+    let message = signed_message(&root);
+    let (alg, key_id, signature) = match key {
+        ResultKey::Sm2(key) => (ResultAlg::Sm2, key.key_id().as_str().to_owned(), key.sign(&message)?.to_bytes()),
+        ResultKey::Es256(key) => (ResultAlg::Es256, key.key_id().as_str().to_owned(), key.sign(&message)?),
+    };
+    let signature = b64().encode(signature);
+    Ok(payloads
+        .into_iter()
+        .zip(paths)
+        .enumerate()
+        .map(|(index, (payload, path))| SignedStatement {
+            alg,
+            key_id: key_id.clone(),
+            payload,
+            signature: signature.clone(),
+            index: index as u32,
+            path: path.iter().map(hex::encode).collect(),
+        })
+        .collect())
 }
 
 impl SignedStatement {
@@ -275,7 +353,8 @@ impl SignedStatement {
     pub fn verify_sm2(&self, key: &Sm2VerifyingKey) -> Result<AuthStatement, StatementError> {
         let bytes = b64().decode(&self.signature).map_err(|_| StatementError::Malformed)?;
         let signature = Sm2Signature::from_slice(&bytes).map_err(|_| StatementError::Malformed)?;
-        if self.alg != ResultAlg::Sm2 || key.verify(&message(&self.payload), &signature).is_err() {
+        let root = root_of(&self.payload, self.index, &self.path)?;
+        if self.alg != ResultAlg::Sm2 || key.verify(&signed_message(&root), &signature).is_err() {
             return Err(StatementError::SignatureInvalid);
         }
         self.statement()
@@ -284,7 +363,8 @@ impl SignedStatement {
     /// Checks an ES256-signed result and returns its statement.
     pub fn verify_es256(&self, key: &Es256VerifyingKey) -> Result<AuthStatement, StatementError> {
         let bytes = b64().decode(&self.signature).map_err(|_| StatementError::Malformed)?;
-        if self.alg != ResultAlg::Es256 || key.verify(&message(&self.payload), &bytes).is_err() {
+        let root = root_of(&self.payload, self.index, &self.path)?;
+        if self.alg != ResultAlg::Es256 || key.verify(&signed_message(&root), &bytes).is_err() {
             return Err(StatementError::SignatureInvalid);
         }
         self.statement()
@@ -360,20 +440,63 @@ mod tests {
             purpose: "开户".into(),
             issued_at_ms: 1,
         };
-        let signed = statement.sign_sm2(&sm2).unwrap();
+        let signed = statement.sign(ResultKey::Sm2(&sm2)).unwrap();
         assert_eq!(signed.verify_sm2(&sm2.verifying_key()).unwrap(), statement);
-        let signed_es = statement.sign_es256(&es).unwrap();
+        let signed_es = statement.sign(ResultKey::Es256(&es)).unwrap();
         assert_eq!(signed_es.verify_es256(&es.verifying_key()).unwrap(), statement);
         assert_eq!(signed_es.verify_sm2(&sm2.verifying_key()), Err(StatementError::SignatureInvalid));
 
         let mut other = statement.clone();
         other.result = "face_mismatch".into();
         let forged = SignedStatement {
-            payload: other.sign_sm2(&sm2).unwrap().payload,
+            payload: other.payload(),
             ..signed.clone()
         };
         assert_eq!(forged.verify_sm2(&sm2.verifying_key()), Err(StatementError::SignatureInvalid));
         let other_key = Sm2SigningKey::generate(&mut rng, "sm2").unwrap();
         assert_eq!(signed.verify_sm2(&other_key.verifying_key()), Err(StatementError::SignatureInvalid));
+    }
+
+    #[test]
+    fn every_member_of_a_batch_verifies_and_none_can_be_swapped() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let sm2 = Sm2SigningKey::generate(&mut rng, "sm2").unwrap();
+        for n in [1usize, 2, 3, 5, 8, 13] {
+            let payloads: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+            let signed = sign_batch(payloads.clone(), ResultKey::Sm2(&sm2)).unwrap();
+            let key = sm2.verifying_key();
+            for (i, one) in signed.iter().enumerate() {
+                let root = root_of(&one.payload, one.index, &one.path).unwrap();
+                assert!(key
+                    .verify(
+                        &signed_message(&root),
+                        &Sm2Signature::from_slice(&b64().decode(&one.signature).unwrap()).unwrap()
+                    )
+                    .is_ok());
+                assert_eq!(one.index as usize, i);
+                if n > 1 {
+                    let mut moved = one.clone();
+                    moved.index = (moved.index + 1) % n as u32;
+                    let root = root_of(&moved.payload, moved.index, &moved.path).unwrap();
+                    assert!(
+                        key.verify(
+                            &signed_message(&root),
+                            &Sm2Signature::from_slice(&b64().decode(&moved.signature).unwrap()).unwrap()
+                        )
+                        .is_err(),
+                        "n={n} i={i}"
+                    );
+                    let mut other = one.clone();
+                    other.payload = payloads[(i + 1) % n].clone() + "x";
+                    let root = root_of(&other.payload, other.index, &other.path).unwrap();
+                    assert!(key
+                        .verify(
+                            &signed_message(&root),
+                            &Sm2Signature::from_slice(&b64().decode(&other.signature).unwrap()).unwrap()
+                        )
+                        .is_err());
+                }
+            }
+        }
     }
 }

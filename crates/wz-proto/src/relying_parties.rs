@@ -137,8 +137,11 @@ impl std::fmt::Debug for AuthenticationRequest {
     }
 }
 
-/// A signed result: `signature` covers `"wz-auth-result/1\0" || payload`
-/// (the base64url text as sent) with the key `key_id` of `/v1/keys`.
+/// A signed result. Results are signed in batches: the leaf is
+/// `SM3(0x00 || payload)` (the base64url text as sent), `path` climbs to
+/// the root with `SM3(0x01 || left || right)` (this side on the left when
+/// the index at that level is even), and `signature` covers
+/// `"wz-auth-result/1\0" || root` with the key `key_id` of `/v1/keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SignedResult {
     /// `SM2` or `ES256`.
@@ -147,8 +150,12 @@ pub struct SignedResult {
     pub key_id: String,
     /// base64url of the statement's JSON (the fields below, as signed).
     pub payload: String,
-    /// base64url of the 64-byte signature.
+    /// base64url of the 64-byte signature over the batch root.
     pub signature: String,
+    /// This result's position in its batch.
+    pub index: u32,
+    /// Sibling hashes from the leaf to the root, hex.
+    pub path: Vec<String>,
 }
 
 /// The answer to an authentication: the statement's fields for reading,

@@ -23,7 +23,16 @@ use crate::credentials::short_number;
 use crate::qr_verification::AuditTag;
 use crate::rate_limit::Limiter;
 use crate::relying_parties::row_alg;
+use crate::result_signer::ResultSigner;
+use crate::ttl_cache::TtlCache;
 use crate::{CredentialService, QrService, ServiceContext, ServiceError};
+
+/// Holders remembered (attributes only, never portraits).
+const HOLDER_CACHE_ENTRIES: usize = 50_000;
+/// How long a remembered holder is used. A card status change revokes the
+/// credential, which the code's verification sees at once; only attribute
+/// changes (a new name) can lag this long.
+const HOLDER_CACHE_MS: i64 = 60_000;
 
 /// Longest purpose text.
 pub const MAX_PURPOSE_CHARS: usize = 200;
@@ -69,6 +78,8 @@ pub struct AuthenticationService {
     credentials: CredentialService,
     qr: QrService,
     per_party: Arc<Limiter<String>>,
+    signer: ResultSigner,
+    holders: Arc<TtlCache<wz_core::CredentialSerial, (wz_store::CredentialRow, IdentityRecord)>>,
 }
 
 /// Whether an error is the authentication's answer (a signed statement)
@@ -86,6 +97,8 @@ impl AuthenticationService {
     pub(crate) fn new(context: ServiceContext, credentials: CredentialService, qr: QrService) -> Self {
         Self {
             per_party: Arc::new(Limiter::new(context.policy.per_relying_party)),
+            signer: ResultSigner::new(Arc::clone(&context.keyring)),
+            holders: Arc::new(TtlCache::new(HOLDER_CACHE_ENTRIES, HOLDER_CACHE_MS)),
             context,
             credentials,
             qr,
@@ -181,12 +194,8 @@ impl AuthenticationService {
             purpose,
             issued_at_ms: unix_ms(self.context.clock.now()),
         };
-        let keyring = &self.context.keyring;
-        let signed = match request.alg.unwrap_or_else(|| row_alg(rp)) {
-            ResultAlg::Sm2 => statement.sign_sm2(&keyring.platform_sm2),
-            ResultAlg::Es256 => statement.sign_es256(&keyring.platform_es256),
-        };
-        signed.map_err(|_| ServiceError::RecordCorrupt)
+        let alg = request.alg.unwrap_or_else(|| row_alg(rp));
+        self.signer.sign(statement.payload(), alg).await
     }
 
     /// Runs the mode's checks. Returns the person (or why not) and their
@@ -253,10 +262,7 @@ impl AuthenticationService {
         verified: crate::QrVerification,
         actor: &str,
     ) -> Result<Verified, ServiceError> {
-        let store = &self.context.store;
-        let credential = store.find_credential(&verified.serial).await?.ok_or(ServiceError::RecordCorrupt)?;
-        let row = store.find_identity(&credential.lookup).await?.ok_or(ServiceError::RecordCorrupt)?;
-        let record = self.context.keyring.sealer.open(&credential.lookup, &row.sealed)?;
+        let (credential, record) = self.holder(&verified, mode.needs_portrait()).await?;
         if mode == AuthMode::PortraitCredentialPin && verified.level != AssuranceLevel::L4 {
             return Err(ServiceError::Refused(ResultCode::LevelInsufficient));
         }
@@ -282,6 +288,31 @@ impl AuthenticationService {
             _ => verified.level,
         };
         Ok(Verified { record, level })
+    }
+
+    /// The credential row and the holder's record. Modes that do not
+    /// compare faces read them through a short-lived cache without the
+    /// portrait: opening a sealed record with its portrait costs more than
+    /// the rest of the request.
+    async fn holder(
+        &self,
+        verified: &crate::QrVerification,
+        with_portrait: bool,
+    ) -> Result<(wz_store::CredentialRow, IdentityRecord), ServiceError> {
+        let now_ms = unix_ms(self.context.clock.now());
+        if !with_portrait {
+            if let Some(hit) = self.holders.get(&verified.serial, now_ms) {
+                return Ok(hit);
+            }
+        }
+        let store = &self.context.store;
+        let credential = store.find_credential(&verified.serial).await?.ok_or(ServiceError::RecordCorrupt)?;
+        let row = store.find_identity(&credential.lookup).await?.ok_or(ServiceError::RecordCorrupt)?;
+        let mut record = self.context.keyring.sealer.open(&credential.lookup, &row.sealed)?;
+        let portrait = record.portrait.take();
+        self.holders.put(verified.serial, (credential.clone(), record.clone()), now_ms);
+        record.portrait = portrait;
+        Ok((credential, record))
     }
 
     async fn portrait_matches(&self, request: &AuthRequest, record: &IdentityRecord) -> Result<(), ServiceError> {

@@ -21,7 +21,9 @@ mod qr_verification;
 mod rate_limit;
 mod registry;
 mod relying_parties;
+mod result_signer;
 mod signed_request;
+mod ttl_cache;
 
 pub use audit::{AuditReport, AuditService};
 pub use authentication::{AuthRequest, AuthenticationService, MAX_PURPOSE_CHARS};

@@ -23,7 +23,7 @@ pub struct RateQuota {
 impl RateQuota {
     fn quota(self) -> Quota {
         let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let interval = (self.period / self.burst.max(1)).max(Duration::from_millis(1));
+        let interval = (self.period / self.burst.max(1)).max(Duration::from_nanos(1));
         Quota::with_period(interval).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst))
     }
 }

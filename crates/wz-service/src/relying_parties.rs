@@ -11,6 +11,7 @@ use wz_core::{unix_ms, Attribute, AuditDraft, AuthMode, ResultAlg, RpCategory};
 use wz_crypto::{sm3, Es256VerifyingKey, Sm2VerifyingKey};
 use wz_store::{RelyingPartyRow, StoreError};
 
+use crate::ttl_cache::TtlCache;
 use crate::{ServiceContext, ServiceError};
 
 /// What an operator registers or changes.
@@ -53,7 +54,14 @@ struct Validated {
 #[derive(Clone)]
 pub struct RelyingPartyService {
     context: ServiceContext,
+    /// Registrations read for authentication, kept one second: a change
+    /// made through this instance applies at once, one made through
+    /// another instance within a second.
+    recent: std::sync::Arc<TtlCache<String, RelyingPartyRow>>,
 }
+
+/// How long a registration read for authentication is reused.
+const RECENT_MS: i64 = 1_000;
 
 fn alg_name(alg: ResultAlg) -> &'static str {
     match alg {
@@ -73,7 +81,10 @@ pub fn row_alg(row: &RelyingPartyRow) -> ResultAlg {
 
 impl RelyingPartyService {
     pub(crate) fn new(context: ServiceContext) -> Self {
-        Self { context }
+        Self {
+            context,
+            recent: std::sync::Arc::new(TtlCache::new(10_000, RECENT_MS)),
+        }
     }
 
     fn random_hex<const N: usize>(&self) -> String {
@@ -197,7 +208,9 @@ impl RelyingPartyService {
             edit(&mut row);
             row.updated_at_ms = unix_ms(self.context.clock.now()).max(expected + 1);
             let audit = AuditDraft::new(actor, action, Some(row.id.clone()), self.context.clock.now()).with_details(public_details(&row));
-            match self.context.store.update_relying_party(&row, expected, audit).await {
+            let result = self.context.store.update_relying_party(&row, expected, audit).await;
+            self.recent.remove(&row.id);
+            match result {
                 Ok(_) => return Ok(row),
                 Err(StoreError::Conflict) => continue,
                 Err(StoreError::NotFound) => return Err(ServiceError::Refused(wz_core::ResultCode::NotFound)),
@@ -225,7 +238,17 @@ impl RelyingPartyService {
     /// and suspended parties all answer `unauthorized`, after the same
     /// digest and comparison.
     pub async fn authenticate(&self, id: &str, secret: &str) -> Result<RelyingPartyRow, ServiceError> {
-        let row = self.context.store.find_relying_party(id).await?;
+        let now_ms = unix_ms(self.context.clock.now());
+        let row = match self.recent.get(&id.to_owned(), now_ms) {
+            Some(row) => Some(row),
+            None => {
+                let row = self.context.store.find_relying_party(id).await?;
+                if let Some(row) = &row {
+                    self.recent.put(id.to_owned(), row.clone(), now_ms);
+                }
+                row
+            }
+        };
         let digest = sm3(secret.as_bytes());
         let expected = row.as_ref().map_or([0u8; 32], |r| r.secret_digest);
         let matches = wz_crypto::constant_time_eq(&digest, &expected);

@@ -38,6 +38,10 @@ pub struct QrBenchArgs {
     /// Operator token (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
     #[arg(long, env = "WZ_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// `qr`: `POST /v1/qr/verify`; `credential`: a relying party's
+    /// `POST /v1/authentications` in mode `credential` (signed result).
+    #[arg(long, default_value = "qr", value_parser = ["qr", "credential"])]
+    endpoint: String,
 }
 
 fn now() -> wz_client::NowMs {
@@ -127,12 +131,29 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
         codes.len(),
         started.elapsed().as_secs_f64()
     );
+    let party = if args.endpoint == "credential" {
+        let config = cli.config(None, None)?;
+        let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
+        let request = wz_proto::RelyingPartyRequest {
+            name: "benchmark bank".into(),
+            category: "bank".into(),
+            modes: vec!["credential".into()],
+            grants: vec!["name".into()],
+            webhook_url: None,
+            public_key: None,
+            alg: None,
+        };
+        let registered = admin.register_relying_party(&request).await?;
+        Some(Arc::new((registered.relying_party.id, registered.client_secret)))
+    } else {
+        None
+    };
     let codes = Arc::new(codes);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..args.connections.max(1))
         .map(|_| {
-            let (codes, next, client) = (Arc::clone(&codes), Arc::clone(&next), client.clone());
+            let (codes, next, client, party) = (Arc::clone(&codes), Arc::clone(&next), client.clone(), party.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = std::collections::BTreeMap::<String, usize>::new();
@@ -140,9 +161,25 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(code) = codes.get(index) else { break };
                     let sent = Instant::now();
-                    let body = QrVerifyRequest { code: code.clone() };
-                    match client.verify_qr(&body).await {
-                        Ok(_) => latencies.push(sent.elapsed().as_secs_f64() * 1000.0),
+                    let outcome = match &party {
+                        None => client
+                            .verify_qr(&QrVerifyRequest { code: code.clone() })
+                            .await
+                            .map(|_| "success".to_owned()),
+                        Some(party) => {
+                            let request = wz_proto::AuthenticationRequest {
+                                mode: "credential".into(),
+                                purpose: "benchmark".into(),
+                                attributes: vec!["name".into()],
+                                code: Some(code.clone()),
+                                ..Default::default()
+                            };
+                            client.authenticate(&party.0, &party.1, &request).await.map(|a| a.result)
+                        }
+                    };
+                    match outcome {
+                        Ok(result) if result == "success" => latencies.push(sent.elapsed().as_secs_f64() * 1000.0),
+                        Ok(result) => *failures.entry(result).or_default() += 1,
                         Err(error) => *failures.entry(error.code().unwrap_or("transport").to_owned()).or_default() += 1,
                     }
                 }
@@ -168,7 +205,12 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(0.0)
     };
     println!(
-        "verified {} codes in {elapsed:.2} s with {} connections: {:.0} verifications/s; latency p50 {:.2} ms, p99 {:.2} ms",
+        "{} {} codes in {elapsed:.2} s with {} connections: {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms",
+        if party.is_some() {
+            "authenticated (mode credential)"
+        } else {
+            "verified"
+        },
         latencies.len(),
         args.connections,
         latencies.len() as f64 / elapsed,

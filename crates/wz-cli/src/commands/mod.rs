@@ -10,6 +10,7 @@ pub mod face_detectors;
 pub mod qr;
 pub mod qr_image;
 pub mod registry;
+pub mod rp;
 pub mod seed;
 pub mod serve;
 pub mod terminal;

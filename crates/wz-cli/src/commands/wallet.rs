@@ -68,6 +68,8 @@ pub enum WalletCommand {
     },
     /// Check the 8-digit card password (read from standard input).
     CheckPassword,
+    /// Where your identity was used: relying party, purpose, result.
+    History,
 }
 
 fn frames(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
@@ -180,6 +182,38 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("written to {}", out.display());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::History => {
+            let wallet = open(args)?;
+            let request = wz_proto::WalletHistoryRequest {
+                credential: wallet.credential()?.to_owned(),
+            };
+            match client.wallet_history(&request, &wallet.signer()?).await {
+                Ok(history) => {
+                    if history.entries.is_empty() {
+                        println!("no relying party has used your identity");
+                    }
+                    for entry in history.entries {
+                        let released = if entry.released.is_empty() {
+                            "masked fields only".to_owned()
+                        } else {
+                            format!("released {}", entry.released.join(", "))
+                        };
+                        println!(
+                            "{}  {} ({})  {}  {}  {}  {}",
+                            super::when(entry.at_ms),
+                            entry.rp_name,
+                            entry.rp_category,
+                            entry.purpose,
+                            entry.mode,
+                            entry.result,
+                            released
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(refused(&error)),
+            }
         }
         WalletCommand::CheckPassword => {
             let wallet = open(args)?;

@@ -182,6 +182,8 @@ pub(crate) async fn authenticate(
             key_id: signed.key_id,
             payload: signed.payload,
             signature: signed.signature,
+            index: signed.index,
+            path: signed.path,
         },
     }))
 }

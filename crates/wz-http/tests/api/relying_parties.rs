@@ -98,6 +98,8 @@ async fn checked(client: &Client, response: &AuthenticationResponse) -> wz_core:
         key_id: response.signed.key_id.clone(),
         payload: response.signed.payload.clone(),
         signature: response.signed.signature.clone(),
+        index: response.signed.index,
+        path: response.signed.path.clone(),
     };
     let bytes = hex::decode(&key.sec1_hex).unwrap();
     let statement = match signed.alg {

@@ -1,0 +1,232 @@
+//! `wz rp …`: relying parties. The operator registers, changes, rotates
+//! and suspends them; an RP (or someone trying its integration) lists the
+//! public registry and authenticates a person in any of its modes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use base64::Engine;
+use clap::Subcommand;
+use wz_client::Client;
+use wz_proto::{AuthenticationRequest, RelyingPartyRequest};
+
+use super::{admin_client, qr_image, DEFAULT_SERVER};
+use crate::Cli;
+
+#[derive(clap::Args)]
+pub struct RpArgs {
+    /// Server URL.
+    #[arg(long, global = true, env = "WZ_SERVER_URL", default_value = DEFAULT_SERVER)]
+    server: String,
+    /// Operator token for register/update/rotate/suspend (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
+    #[arg(long, global = true, env = "WZ_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    #[command(subcommand)]
+    command: RpCommand,
+}
+
+/// What an operator says about a relying party.
+#[derive(clap::Args)]
+pub struct Registration {
+    /// Display name shown to citizens.
+    #[arg(long)]
+    name: String,
+    /// government, hotel, bank or internet.
+    #[arg(long)]
+    category: String,
+    /// Allowed modes, comma-separated (e.g. credential,qr_verify).
+    #[arg(long, value_delimiter = ',', required = true)]
+    modes: Vec<String>,
+    /// Attributes it may receive in full, comma-separated (e.g. name,id_number).
+    #[arg(long, value_delimiter = ',')]
+    grants: Vec<String>,
+    /// Webhook URL for session results.
+    #[arg(long)]
+    webhook: Option<String>,
+    /// Public key for signed requests, SEC1 hex.
+    #[arg(long)]
+    public_key: Option<String>,
+    /// SM2 (default) or ES256.
+    #[arg(long)]
+    alg: Option<String>,
+}
+
+impl Registration {
+    fn request(&self) -> RelyingPartyRequest {
+        RelyingPartyRequest {
+            name: self.name.clone(),
+            category: self.category.clone(),
+            modes: self.modes.clone(),
+            grants: self.grants.clone(),
+            webhook_url: self.webhook.clone(),
+            public_key: self.public_key.clone(),
+            alg: self.alg.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum RpCommand {
+    /// Register a relying party; prints its client id and secret (once).
+    Register(Registration),
+    /// Change a registration (all fields are replaced).
+    Update {
+        /// Client id.
+        id: String,
+        #[command(flatten)]
+        registration: Registration,
+    },
+    /// Issue a new client secret; the old one stops working.
+    RotateSecret {
+        /// Client id.
+        id: String,
+    },
+    /// Suspend (or with --reinstate, reinstate) a relying party.
+    Suspend {
+        /// Client id.
+        id: String,
+        /// Reinstate instead.
+        #[arg(long)]
+        reinstate: bool,
+    },
+    /// The public registry: every RP and what it may receive.
+    List,
+    /// Authenticate a person as a relying party.
+    Auth {
+        /// Client id.
+        #[arg(long, env = "WZ_RP_ID")]
+        id: String,
+        /// Client secret.
+        #[arg(long, env = "WZ_RP_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Mode, e.g. credential.
+        #[arg(long)]
+        mode: String,
+        /// Why you ask.
+        #[arg(long)]
+        purpose: String,
+        /// Attributes wanted in full, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        attributes: Vec<String>,
+        /// The wallet's code as text.
+        #[arg(long, conflicts_with = "code_png")]
+        code: Option<String>,
+        /// A picture of the wallet's code.
+        #[arg(long)]
+        code_png: Option<PathBuf>,
+        /// ID number (ID-number modes).
+        #[arg(long)]
+        id_number: Option<String>,
+        /// Name (ID-number modes).
+        #[arg(long)]
+        name: Option<String>,
+        /// Validity as printed, 2015.03.01-2035.03.01.
+        #[arg(long)]
+        validity: Option<String>,
+        /// Live portrait, JPEG or PNG.
+        #[arg(long)]
+        portrait: Option<PathBuf>,
+        /// SM2 or ES256 for the result.
+        #[arg(long)]
+        alg: Option<String>,
+    },
+}
+
+pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
+    let admin = || -> anyhow::Result<Client> {
+        let config = cli.config(None, None)?;
+        admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)
+    };
+    let show = |party: &wz_proto::RelyingPartyResponse| {
+        println!(
+            "{}  {} ({}{})  modes {}  grants {}",
+            party.id,
+            party.name,
+            party.category,
+            if party.active { "" } else { ", suspended" },
+            party.modes.join(","),
+            if party.grants.is_empty() {
+                "-".to_owned()
+            } else {
+                party.grants.join(",")
+            }
+        );
+    };
+    match &args.command {
+        RpCommand::Register(registration) => {
+            let registered = admin()?.register_relying_party(&registration.request()).await?;
+            show(&registered.relying_party);
+            println!("client id:     {}", registered.relying_party.id);
+            println!("client secret: {}   (shown once; store it)", registered.client_secret);
+        }
+        RpCommand::Update { id, registration } => show(&admin()?.update_relying_party(id, &registration.request()).await?),
+        RpCommand::RotateSecret { id } => {
+            let rotated = admin()?.rotate_relying_party_secret(id).await?;
+            println!("client secret: {}   (the old one no longer works)", rotated.client_secret);
+        }
+        RpCommand::Suspend { id, reinstate } => show(&admin()?.set_relying_party_state(id, *reinstate).await?),
+        RpCommand::List => {
+            for party in Client::new(&args.server).relying_parties().await?.relying_parties {
+                show(&party);
+            }
+        }
+        RpCommand::Auth {
+            id,
+            secret,
+            mode,
+            purpose,
+            attributes,
+            code,
+            code_png,
+            id_number,
+            name,
+            validity,
+            portrait,
+            alg,
+        } => {
+            let code = match (code, code_png) {
+                (Some(code), _) => Some(code.clone()),
+                (None, Some(png)) => Some(qr_image::read(png)?),
+                (None, None) => None,
+            };
+            let portrait = portrait
+                .as_ref()
+                .map(|path| std::fs::read(path).with_context(|| format!("reading {}", path.display())))
+                .transpose()?
+                .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes));
+            let request = AuthenticationRequest {
+                mode: mode.clone(),
+                purpose: purpose.clone(),
+                attributes: attributes.clone(),
+                alg: alg.clone(),
+                id_number: id_number.clone(),
+                name: name.clone(),
+                validity: validity.clone(),
+                portrait,
+                code,
+                password: None,
+                card: None,
+            };
+            let answer = Client::new(&args.server).authenticate(id, secret, &request).await?;
+            println!(
+                "{}  level {}  subject {}  (request {}, {} signature by {})",
+                answer.result,
+                answer.level.as_deref().unwrap_or("-"),
+                answer.subject.as_deref().unwrap_or("-"),
+                answer.request_id,
+                answer.signed.alg,
+                answer.signed.key_id
+            );
+            for (field, value) in &answer.attributes {
+                println!("  {field}: {value}");
+            }
+            return Ok(if answer.result == "success" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
