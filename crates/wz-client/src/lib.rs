@@ -20,6 +20,10 @@ use wz_proto::{
     AuthenticationRequest, AuthenticationResponse, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest, RelyingPartyResponse,
     RelyingPartyStateRequest, WalletHistoryRequest, WalletHistoryResponse,
 };
+use wz_proto::{
+    CompleteSessionRequest, CreateSessionRequest, CreateTransactionRequest, CreatedSession, CreatedTransaction, ScanSessionRequest,
+    ScannedSessionResponse, SessionStatus, TransactionStatus,
+};
 
 /// Signs requests for the endpoints that need a wallet's or a terminal's
 /// signature: returns the `x-wz-*` headers for exactly these bytes.
@@ -267,6 +271,73 @@ impl Client {
             .request(Method::POST, "/v1/authentications")
             .basic_auth(client_id, Some(client_secret));
         self.post(builder, request).await
+    }
+
+    fn as_party(&self, method: Method, path: &str, party: (&str, &str)) -> RequestBuilder {
+        self.request(method, path).basic_auth(party.0, Some(party.1))
+    }
+
+    /// `POST /v1/sessions` as relying party `(client id, secret)`.
+    pub async fn create_session(&self, party: (&str, &str), request: &CreateSessionRequest) -> Result<CreatedSession, ClientError> {
+        self.post(self.as_party(Method::POST, "/v1/sessions", party), request).await
+    }
+
+    /// `GET /v1/sessions/{id}`, long-polling up to `wait` seconds while the
+    /// state is still `after`.
+    pub async fn session(&self, party: (&str, &str), id: &str, wait: Option<(u64, &str)>) -> Result<SessionStatus, ClientError> {
+        let path = match wait {
+            Some((seconds, after)) => format!("/v1/sessions/{id}?wait={seconds}&after={after}"),
+            None => format!("/v1/sessions/{id}"),
+        };
+        Self::send(self.as_party(Method::GET, &path, party)).await
+    }
+
+    /// `POST /v1/sessions/{id}/cancel`.
+    pub async fn cancel_session(&self, party: (&str, &str), id: &str) -> Result<SessionStatus, ClientError> {
+        Self::send(self.as_party(Method::POST, &format!("/v1/sessions/{id}/cancel"), party)).await
+    }
+
+    /// `POST /v1/transactions`.
+    pub async fn create_transaction(
+        &self,
+        party: (&str, &str),
+        request: &CreateTransactionRequest,
+    ) -> Result<CreatedTransaction, ClientError> {
+        self.post(self.as_party(Method::POST, "/v1/transactions", party), request).await
+    }
+
+    /// `GET /v1/transactions/{id}`.
+    pub async fn transaction(&self, party: (&str, &str), id: &str) -> Result<TransactionStatus, ClientError> {
+        Self::send(self.as_party(Method::GET, &format!("/v1/transactions/{id}"), party)).await
+    }
+
+    /// `POST /v1/wallet/sessions/scan` (signed by the wallet).
+    pub async fn scan_session(&self, payload: &str, wallet: &dyn RequestSigner) -> Result<ScannedSessionResponse, ClientError> {
+        let request = ScanSessionRequest { payload: payload.into() };
+        self.post_signed("/v1/wallet/sessions/scan", &request, wallet).await
+    }
+
+    /// `POST /v1/wallet/sessions/{id}/consent` (signed by the wallet).
+    pub async fn consent_session(&self, id: &str, wallet: &dyn RequestSigner) -> Result<serde_json::Value, ClientError> {
+        self.post_signed(&format!("/v1/wallet/sessions/{id}/consent"), &serde_json::json!({}), wallet)
+            .await
+    }
+
+    /// `POST /v1/wallet/sessions/{id}/decline` (signed by the wallet).
+    pub async fn decline_session(&self, id: &str, wallet: &dyn RequestSigner) -> Result<serde_json::Value, ClientError> {
+        self.post_signed(&format!("/v1/wallet/sessions/{id}/decline"), &serde_json::json!({}), wallet)
+            .await
+    }
+
+    /// `POST /v1/wallet/sessions/{id}/complete` (signed by the wallet).
+    pub async fn complete_session(
+        &self,
+        id: &str,
+        request: &CompleteSessionRequest,
+        wallet: &dyn RequestSigner,
+    ) -> Result<AuthenticationResponse, ClientError> {
+        self.post_signed(&format!("/v1/wallet/sessions/{id}/complete"), request, wallet)
+            .await
     }
 
     /// `POST /v1/wallet/history` (signed by the wallet).

@@ -25,6 +25,7 @@ mod registry_seal;
 mod relying_party;
 mod request_proof;
 mod result_code;
+mod session;
 mod status;
 mod wallet_qr;
 
@@ -47,9 +48,11 @@ pub use population::{PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer};
 pub use relying_party::{
-    disclose, pairwise_subject, sign_batch, Attribute, AuthStatement, ResultAlg, ResultKey, RpCategory, SignedStatement, StatementError,
+    disclose, pairwise_subject, sign_batch, sign_webhook, verify_webhook, Attribute, AuthStatement, ResultAlg, ResultKey, RpCategory,
+    SignedStatement, StatementError,
 };
 pub use request_proof::{ProofError, RequestProof, RequestTarget, Signer, REQUEST_WINDOW_MS};
 pub use result_code::{markdown_table as result_code_table, ResultCode};
+pub use session::{check_frame, frame_session_id, session_frame, FrameError, SessionState, FRAME_MAX_AGE_SECONDS, FRAME_PREFIX};
 pub use status::{IdentityStatus, StatusChange};
 pub use wallet_qr::{qr_key, QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};

@@ -376,6 +376,23 @@ impl SignedStatement {
     }
 }
 
+const WEBHOOK_DOMAIN: &[u8] = b"wz-webhook/1\0";
+
+/// Signs a webhook body (SM2 over `"wz-webhook/1\0" || body`); base64url.
+pub fn sign_webhook(key: &Sm2SigningKey, body: &str) -> Result<String, wz_crypto::CryptoError> {
+    let signature = key.sign(&[WEBHOOK_DOMAIN, body.as_bytes()].concat())?;
+    Ok(b64().encode(signature.to_bytes()))
+}
+
+/// Checks a webhook body against its `x-wz-signature` header.
+pub fn verify_webhook(key: &Sm2VerifyingKey, body: &str, signature: &str) -> bool {
+    b64()
+        .decode(signature)
+        .ok()
+        .and_then(|bytes| Sm2Signature::from_slice(&bytes).ok())
+        .is_some_and(|signature| key.verify(&[WEBHOOK_DOMAIN, body.as_bytes()].concat(), &signature).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

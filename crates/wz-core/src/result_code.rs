@@ -143,11 +143,23 @@ pub enum ResultCode {
     LevelInsufficient,
     /// The card and the credential belong to different people.
     CardCredentialMismatch,
+    /// No such authentication session.
+    SessionNotFound,
+    /// The session's QR code is stale (it rotates every second).
+    SessionFrameStale,
+    /// The session's QR code is not genuine.
+    SessionFrameInvalid,
+    /// The session is not in a state that allows this step.
+    SessionState,
+    /// The session has expired.
+    SessionExpired,
+    /// The citizen declined.
+    ConsentDeclined,
 }
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 68] = [
+    pub const ALL: [ResultCode; 74] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -216,6 +228,12 @@ impl ResultCode {
         Self::ModeNotAllowed,
         Self::LevelInsufficient,
         Self::CardCredentialMismatch,
+        Self::SessionNotFound,
+        Self::SessionFrameStale,
+        Self::SessionFrameInvalid,
+        Self::SessionState,
+        Self::SessionExpired,
+        Self::ConsentDeclined,
     ];
 
     /// Stable machine-readable code.
@@ -399,6 +417,20 @@ impl ResultCode {
                 "证件与网证不属于同一人",
                 "The card and the credential belong to different people",
             ),
+            Self::SessionNotFound => ("session_not_found", "认证会话不存在", "No such authentication session"),
+            Self::SessionFrameStale => (
+                "session_frame_stale",
+                "二维码已刷新，请扫描屏幕上最新的二维码",
+                "The session's QR code is stale; scan the code on screen now",
+            ),
+            Self::SessionFrameInvalid => ("session_frame_invalid", "认证二维码无效", "The session's QR code is not genuine"),
+            Self::SessionState => (
+                "session_state",
+                "认证会话当前状态不允许该操作",
+                "The session is not in a state that allows this step",
+            ),
+            Self::SessionExpired => ("session_expired", "认证会话已过期", "The session has expired"),
+            Self::ConsentDeclined => ("consent_declined", "用户拒绝授权", "The citizen declined"),
             Self::EnrolmentState => (
                 "enrolment_state",
                 "办理会话当前状态不允许该操作",

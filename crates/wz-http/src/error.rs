@@ -41,14 +41,14 @@ impl ApiError {
             | PasswordFormat => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            NotFound | IdentityNotFound | CredentialNotFound | EnrolmentNotFound => StatusCode::NOT_FOUND,
+            NotFound | IdentityNotFound | CredentialNotFound | EnrolmentNotFound | SessionNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Unauthorized | RequestSignatureInvalid | RequestReplayed | TerminalUnknown => StatusCode::UNAUTHORIZED,
             Forbidden | DemoModeRequired | ModeNotAllowed => StatusCode::FORBIDDEN,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            IdentityExists | InvalidStatusTransition | EnrolmentState => StatusCode::CONFLICT,
+            IdentityExists | InvalidStatusTransition | EnrolmentState | SessionState => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }

@@ -12,6 +12,7 @@ mod credentials;
 mod error;
 mod keys;
 mod relying_parties;
+mod sessions;
 mod system;
 
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
@@ -26,5 +27,9 @@ pub use keys::{KeysResponse, PublishedKey};
 pub use relying_parties::{
     AuthenticationRequest, AuthenticationResponse, HistoryEntry, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest,
     RelyingPartyResponse, RelyingPartyStateRequest, SignedResult, WalletHistoryRequest, WalletHistoryResponse,
+};
+pub use sessions::{
+    CompleteSessionRequest, CreateSessionRequest, CreateTransactionRequest, CreatedSession, CreatedTransaction, Invitation,
+    ScanSessionRequest, ScannedSessionResponse, SessionStatus, TransactionStatus,
 };
 pub use system::HealthResponse;

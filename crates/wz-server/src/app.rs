@@ -86,6 +86,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    webhooks: JoinHandle<()>,
     grace: Duration,
 }
 
@@ -99,6 +100,7 @@ impl RunningServer {
     /// in-flight requests.
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(());
+        self.webhooks.abort();
         match tokio::time::timeout(self.grace, self.task).await {
             Ok(Ok(result)) => result.map_err(ServerError::io("serving")),
             Ok(Err(join)) => Err(ServerError::Config(format!("server task failed: {join}"))),
@@ -139,6 +141,7 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
         addr,
         shutdown,
         task,
+        webhooks: crate::webhooks::spawn(opened.services.clone()),
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),
     })
 }

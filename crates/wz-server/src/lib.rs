@@ -11,6 +11,7 @@ mod demo;
 mod error;
 mod keystore;
 mod telemetry;
+mod webhooks;
 
 pub use app::{open_services, open_services_with, serve, start, OpenedServices, RunningServer};
 pub use config::{Config, ConfigOverrides, CredentialsConfig, LogConfig, LogFormat, ServerConfig};

@@ -22,6 +22,7 @@ mod rate_limit;
 mod registry;
 mod relying_parties;
 mod result_signer;
+mod sessions;
 mod signed_request;
 mod ttl_cache;
 
@@ -42,9 +43,15 @@ pub use qr_verification::{AuditTag, QrService, QrVerification};
 pub use rate_limit::RateQuota;
 pub use registry::{RegistryService, SeedPerson};
 pub use relying_parties::{public_details, row_alg, RegisteredParty, RelyingPartyService, RelyingPartySpec};
+pub use sessions::{
+    ScannedSession, SessionEvent, SessionService, SessionSpec, INVITATION_PREFIX, MAX_INVITATION_SECONDS, MAX_PARTICIPANTS,
+    MAX_WINDOW_SECONDS,
+};
 pub use signed_request::SignedRequest;
 /// A relying party's registration, as the services hand it out.
 pub use wz_store::RelyingPartyRow;
+/// A session as stored.
+pub use wz_store::SessionRow;
 
 use std::sync::Arc;
 
@@ -100,6 +107,8 @@ pub struct Services {
     pub relying_parties: RelyingPartyService,
     /// Server-to-server authentication for relying parties.
     pub authentication: AuthenticationService,
+    /// Authentication sessions and multi-party transactions.
+    pub sessions: SessionService,
     /// Shared context.
     pub context: ServiceContext,
 }
@@ -109,12 +118,15 @@ impl Services {
     pub fn new(context: ServiceContext) -> Self {
         let credentials = CredentialService::new(context.clone());
         let qr = QrService::new(context.clone());
+        let relying_parties = RelyingPartyService::new(context.clone());
+        let authentication = AuthenticationService::new(context.clone(), credentials.clone(), qr.clone());
         Self {
             registry: RegistryService::new(context.clone()),
             cards: CardService::new(context.clone()),
             audit: AuditService::new(context.clone()),
-            authentication: AuthenticationService::new(context.clone(), credentials.clone(), qr.clone()),
-            relying_parties: RelyingPartyService::new(context.clone()),
+            sessions: SessionService::new(context.clone(), relying_parties.clone(), authentication.clone()),
+            authentication,
+            relying_parties,
             credentials,
             qr,
             context,

@@ -11,5 +11,6 @@ mod connect;
 mod credentials;
 mod identities;
 mod relying_parties;
+mod sessions;
 
 pub use connect::{PgConfig, PgStore};

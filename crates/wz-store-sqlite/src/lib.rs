@@ -12,5 +12,6 @@ mod credentials;
 mod identities;
 mod open;
 mod relying_parties;
+mod sessions;
 
 pub use open::{SqliteConfig, SqliteStore};

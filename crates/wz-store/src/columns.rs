@@ -218,3 +218,15 @@ impl RelyingPartyColumns {
         })
     }
 }
+
+/// Columns of `sessions`, in order.
+pub const SESSION_COLUMNS: &str = "id, rp_id, mode, purpose, attributes, transaction_id, label, state, secret, device_key, result, \
+     created_at_ms, expires_at_ms, updated_at_ms";
+
+/// Columns of `webhook_outbox`, in order.
+pub const WEBHOOK_COLUMNS: &str = "id, rp_id, url, body, attempts, next_attempt_at_ms, delivered_at_ms";
+
+/// A 32-byte secret column.
+pub fn secret_column(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("session secret length"))
+}

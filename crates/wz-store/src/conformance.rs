@@ -14,8 +14,10 @@ use crate::{NewIdentity, Store, StoreError};
 
 mod credentials;
 mod relying_parties;
+mod sessions;
 pub use credentials::*;
 pub use relying_parties::*;
+pub use sessions::*;
 
 pub(crate) const AT: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
 
@@ -160,7 +162,8 @@ macro_rules! store_conformance_suite {
             enrolments_bind_once_and_complete_with_issuance,
             revoking_on_request_audits,
             relying_parties_register_and_update_once,
-            audit_by_subject_lists_newest_first
+            audit_by_subject_lists_newest_first,
+            sessions_change_once_and_keep_their_webhook
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

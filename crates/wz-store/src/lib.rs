@@ -15,6 +15,7 @@ mod credential_store;
 mod error;
 mod relying_parties;
 mod rows;
+mod sessions;
 mod store;
 
 #[cfg(feature = "testing")]
@@ -28,4 +29,5 @@ pub use credential_store::CredentialStore;
 pub use error::StoreError;
 pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
 pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
+pub use sessions::{SessionChange, SessionRow, SessionStore, WebhookRow};
 pub use store::Store;

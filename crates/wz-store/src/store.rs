@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, LookupKey, StatusChange};
 
-use crate::{CredentialStore, IdentityRow, NewIdentity, RelyingPartyStore, StatusHistoryRow, StoreError};
+use crate::{CredentialStore, IdentityRow, NewIdentity, RelyingPartyStore, SessionStore, StatusHistoryRow, StoreError};
 
 /// Storage for the registry and the audit chain. Implementations must be
 /// safe under concurrent use from many tasks and processes: the audit chain
 /// stays linear however many writers race. The credential side lives in
 /// the supertrait [`CredentialStore`], relying parties in [`RelyingPartyStore`].
 #[async_trait]
-pub trait Store: CredentialStore + RelyingPartyStore + Send + Sync + 'static {
+pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + Send + Sync + 'static {
     /// Checks that the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -7,6 +7,7 @@ mod index;
 mod keys;
 mod openapi;
 mod relying_parties;
+mod sessions;
 mod system;
 mod terminals;
 mod wallet;
@@ -58,6 +59,19 @@ pub(crate) fn routes() -> Router<AppState> {
             post(relying_parties::authenticate).layer(DefaultBodyLimit::max(credentials::PORTRAIT_BODY_LIMIT)),
         )
         .route("/v1/wallet/history", post(relying_parties::history))
+        .route("/v1/sessions", post(sessions::create))
+        .route("/v1/sessions/{id}", get(sessions::show))
+        .route("/v1/sessions/{id}/events", get(sessions::events))
+        .route("/v1/sessions/{id}/cancel", post(sessions::cancel))
+        .route("/v1/transactions", post(sessions::create_transaction))
+        .route("/v1/transactions/{id}", get(sessions::show_transaction))
+        .route("/v1/wallet/sessions/scan", post(sessions::scan))
+        .route("/v1/wallet/sessions/{id}/consent", post(sessions::consent))
+        .route("/v1/wallet/sessions/{id}/decline", post(sessions::decline))
+        .route(
+            "/v1/wallet/sessions/{id}/complete",
+            post(sessions::complete).layer(DefaultBodyLimit::max(credentials::PORTRAIT_BODY_LIMIT)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, cards, credentials, keys, relying_parties, system, terminals, wallet};
+use super::{admin, cards, credentials, keys, relying_parties, sessions, system, terminals, wallet};
 
 struct BearerAuth;
 
@@ -31,7 +31,8 @@ impl Modify for BearerAuth {
         terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete,
         terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr, relying_parties::register,
         relying_parties::update, relying_parties::rotate_secret, relying_parties::set_state, relying_parties::list,
-        relying_parties::authenticate, relying_parties::history
+        relying_parties::authenticate, relying_parties::history, sessions::create, sessions::show, sessions::events, sessions::cancel,
+        sessions::create_transaction, sessions::show_transaction, sessions::scan, sessions::consent, sessions::decline, sessions::complete
     ),
     modifiers(&BearerAuth)
 )]

@@ -166,8 +166,13 @@ pub(crate) async fn authenticate(
         .authentication
         .authenticate(&client.row, &client.request_id, input)
         .await?;
-    let statement = signed_statement(&signed)?;
-    Ok(Json(AuthenticationResponse {
+    Ok(Json(authentication_response(&signed)?))
+}
+
+/// The readable answer with its signed form.
+pub(crate) fn authentication_response(signed: &wz_core::SignedStatement) -> Result<AuthenticationResponse, ApiError> {
+    let statement = signed_statement(signed)?;
+    Ok(AuthenticationResponse {
         result: statement.result,
         level: statement.level,
         subject: statement.subject,
@@ -179,13 +184,13 @@ pub(crate) async fn authenticate(
                 ResultAlg::Sm2 => "SM2".into(),
                 ResultAlg::Es256 => "ES256".into(),
             },
-            key_id: signed.key_id,
-            payload: signed.payload,
-            signature: signed.signature,
+            key_id: signed.key_id.clone(),
+            payload: signed.payload.clone(),
+            signature: signed.signature.clone(),
             index: signed.index,
-            path: signed.path,
+            path: signed.path.clone(),
         },
-    }))
+    })
 }
 
 /// The statement inside a result this server just signed.

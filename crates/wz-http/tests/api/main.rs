@@ -9,6 +9,7 @@ mod credentials;
 mod keys;
 mod privacy;
 mod relying_parties;
+mod sessions;
 mod system;
 
 use wz_core::{IdentityRecord, IdentityStatus, Validity};

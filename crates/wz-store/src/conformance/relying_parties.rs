@@ -7,7 +7,7 @@ use wz_core::AuditDraft;
 use super::{audit_len, draft, AT};
 use crate::{RelyingPartyRow, Store, StoreError};
 
-fn party(id: &str) -> RelyingPartyRow {
+pub(crate) fn party(id: &str) -> RelyingPartyRow {
     RelyingPartyRow {
         id: id.into(),
         name: "如家酒店 北京海淀店".into(),
