@@ -27,6 +27,16 @@ fn faces_dir() -> PathBuf {
         .expect("the dev face set is expected at ../shared/faces/dev")
 }
 
+/// Kills the server if the test fails before it does.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A demo citizen the server printed: ID number and portrait folder.
 struct Citizen {
     id_number: String,
@@ -35,7 +45,7 @@ struct Citizen {
 
 /// Starts `wz serve --demo` on a free port; returns the child, its URL
 /// and the featured citizens with portraits.
-fn start(data_dir: &Path) -> (Child, String, Vec<Citizen>) {
+fn start(data_dir: &Path) -> (Guard, String, Vec<Citizen>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wz"))
         .arg("--data-dir")
         .arg(data_dir)
@@ -68,7 +78,7 @@ fn start(data_dir: &Path) -> (Child, String, Vec<Citizen>) {
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, url.expect("the server printed its URL"), citizens)
+    (Guard(child), url.expect("the server printed its URL"), citizens)
 }
 
 async fn enrol(client: &Client, kiosk: &KeySigner, card: &CardFile, face: &[u8]) -> Result<String, String> {
@@ -162,8 +172,8 @@ async fn sigkill_during_enrolments_leaves_no_half_issued_credential() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
     for task in tasks {
         task.await.unwrap();
     }
@@ -173,10 +183,9 @@ async fn sigkill_during_enrolments_leaves_no_half_issued_credential() {
     assert!(told.len() < total, "the kill came after the burst had finished; nothing was tested");
 
     // Restart on the same data: it opens, and the chain verifies offline.
-    let (mut again, url, _) = start(dir.path());
+    let (again, url, _) = start(dir.path());
     let health = Client::new(&url).health().await;
-    again.kill().unwrap();
-    again.wait().unwrap();
+    drop(again);
     assert!(health.is_ok(), "the restarted server answers");
     let verify = Command::new(env!("CARGO_BIN_EXE_wz"))
         .arg("--data-dir")

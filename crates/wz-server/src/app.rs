@@ -129,6 +129,13 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
         .map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
     let (shutdown, signal) = oneshot::channel::<()>();
+    // Small responses and server-sent events go out at once rather than
+    // waiting on Nagle's algorithm for the peer's delayed ACK (~40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {

@@ -41,6 +41,9 @@ pub enum BenchCommand {
     /// demo citizens at a new terminal, makes fresh codes, then verifies
     /// them from concurrent connections.
     Qr(super::bench_qr::QrBenchArgs),
+    /// End-to-end latency of a service-window session (wallet submit to
+    /// the RP's server-sent event), against a running demo server.
+    Session(super::bench_session::SessionBenchArgs),
     /// Single-core cost of SM2, the password digest and argon2id.
     Crypto,
 }
@@ -99,6 +102,7 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
     else {
         return match command {
             BenchCommand::Qr(args) => super::bench_qr::run(cli, args).await,
+            BenchCommand::Session(args) => super::bench_session::run(cli, args).await,
             _ => super::bench_crypto::run(),
         };
     };

@@ -57,9 +57,13 @@ fn portrait(folder: &std::path::Path) -> Option<Vec<u8>> {
 }
 
 /// Enrols every featured citizen with a portrait into a fresh wallet.
-async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow::Result<Vec<(KeySigner, String, String)>> {
+pub(crate) async fn enrol_wallets(
+    cli: &Cli,
+    admin_token: Option<&str>,
+    client: &Client,
+) -> anyhow::Result<Vec<(KeySigner, String, String)>> {
     let config = cli.config(None, None)?;
-    let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
+    let admin = admin_client(client.base_url(), admin_token, &config.data_dir)?;
     let listing = config.data_dir.join("demo-citizens.json");
     let citizens: Vec<DemoCitizen> = serde_json::from_str(
         &std::fs::read_to_string(&listing).with_context(|| format!("reading {} (run wz serve --demo first)", listing.display()))?,
@@ -117,7 +121,7 @@ async fn enrol_wallets(cli: &Cli, args: &QrBenchArgs, client: &Client) -> anyhow
 
 pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
-    let wallets = enrol_wallets(cli, args, &client).await?;
+    let wallets = enrol_wallets(cli, args.admin_token.as_deref(), &client).await?;
     let started = Instant::now();
     let codes: Vec<String> = (0..args.codes)
         .map(|i| {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_crypto;
 pub mod bench_qr;
+pub mod bench_session;
 pub mod card;
 pub mod face;
 pub mod face_detectors;

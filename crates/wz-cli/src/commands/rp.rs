@@ -92,6 +92,28 @@ pub enum RpCommand {
     },
     /// The public registry: every RP and what it may receive.
     List,
+    /// Open a service-window session: shows the rotating QR code (text,
+    /// and as an image rewritten every second with --png) until the result.
+    Session {
+        /// Client id.
+        #[arg(long, env = "WZ_RP_ID")]
+        id: String,
+        /// Client secret.
+        #[arg(long, env = "WZ_RP_SECRET", hide_env_values = true)]
+        secret: String,
+        /// credential, portrait_credential or portrait_credential_pin.
+        #[arg(long, default_value = "credential")]
+        mode: String,
+        /// Why you ask.
+        #[arg(long)]
+        purpose: String,
+        /// Attributes wanted in full, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        attributes: Vec<String>,
+        /// Rewrite the current frame into this image every second.
+        #[arg(long)]
+        png: Option<PathBuf>,
+    },
     /// Authenticate a person as a relying party.
     Auth {
         /// Client id.
@@ -169,6 +191,59 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
         RpCommand::List => {
             for party in Client::new(&args.server).relying_parties().await?.relying_parties {
                 show(&party);
+            }
+        }
+        RpCommand::Session {
+            id,
+            secret,
+            mode,
+            purpose,
+            attributes,
+            png,
+        } => {
+            let client = Client::new(&args.server);
+            let request = wz_proto::CreateSessionRequest {
+                mode: mode.clone(),
+                purpose: purpose.clone(),
+                attributes: attributes.clone(),
+                expires_in_seconds: None,
+            };
+            let party = (id.as_str(), secret.as_str());
+            let created = client.create_session(party, &request).await?;
+            let key: [u8; 32] = hex::decode(&created.secret)?
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("malformed session secret"))?;
+            println!("session {} (expires {})", created.session_id, super::when(created.expires_at_ms));
+            let mut seen = String::new();
+            loop {
+                let now = wz_core::unix_ms(wz_service::Clock::now(&wz_service::SystemClock));
+                if seen == "created" || seen.is_empty() {
+                    let frame = wz_core::session_frame(&key, &created.session_id, now);
+                    println!("{frame}");
+                    if let Some(png) = png {
+                        qr_image::write(&frame, png)?;
+                    }
+                }
+                let status = client.session(party, &created.session_id, Some((1, &seen))).await?;
+                if status.state != seen {
+                    eprintln!("state: {}", status.state);
+                    seen = status.state.clone();
+                }
+                if let Some(result) = &status.result {
+                    println!(
+                        "{}  level {}  subject {}",
+                        result.result,
+                        result.level.as_deref().unwrap_or("-"),
+                        result.subject.as_deref().unwrap_or("-")
+                    );
+                    for (field, value) in &result.attributes {
+                        println!("  {field}: {value}");
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if matches!(seen.as_str(), "declined" | "expired" | "cancelled") {
+                    return Ok(ExitCode::from(2));
+                }
             }
         }
         RpCommand::Auth {

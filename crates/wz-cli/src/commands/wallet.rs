@@ -70,6 +70,22 @@ pub enum WalletCommand {
     CheckPassword,
     /// Where your identity was used: relying party, purpose, result.
     History,
+    /// Scan a relying party's session code (or open a multi-party
+    /// invitation), see who asks for what, then consent and prove, or decline.
+    Scan {
+        /// The code's text (`WZS1:…` or `WZI1:…`).
+        #[arg(long, conflicts_with = "png")]
+        payload: Option<String>,
+        /// A picture of the code.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Decline instead of consenting.
+        #[arg(long)]
+        decline: bool,
+        /// Live portrait for portrait modes.
+        #[arg(long)]
+        portrait: Option<PathBuf>,
+    },
 }
 
 fn frames(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
@@ -182,6 +198,73 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("written to {}", out.display());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        WalletCommand::Scan {
+            payload,
+            png,
+            decline,
+            portrait,
+        } => {
+            let wallet = open(args)?;
+            let signer = wallet.signer()?;
+            let payload = match (payload, png) {
+                (Some(text), _) => text.clone(),
+                (None, Some(png)) => qr_image::read(png)?,
+                (None, None) => anyhow::bail!("give --payload TEXT or --png FILE"),
+            };
+            let scanned = match client.scan_session(&payload, &signer).await {
+                Ok(scanned) => scanned,
+                Err(error) => return Ok(refused(&error)),
+            };
+            println!("{} ({}) asks: {}", scanned.rp_name, scanned.rp_category, scanned.purpose);
+            println!("  mode: {}", scanned.mode);
+            println!(
+                "  in full: {}",
+                if scanned.released.is_empty() {
+                    "nothing (desensitised fields only)".to_owned()
+                } else {
+                    scanned.released.join(", ")
+                }
+            );
+            if *decline {
+                client.decline_session(&scanned.session_id, &signer).await?;
+                println!("declined");
+                return Ok(ExitCode::SUCCESS);
+            }
+            client.consent_session(&scanned.session_id, &signer).await?;
+            let qr_key = wallet.secrets.qr_key.as_deref().context("this wallet holds no QR key")?;
+            let portrait = portrait
+                .as_ref()
+                .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
+                .transpose()?
+                .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes));
+            let password = if scanned.mode == "portrait_credential_pin" {
+                let mut line = zeroize::Zeroizing::new(String::new());
+                eprintln!("card password (8 digits):");
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim().to_owned())
+            } else {
+                None
+            };
+            let proof = wz_proto::CompleteSessionRequest {
+                code: signer.qr(wallet.credential()?, qr_key)?,
+                portrait,
+                password,
+            };
+            match client.complete_session(&scanned.session_id, &proof, &signer).await {
+                Ok(answer) => {
+                    println!("{}  level {}", answer.result, answer.level.as_deref().unwrap_or("-"));
+                    for (field, value) in &answer.attributes {
+                        println!("  sent {field}: {value}");
+                    }
+                    Ok(if answer.result == "success" {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(2)
+                    })
+                }
+                Err(error) => Ok(refused(&error)),
+            }
         }
         WalletCommand::History => {
             let wallet = open(args)?;
