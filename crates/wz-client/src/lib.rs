@@ -59,11 +59,18 @@ impl ClientError {
 }
 
 /// A client for one server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
     admin_token: Option<String>,
+    rp_signer: Option<std::sync::Arc<dyn RequestSigner>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.base).finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -73,7 +80,14 @@ impl Client {
             base: base_url.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
             admin_token: None,
+            rp_signer: None,
         }
+    }
+
+    /// Signs relying-party calls with the RP's registered request key.
+    pub fn with_rp_signer(mut self, signer: std::sync::Arc<dyn RequestSigner>) -> Self {
+        self.rp_signer = Some(signer);
+        self
     }
 
     /// Adds the operator bearer token to admin calls.
@@ -267,19 +281,31 @@ impl Client {
         client_secret: &str,
         request: &AuthenticationRequest,
     ) -> Result<AuthenticationResponse, ClientError> {
-        let builder = self
-            .request(Method::POST, "/v1/authentications")
-            .basic_auth(client_id, Some(client_secret));
-        self.post(builder, request).await
+        let builder = self.party_call(Method::POST, "/v1/authentications", (client_id, client_secret), Some(request));
+        Self::send(builder).await
     }
 
-    fn as_party(&self, method: Method, path: &str, party: (&str, &str)) -> RequestBuilder {
-        self.request(method, path).basic_auth(party.0, Some(party.1))
+    /// A relying party's call: HTTP Basic, the JSON body as bytes, and the
+    /// request signature when an RP signer is set (over the path, without
+    /// the query).
+    fn party_call<B: Serialize>(&self, method: Method, path: &str, party: (&str, &str), body: Option<&B>) -> RequestBuilder {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default()).unwrap_or_default();
+        let mut builder = self.request(method.clone(), path).basic_auth(party.0, Some(party.1));
+        if let Some(signer) = &self.rp_signer {
+            let bare = path.split('?').next().unwrap_or(path);
+            for (name, value) in signer.headers(method.as_str(), bare, &bytes) {
+                builder = builder.header(name, value);
+            }
+        }
+        if body.is_some() {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes);
+        }
+        builder
     }
 
     /// `POST /v1/sessions` as relying party `(client id, secret)`.
     pub async fn create_session(&self, party: (&str, &str), request: &CreateSessionRequest) -> Result<CreatedSession, ClientError> {
-        self.post(self.as_party(Method::POST, "/v1/sessions", party), request).await
+        Self::send(self.party_call(Method::POST, "/v1/sessions", party, Some(request))).await
     }
 
     /// `GET /v1/sessions/{id}`, long-polling up to `wait` seconds while the
@@ -289,12 +315,12 @@ impl Client {
             Some((seconds, after)) => format!("/v1/sessions/{id}?wait={seconds}&after={after}"),
             None => format!("/v1/sessions/{id}"),
         };
-        Self::send(self.as_party(Method::GET, &path, party)).await
+        Self::send(self.party_call::<()>(Method::GET, &path, party, None)).await
     }
 
     /// `POST /v1/sessions/{id}/cancel`.
     pub async fn cancel_session(&self, party: (&str, &str), id: &str) -> Result<SessionStatus, ClientError> {
-        Self::send(self.as_party(Method::POST, &format!("/v1/sessions/{id}/cancel"), party)).await
+        Self::send(self.party_call::<()>(Method::POST, &format!("/v1/sessions/{id}/cancel"), party, None)).await
     }
 
     /// `POST /v1/transactions`.
@@ -303,12 +329,12 @@ impl Client {
         party: (&str, &str),
         request: &CreateTransactionRequest,
     ) -> Result<CreatedTransaction, ClientError> {
-        self.post(self.as_party(Method::POST, "/v1/transactions", party), request).await
+        Self::send(self.party_call(Method::POST, "/v1/transactions", party, Some(request))).await
     }
 
     /// `GET /v1/transactions/{id}`.
     pub async fn transaction(&self, party: (&str, &str), id: &str) -> Result<TransactionStatus, ClientError> {
-        Self::send(self.as_party(Method::GET, &format!("/v1/transactions/{id}"), party)).await
+        Self::send(self.party_call::<()>(Method::GET, &format!("/v1/transactions/{id}"), party, None)).await
     }
 
     /// `POST /v1/wallet/sessions/scan` (signed by the wallet).

@@ -41,6 +41,15 @@ impl KeySigner {
         }
     }
 
+    /// Signs as relying party `id` with its registered SM2 request key.
+    pub fn relying_party(id: &str, key: Sm2SigningKey, now_ms: NowMs) -> Self {
+        Self {
+            signer: Signer::RelyingParty(id.to_owned()),
+            key,
+            now_ms,
+        }
+    }
+
     /// Signs as `signer` with a key that may not be its own (tests of refusals).
     pub fn claiming(signer: Signer, key: Sm2SigningKey, now_ms: NowMs) -> Self {
         Self { key, signer, now_ms }

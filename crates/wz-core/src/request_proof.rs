@@ -23,6 +23,8 @@ pub enum Signer {
     Device(Vec<u8>),
     /// A registered trusted terminal, by id.
     Terminal(String),
+    /// A relying party with a registered request key, by client id.
+    RelyingParty(String),
 }
 
 impl Signer {
@@ -31,6 +33,7 @@ impl Signer {
         match self {
             Self::Device(key) => format!("device:{}", hex::encode(key)),
             Self::Terminal(id) => format!("terminal:{id}"),
+            Self::RelyingParty(id) => format!("rp:{id}"),
         }
     }
 
@@ -40,6 +43,9 @@ impl Signer {
             ("device", key) if key.len() <= 200 => hex::decode(key).ok().map(Self::Device),
             ("terminal", id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
                 Some(Self::Terminal(id.to_owned()))
+            }
+            ("rp", id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+                Some(Self::RelyingParty(id.to_owned()))
             }
             _ => None,
         }
@@ -132,6 +138,16 @@ impl RequestProof {
         ]
     }
 
+    /// [`RequestProof::verify`] for a P-256 key (ES256, `r || s`).
+    pub fn verify_es256(&self, key: &wz_crypto::Es256VerifyingKey, target: RequestTarget<'_>, now_ms: i64) -> Result<(), ProofError> {
+        key.verify(&message(target, self.timestamp_ms, &self.nonce), &self.signature.to_bytes())
+            .map_err(|_| ProofError::SignatureInvalid)?;
+        if (now_ms - self.timestamp_ms).abs() > REQUEST_WINDOW_MS {
+            return Err(ProofError::Replayed);
+        }
+        Ok(())
+    }
+
     /// Checks the signature under `key` and the time window at `now_ms`.
     /// The caller must still record the nonce as used.
     pub fn verify(&self, key: &Sm2VerifyingKey, target: RequestTarget<'_>, now_ms: i64) -> Result<(), ProofError> {
@@ -151,6 +167,31 @@ mod tests {
 
     fn key(seed: u64) -> Sm2SigningKey {
         Sm2SigningKey::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed), "device").unwrap()
+    }
+
+    #[test]
+    fn an_es256_signed_request_verifies_only_as_sent() {
+        let es = wz_crypto::Es256SigningKey::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+        let target = RequestTarget {
+            method: "POST",
+            path: "/v1/authentications",
+            body: b"{}",
+        };
+        let signature = es.sign(&message(target, 5_000, &[1; 16])).unwrap();
+        let proof = RequestProof {
+            signer: Signer::RelyingParty("rp-1".into()),
+            timestamp_ms: 5_000,
+            nonce: [1; 16],
+            signature: Sm2Signature::from_slice(&signature).unwrap(),
+        };
+        assert_eq!(proof.verify_es256(&es.verifying_key(), target, 5_100), Ok(()));
+        let other = RequestTarget { body: b"{ }", ..target };
+        assert_eq!(
+            proof.verify_es256(&es.verifying_key(), other, 5_100),
+            Err(ProofError::SignatureInvalid)
+        );
+        assert_eq!(proof.verify_es256(&es.verifying_key(), target, 500_000), Err(ProofError::Replayed));
+        assert_eq!(Signer::parse("rp:rp-1"), Some(Signer::RelyingParty("rp-1".into())));
     }
 
     #[test]

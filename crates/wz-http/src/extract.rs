@@ -167,7 +167,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 }
 
 /// A relying party that authenticated with HTTP Basic
-/// `client_id:client_secret`, with the request's id.
+/// `client_id:client_secret` (and, if it registered a request key, signed
+/// the request), with the request's id. This extractor takes no body: it
+/// checks a signature over an empty body, for GET and body-less POST.
 pub struct RelyingPartyClient {
     /// Its registration.
     pub row: wz_service::RelyingPartyRow,
@@ -175,27 +177,94 @@ pub struct RelyingPartyClient {
     pub request_id: String,
 }
 
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Result<(String, String), ApiError> {
+    use base64::Engine;
+    let decoded = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+        .ok_or(ApiError::new(ResultCode::Unauthorized))?;
+    let (id, secret) = decoded.split_once(':').ok_or(ApiError::new(ResultCode::Unauthorized))?;
+    Ok((id.to_owned(), secret.to_owned()))
+}
+
+fn request_id(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn authenticate_party(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<wz_service::RelyingPartyRow, ApiError> {
+    let (id, secret) = basic_credentials(headers)?;
+    let proof = proof_from_headers(headers);
+    let signed = proof.as_ref().map(|proof| wz_service::SignedRequest {
+        proof,
+        target: wz_core::RequestTarget { method, path, body },
+    });
+    Ok(state.services.relying_parties.authenticate_request(&id, &secret, signed).await?)
+}
+
 impl FromRequestParts<AppState> for RelyingPartyClient {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        use base64::Engine;
-        let decoded = parts
-            .headers
-            .get(header::AUTHORIZATION)
+        let row = authenticate_party(state, &parts.headers, parts.method.as_str(), parts.uri.path(), b"").await?;
+        Ok(Self {
+            row,
+            request_id: request_id(&parts.headers),
+        })
+    }
+}
+
+/// A relying party's JSON request: [`RelyingPartyClient`] with the body,
+/// whose signature (if the RP registered a key) covers the body as sent.
+pub struct RelyingPartyCall<T> {
+    /// The caller.
+    pub client: RelyingPartyClient,
+    /// The parsed body.
+    pub value: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for RelyingPartyCall<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
-            .and_then(|v| String::from_utf8(v).ok())
-            .ok_or(ApiError::new(ResultCode::Unauthorized))?;
-        let (id, secret) = decoded.split_once(':').ok_or(ApiError::new(ResultCode::Unauthorized))?;
-        let row = state.services.relying_parties.authenticate(id, secret).await?;
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Self { row, request_id })
+            .is_some_and(|v| v.starts_with("application/json"));
+        let headers = request.headers().clone();
+        let method = request.method().as_str().to_owned();
+        let path = request.uri().path().to_owned();
+        let body = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::new(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ResultCode::BodyTooLarge
+            } else {
+                ResultCode::InvalidRequest
+            })
+        })?;
+        let row = authenticate_party(state, &headers, &method, &path, &body).await?;
+        if !is_json {
+            return Err(ApiError::new(ResultCode::UnsupportedMediaType));
+        }
+        let value = serde_json::from_slice(&body).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
+        Ok(Self {
+            client: RelyingPartyClient {
+                row,
+                request_id: request_id(&headers),
+            },
+            value,
+        })
     }
 }

@@ -234,6 +234,39 @@ impl RelyingPartyService {
         Ok(self.context.store.list_relying_parties().await?)
     }
 
+    /// Authenticates a client by id and secret and, when the RP registered
+    /// a request key, by the request's signature (time window and
+    /// single-use nonce): a stolen secret alone is then not enough.
+    pub async fn authenticate_request(
+        &self,
+        id: &str,
+        secret: &str,
+        request: Option<crate::SignedRequest<'_>>,
+    ) -> Result<RelyingPartyRow, ServiceError> {
+        let row = self.authenticate(id, secret).await?;
+        let Some(key) = &row.public_key else {
+            return Ok(row);
+        };
+        let invalid = || ServiceError::Refused(wz_core::ResultCode::RequestSignatureInvalid);
+        let request = request.ok_or_else(invalid)?;
+        if request.proof.signer != wz_core::Signer::RelyingParty(row.id.clone()) {
+            return Err(invalid());
+        }
+        let now_ms = unix_ms(self.context.clock.now());
+        match row_alg(&row) {
+            ResultAlg::Sm2 => {
+                let key = Sm2VerifyingKey::from_sec1_bytes(key, "rp").map_err(|_| ServiceError::RecordCorrupt)?;
+                request.proof.verify(&key, request.target, now_ms)?;
+            }
+            ResultAlg::Es256 => {
+                let key = Es256VerifyingKey::from_sec1_bytes(key).map_err(|_| ServiceError::RecordCorrupt)?;
+                request.proof.verify_es256(&key, request.target, now_ms)?;
+            }
+        }
+        self.context.spend_request_nonce(&request).await?;
+        Ok(row)
+    }
+
     /// Authenticates a client by id and secret. Unknown ids, wrong secrets
     /// and suspended parties all answer `unauthorized`, after the same
     /// digest and comparison.

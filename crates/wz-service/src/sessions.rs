@@ -170,7 +170,16 @@ impl SessionService {
             return Err(ServiceError::InvalidInput("participant labels have 1 to 100 characters"));
         }
         let id = format!("t-{}", hex::encode(self.random::<12>()));
-        let rows: Vec<SessionRow> = labels.iter().map(|label| self.row(rp, spec, Some((&id, label.trim())))).collect();
+        // Participants' session ids sort in the order the RP gave them.
+        let rows: Vec<SessionRow> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let mut row = self.row(rp, spec, Some((&id, label.trim())));
+                row.id = format!("s-{}-{i:02}", &id[2..]);
+                row
+            })
+            .collect();
         let audit = AuditDraft::new(&rp.id, "transaction.created", Some(id.clone()), self.context.clock.now())
             .with_details(json!({ "mode": spec.mode.as_str(), "purpose": spec.purpose.trim(), "participants": rows.len() }));
         self.context.store.insert_sessions(&rows, audit).await?;

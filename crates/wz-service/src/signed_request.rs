@@ -27,6 +27,11 @@ impl ServiceContext {
     async fn check_proof(&self, request: &SignedRequest<'_>, key: &Sm2VerifyingKey) -> Result<(), ServiceError> {
         let now_ms = unix_ms(self.clock.now());
         request.proof.verify(key, request.target, now_ms)?;
+        self.spend_request_nonce(request).await
+    }
+
+    /// Records a verified request's nonce; a second use is a replay.
+    pub(crate) async fn spend_request_nonce(&self, request: &SignedRequest<'_>) -> Result<(), ServiceError> {
         let nonce = NonceUse {
             kind: "request",
             nonce: request.proof.nonce,

@@ -8,7 +8,7 @@ mod server;
 mod signer;
 
 pub use server::{spawn_server, spawn_server_with, TestServer};
-pub use signer::{fresh_key, impostor, terminal_signer, wallet};
+pub use signer::{fresh_key, impostor, rp_signer, terminal_signer, wallet};
 pub use wz_client::KeySigner;
 
 use std::sync::{Arc, Mutex};

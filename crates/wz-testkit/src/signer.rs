@@ -30,3 +30,8 @@ pub fn terminal_signer(id: &str, key: Sm2SigningKey) -> KeySigner {
 pub fn impostor(signer: Signer, key: Sm2SigningKey) -> KeySigner {
     KeySigner::claiming(signer, key, now())
 }
+
+/// Signs as relying party `id` with `key`.
+pub fn rp_signer(id: &str, key: Sm2SigningKey) -> KeySigner {
+    KeySigner::relying_party(id, key, now())
+}

@@ -11,7 +11,7 @@ use wz_proto::{
 use wz_service::{AuthRequest, RelyingPartyRow, RelyingPartySpec};
 
 use super::credentials::image_bytes;
-use crate::extract::{ApiJson, RelyingPartyClient, Signed};
+use crate::extract::{ApiJson, RelyingPartyCall, Signed};
 use crate::{AdminScope, ApiError, AppState};
 
 fn invalid() -> ApiError {
@@ -137,9 +137,9 @@ pub(crate) async fn list(State(app): State<AppState>) -> Result<Json<RelyingPart
         (status = 401, body = wz_proto::ErrorBody), (status = 403, body = wz_proto::ErrorBody), (status = 429, body = wz_proto::ErrorBody)))]
 pub(crate) async fn authenticate(
     State(app): State<AppState>,
-    client: RelyingPartyClient,
-    ApiJson(request): ApiJson<AuthenticationRequest>,
+    call: RelyingPartyCall<AuthenticationRequest>,
 ) -> Result<Json<AuthenticationResponse>, ApiError> {
+    let (client, request) = (call.client, call.value);
     let card = match request.card {
         None => None,
         Some(value) => Some(serde_json::from_value::<CardPresentation>(value).map_err(|_| ApiError::new(ResultCode::CardMalformed))?),

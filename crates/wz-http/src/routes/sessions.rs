@@ -19,7 +19,7 @@ use wz_service::{AuthRequest, SessionRow, SessionService, SessionSpec, MAX_INVIT
 
 use super::credentials::image_bytes;
 use super::relying_parties::authentication_response;
-use crate::extract::{ApiJson, RelyingPartyClient, Signed};
+use crate::extract::{RelyingPartyCall, RelyingPartyClient, Signed};
 use crate::{ApiError, AppState};
 
 fn invalid() -> ApiError {
@@ -65,9 +65,9 @@ fn status(app: &AppState, row: &SessionRow) -> Result<SessionStatus, ApiError> {
     responses((status = 200, body = CreatedSession), (status = 400, body = wz_proto::ErrorBody), (status = 403, body = wz_proto::ErrorBody)))]
 pub(crate) async fn create(
     State(app): State<AppState>,
-    client: RelyingPartyClient,
-    ApiJson(request): ApiJson<CreateSessionRequest>,
+    call: RelyingPartyCall<CreateSessionRequest>,
 ) -> Result<Json<CreatedSession>, ApiError> {
+    let (client, request) = (call.client, call.value);
     let expires = request.expires_in_seconds.unwrap_or(MAX_WINDOW_SECONDS);
     let spec = spec(&request.mode, request.purpose, &request.attributes, expires)?;
     let row = app.services.sessions.create(&client.row, &spec).await?;
@@ -180,9 +180,9 @@ pub(crate) async fn cancel(
     responses((status = 200, body = CreatedTransaction), (status = 400, body = wz_proto::ErrorBody)))]
 pub(crate) async fn create_transaction(
     State(app): State<AppState>,
-    client: RelyingPartyClient,
-    ApiJson(request): ApiJson<CreateTransactionRequest>,
+    call: RelyingPartyCall<CreateTransactionRequest>,
 ) -> Result<Json<CreatedTransaction>, ApiError> {
+    let (client, request) = (call.client, call.value);
     let expires = request.expires_in_seconds.unwrap_or(MAX_INVITATION_SECONDS);
     let spec = spec(&request.mode, request.purpose, &request.attributes, expires)?;
     let (id, rows) = app

@@ -437,7 +437,7 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
 fn kiosk_id(kiosk: &KeySigner) -> String {
     match &kiosk.signer {
         wz_core::Signer::Terminal(id) => id.clone(),
-        wz_core::Signer::Device(_) => unreachable!("a terminal signer"),
+        wz_core::Signer::Device(_) | wz_core::Signer::RelyingParty(_) => unreachable!("a terminal signer"),
     }
 }
 

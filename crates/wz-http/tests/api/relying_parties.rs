@@ -461,3 +461,59 @@ async fn each_relying_party_has_its_own_rate_limit() {
     assert!(response.headers().contains_key("retry-after"));
     assert_eq!(auth(&server.client, &calm, &by_id("id_name", &people[0])).await.result, "success");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_request_key_makes_signatures_mandatory() {
+    let (server, people) = server_with_portraits(1, |_| {}).await;
+    let key = wz_testkit::fresh_key("rp");
+    let with_key = RelyingPartyRequest {
+        public_key: Some(hex::encode(key.verifying_key().to_sec1_bytes())),
+        ..request("某银行", "bank", &["id_name"], &[])
+    };
+    let registered = server.admin.register_relying_party(&with_key).await.unwrap();
+    let bank = Party {
+        id: registered.relying_party.id.clone(),
+        secret: registered.client_secret,
+    };
+    let ask = by_id("id_name", &people[0]);
+    // The secret alone no longer suffices.
+    assert_eq!(
+        error_code(server.client.authenticate(&bank.id, &bank.secret, &ask).await),
+        "request_signature_invalid"
+    );
+    let signer = std::sync::Arc::new(wz_testkit::rp_signer(&bank.id, key));
+    let signing = Client::new(&server.url).with_rp_signer(signer.clone());
+    assert_eq!(auth(&signing, &bank, &ask).await.result, "success");
+
+    // The same signed request again is a replay.
+    let body = serde_json::to_vec(&ask).unwrap();
+    let send = || {
+        let mut builder = reqwest::Client::new()
+            .post(format!("{}/v1/authentications", server.url))
+            .basic_auth(&bank.id, Some(&bank.secret))
+            .header("content-type", "application/json");
+        for (name, value) in wz_client::RequestSigner::headers(signer.as_ref(), "POST", "/v1/authentications", &body) {
+            builder = builder.header(name, value);
+        }
+        builder.body(body.clone())
+    };
+    let first = send();
+    let replay = first.try_clone().unwrap();
+    assert_eq!(first.send().await.unwrap().status(), 200);
+    let replayed = replay.send().await.unwrap();
+    assert_eq!(replayed.json::<wz_proto::ErrorBody>().await.unwrap().code, "request_replayed");
+
+    // Key rotation: after the update the old key's signatures fail.
+    let new_key = wz_testkit::fresh_key("rp");
+    let rotated = RelyingPartyRequest {
+        public_key: Some(hex::encode(new_key.verifying_key().to_sec1_bytes())),
+        ..request("某银行", "bank", &["id_name"], &[])
+    };
+    server.admin.update_relying_party(&bank.id, &rotated).await.unwrap();
+    assert_eq!(
+        error_code(signing.authenticate(&bank.id, &bank.secret, &ask).await),
+        "request_signature_invalid"
+    );
+    let renewed = Client::new(&server.url).with_rp_signer(std::sync::Arc::new(wz_testkit::rp_signer(&bank.id, new_key)));
+    assert_eq!(auth(&renewed, &bank, &ask).await.result, "success");
+}
