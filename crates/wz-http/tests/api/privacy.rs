@@ -81,18 +81,65 @@ async fn logs_errors_and_metrics_never_contain_names_or_id_numbers() {
         .await
         .unwrap();
     bodies.push(raw.text().await.unwrap());
+    // Relying-party authentications, successful, refused and malformed.
+    let rp = server
+        .admin
+        .register_relying_party(&wz_proto::RelyingPartyRequest {
+            name: "某银行".into(),
+            category: "bank".into(),
+            modes: vec!["id_name".into()],
+            grants: vec![],
+            webhook_url: None,
+            public_key: None,
+            alg: None,
+        })
+        .await
+        .unwrap();
+    let (rp_id, rp_secret) = (rp.relying_party.id.as_str(), rp.client_secret.as_str());
+    for name in [people[1].name.clone(), format!("{}甲", people[1].name)] {
+        let ask = wz_proto::AuthenticationRequest {
+            mode: "id_name".into(),
+            purpose: "开户".into(),
+            id_number: Some(people[1].id_number.expose().into()),
+            name: Some(name),
+            ..Default::default()
+        };
+        server.client.authenticate(rp_id, rp_secret, &ask).await.unwrap();
+        bodies.push(format!("{:?}", server.client.authenticate(rp_id, "wrong", &ask).await));
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v1/authentications", server.url))
+        .basic_auth(rp_id, Some(rp_secret))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"mode\": \"id_name\", \"purpose\": \"x\", \"id_number\": {id}, \"name\": \"{}\"}}",
+            person.name
+        ))
+        .send()
+        .await
+        .unwrap();
+    bodies.push(raw.text().await.unwrap());
     let metrics = reqwest::get(format!("{}/metrics", server.url)).await.unwrap().text().await.unwrap();
     server.stop().await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("/v1/cards/read"), "log capture is not working: {logs}");
+    assert!(logs.contains("/v1/authentications"), "authentications were not logged");
     let masked = NationalIdNumber::parse(&id).unwrap().masked();
     for (what, text) in [
         ("logs", logs.as_str()),
         ("metrics", metrics.as_str()),
         ("error bodies", &bodies.join("\n")),
     ] {
-        for secret in [id.as_str(), &id[6..14], person.name.as_str(), person.address.as_str()] {
+        let other = &people[1];
+        for secret in [
+            id.as_str(),
+            &id[6..14],
+            person.name.as_str(),
+            person.address.as_str(),
+            other.id_number.expose(),
+            other.name.as_str(),
+        ] {
             assert!(!text.contains(secret), "{what} contain personal data: {text}");
         }
         assert!(
