@@ -59,7 +59,7 @@ enum Command {
     #[command(subcommand)]
     Qr(commands::qr::QrCommand),
     /// Relying parties: registry, and authentication as one.
-    Rp(commands::rp::RpArgs),
+    Rp(Box<commands::rp::RpArgs>),
 }
 
 impl Cli {

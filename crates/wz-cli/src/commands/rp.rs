@@ -22,6 +22,10 @@ pub struct RpArgs {
     /// Operator token for register/update/rotate/suspend (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
     #[arg(long, global = true, env = "WZ_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// The RP's SM2 request key (from `wz rp keygen`): signs session and
+    /// auth calls, required once the RP registered its public key.
+    #[arg(long, global = true, env = "WZ_RP_KEY")]
+    key: Option<PathBuf>,
     #[command(subcommand)]
     command: RpCommand,
 }
@@ -92,6 +96,13 @@ pub enum RpCommand {
     },
     /// The public registry: every RP and what it may receive.
     List,
+    /// Make an SM2 request key (PKCS#8, mode 0600) and print its public
+    /// half to register with `--public-key`.
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Open a service-window session: shows the rotating QR code (text,
     /// and as an image rewritten every second with --png) until the result.
     Session {
@@ -155,6 +166,16 @@ pub enum RpCommand {
     },
 }
 
+/// A client that signs as relying party `id` when `--key` is given.
+fn party_client(args: &RpArgs, id: &str) -> anyhow::Result<Client> {
+    let client = Client::new(&args.server);
+    let Some(path) = &args.key else { return Ok(client) };
+    let pem = zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
+    let key = wz_crypto::Sm2SigningKey::from_pkcs8_pem(&pem, "rp")?;
+    let now: wz_client::NowMs = std::sync::Arc::new(|| wz_core::unix_ms(wz_service::Clock::now(&wz_service::SystemClock)));
+    Ok(client.with_rp_signer(std::sync::Arc::new(wz_client::KeySigner::relying_party(id, key, now))))
+}
+
 pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
     let admin = || -> anyhow::Result<Client> {
         let config = cli.config(None, None)?;
@@ -188,6 +209,16 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
             println!("client secret: {}   (the old one no longer works)", rotated.client_secret);
         }
         RpCommand::Suspend { id, reinstate } => show(&admin()?.set_relying_party_state(id, *reinstate).await?),
+        RpCommand::Keygen { out } => {
+            anyhow::ensure!(!out.exists(), "{} exists; not overwriting a key", out.display());
+            let key = wz_crypto::Sm2SigningKey::generate(&mut wz_service::EntropyRng(&wz_service::OsEntropy), "rp")?;
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out)?;
+            file.write_all(key.to_pkcs8_pem()?.as_bytes())?;
+            file.sync_all()?;
+            println!("{}", hex::encode(key.verifying_key().to_sec1_bytes()));
+        }
         RpCommand::List => {
             for party in Client::new(&args.server).relying_parties().await?.relying_parties {
                 show(&party);
@@ -201,7 +232,7 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
             attributes,
             png,
         } => {
-            let client = Client::new(&args.server);
+            let client = party_client(args, id)?;
             let request = wz_proto::CreateSessionRequest {
                 mode: mode.clone(),
                 purpose: purpose.clone(),
@@ -283,7 +314,7 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
                 password: None,
                 card: None,
             };
-            let answer = Client::new(&args.server).authenticate(id, secret, &request).await?;
+            let answer = party_client(args, id)?.authenticate(id, secret, &request).await?;
             println!(
                 "{}  level {}  subject {}  (request {}, {} signature by {})",
                 answer.result,
