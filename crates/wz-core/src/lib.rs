@@ -48,8 +48,8 @@ pub use population::{PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer};
 pub use relying_party::{
-    disclose, pairwise_subject, sign_batch, sign_webhook, verify_webhook, Attribute, AuthStatement, ResultAlg, ResultKey, RpCategory,
-    SignedStatement, StatementError,
+    disclose, pairwise_subject, releasable, sign_batch, sign_webhook, verify_webhook, Attribute, AuthStatement, ResultAlg, ResultKey,
+    RpCategory, SignedStatement, StatementError,
 };
 pub use request_proof::{ProofError, RequestProof, RequestTarget, Signer, REQUEST_WINDOW_MS};
 pub use result_code::{markdown_table as result_code_table, ResultCode};

@@ -141,6 +141,18 @@ pub fn pairwise_subject(key: &MacKey, rp_id: &str, number: &CredentialNumber) ->
     hex::encode(&key.mac(&data)[..16])
 }
 
+/// The requested attributes released in full: those the grant covers, when
+/// the citizen consented; sorted, each once.
+pub fn releasable(requested: &[Attribute], granted: &[Attribute], consented: bool) -> Vec<Attribute> {
+    if !consented {
+        return Vec::new();
+    }
+    let mut released: Vec<Attribute> = requested.iter().copied().filter(|a| granted.contains(a)).collect();
+    released.sort();
+    released.dedup();
+    released
+}
+
 /// What a relying party receives of a person: the desensitised name and ID
 /// number always; each requested attribute in full when the RP's grant
 /// covers it and the citizen consented, else its desensitised form (or
@@ -152,24 +164,20 @@ pub fn disclose(
     granted: &[Attribute],
     consented: bool,
 ) -> (BTreeMap<String, String>, Vec<Attribute>) {
+    let released = releasable(requested, granted, consented);
     let mut fields = BTreeMap::new();
-    let mut released = Vec::new();
     for attribute in [Attribute::Name, Attribute::IdNumber] {
         if let Some(masked) = attribute.masked(record) {
             fields.insert(format!("{}_masked", attribute.as_str()), masked);
         }
     }
     for &attribute in requested {
-        if consented && granted.contains(&attribute) {
+        if released.contains(&attribute) {
             fields.insert(attribute.as_str().to_owned(), attribute.full(record));
-            if !released.contains(&attribute) {
-                released.push(attribute);
-            }
         } else if let Some(masked) = attribute.masked(record) {
             fields.insert(format!("{}_masked", attribute.as_str()), masked);
         }
     }
-    released.sort();
     (fields, released)
 }
 

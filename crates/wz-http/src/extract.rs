@@ -117,28 +117,37 @@ fn proof_from_headers(headers: &axum::http::HeaderMap) -> Option<wz_core::Reques
     })
 }
 
+/// Whether the request says its body is JSON.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The raw body, within the route's body limit.
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+        ApiError::new(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ResultCode::BodyTooLarge
+        } else {
+            ResultCode::InvalidRequest
+        })
+    })
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Signed<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let proof = proof_from_headers(request.headers()).ok_or(ApiError::new(ResultCode::RequestSignatureInvalid))?;
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
+        let is_json = is_json(request.headers());
         if !is_json {
             return Err(ApiError::new(ResultCode::UnsupportedMediaType));
         }
         let method = request.method().as_str().to_owned();
         let path = request.uri().path().to_owned();
-        let body = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::new(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ResultCode::BodyTooLarge
-            } else {
-                ResultCode::InvalidRequest
-            })
-        })?;
+        let body = body_bytes(request, state).await?;
         let value = serde_json::from_slice(&body).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
         Ok(Self {
             proof,
@@ -239,21 +248,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for RelyingPartyCall<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
+        let is_json = is_json(request.headers());
         let headers = request.headers().clone();
         let method = request.method().as_str().to_owned();
         let path = request.uri().path().to_owned();
-        let body = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::new(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ResultCode::BodyTooLarge
-            } else {
-                ResultCode::InvalidRequest
-            })
-        })?;
+        let body = body_bytes(request, state).await?;
         let row = authenticate_party(state, &headers, &method, &path, &body).await?;
         if !is_json {
             return Err(ApiError::new(ResultCode::UnsupportedMediaType));

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use wz_core::{
-    disclose, pairwise_subject, unix_ms, AssuranceLevel, Attribute, AuditDraft, AuthMode, AuthStatement, CardPresentation,
+    disclose, pairwise_subject, releasable, unix_ms, AssuranceLevel, Attribute, AuditDraft, AuthMode, AuthStatement, CardPresentation,
     CredentialNumber, IdentityRecord, NationalIdNumber, ResultAlg, ResultCode, SignedStatement,
 };
 use wz_store::RelyingPartyRow;
@@ -126,14 +126,7 @@ impl AuthenticationService {
         check_inputs(mode, &request)?;
         let granted: Vec<Attribute> = rp.grants.iter().filter_map(|g| Attribute::parse(g)).collect();
         let consented = mode.needs_credential();
-        let released: Vec<Attribute> = if consented {
-            let mut released: Vec<Attribute> = request.attributes.iter().copied().filter(|a| granted.contains(a)).collect();
-            released.sort();
-            released.dedup();
-            released
-        } else {
-            Vec::new()
-        };
+        let released = releasable(&request.attributes, &granted, consented);
         let mut tag = AuditTag {
             actor: rp.id.clone(),
             action: "auth.completed",
@@ -154,6 +147,9 @@ impl AuthenticationService {
                 None => return Err(error),
             },
         };
+        let pairwise = number
+            .as_ref()
+            .map(|number| pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number));
         // The journal already audited QR-only modes; the rest are audited here.
         if !matches!(mode, AuthMode::Credential | AuthMode::QrVerify) {
             let mut details = tag.details.clone();
@@ -161,8 +157,7 @@ impl AuthenticationService {
             if code != ResultCode::Success {
                 details.insert("released".into(), json!([]));
             }
-            if let Some(number) = &number {
-                let subject = pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number);
+            if let Some(subject) = &pairwise {
                 details.insert("pairwise_subject".into(), json!(subject));
             }
             let audit = AuditDraft::new(
@@ -174,10 +169,9 @@ impl AuthenticationService {
             .with_details(details.into());
             self.context.store.append_audit(audit).await?;
         }
-        let (subject, attributes, level) = match (&verified, &number) {
-            (Some(verified), Some(number)) => {
+        let (subject, attributes, level) = match (&verified, pairwise) {
+            (Some(verified), Some(subject)) => {
                 let (fields, _) = disclose(&verified.record, &request.attributes, &granted, consented);
-                let subject = pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number);
                 (Some(subject), fields, Some(verified.level.as_str().to_owned()))
             }
             _ => (None, Default::default(), None),

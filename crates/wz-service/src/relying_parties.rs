@@ -209,7 +209,7 @@ impl RelyingPartyService {
             row.updated_at_ms = unix_ms(self.context.clock.now()).max(expected + 1);
             let audit = AuditDraft::new(actor, action, Some(row.id.clone()), self.context.clock.now()).with_details(public_details(&row));
             let result = self.context.store.update_relying_party(&row, expected, audit).await;
-            self.recent.remove(&row.id);
+            self.recent.remove(row.id.as_str());
             match result {
                 Ok(_) => return Ok(row),
                 Err(StoreError::Conflict) => continue,
@@ -272,7 +272,7 @@ impl RelyingPartyService {
     /// digest and comparison.
     pub async fn authenticate(&self, id: &str, secret: &str) -> Result<RelyingPartyRow, ServiceError> {
         let now_ms = unix_ms(self.context.clock.now());
-        let row = match self.recent.get(&id.to_owned(), now_ms) {
+        let row = match self.recent.get(id, now_ms) {
             Some(row) => Some(row),
             None => {
                 let row = self.context.store.find_relying_party(id).await?;

@@ -120,13 +120,13 @@ impl SessionService {
         Ok(())
     }
 
-    fn row(&self, rp: &RelyingPartyRow, spec: &SessionSpec, transaction: Option<(&str, &str)>) -> SessionRow {
+    fn row(&self, id: String, rp: &RelyingPartyRow, spec: &SessionSpec, transaction: Option<(&str, &str)>) -> SessionRow {
         let now_ms = unix_ms(self.context.clock.now());
         let mut attributes: Vec<String> = spec.attributes.iter().map(|a| a.as_str().to_owned()).collect();
         attributes.sort();
         attributes.dedup();
         SessionRow {
-            id: format!("s-{}", hex::encode(self.random::<12>())),
+            id,
             rp_id: rp.id.clone(),
             mode: spec.mode.as_str().to_owned(),
             purpose: spec.purpose.trim().to_owned(),
@@ -147,7 +147,7 @@ impl SessionService {
     /// draws the rotating frames with it.
     pub async fn create(&self, rp: &RelyingPartyRow, spec: &SessionSpec) -> Result<SessionRow, ServiceError> {
         Self::check_spec(rp, spec, MAX_WINDOW_SECONDS)?;
-        let row = self.row(rp, spec, None);
+        let row = self.row(format!("s-{}", hex::encode(self.random::<12>())), rp, spec, None);
         let audit = AuditDraft::new(&rp.id, "session.created", Some(row.id.clone()), self.context.clock.now())
             .with_details(json!({ "mode": row.mode, "purpose": row.purpose, "attributes": row.attributes }));
         self.context.store.insert_sessions(std::slice::from_ref(&row), audit).await?;
@@ -174,11 +174,7 @@ impl SessionService {
         let rows: Vec<SessionRow> = labels
             .iter()
             .enumerate()
-            .map(|(i, label)| {
-                let mut row = self.row(rp, spec, Some((&id, label.trim())));
-                row.id = format!("s-{}-{i:02}", &id[2..]);
-                row
-            })
+            .map(|(i, label)| self.row(format!("s-{}-{i:02}", &id[2..]), rp, spec, Some((&id, label.trim()))))
             .collect();
         let audit = AuditDraft::new(&rp.id, "transaction.created", Some(id.clone()), self.context.clock.now())
             .with_details(json!({ "mode": spec.mode.as_str(), "purpose": spec.purpose.trim(), "participants": rows.len() }));
@@ -223,6 +219,7 @@ impl SessionService {
         }
         self.change(
             &row,
+            rp,
             Step {
                 from,
                 to: SessionState::Cancelled,
@@ -269,9 +266,11 @@ impl SessionService {
         if state != SessionState::Created {
             return Err(refused(ResultCode::SessionState));
         }
+        let party = self.parties.find(&row.rp_id).await?;
         let row = self
             .change(
                 &row,
+                &party,
                 Step {
                     from: state,
                     to: SessionState::Scanned,
@@ -281,7 +280,6 @@ impl SessionService {
                 "wallet",
             )
             .await?;
-        let party = self.parties.find(&row.rp_id).await?;
         let released = row.attributes.iter().filter(|a| party.grants.contains(a)).cloned().collect();
         Ok(ScannedSession { row, party, released })
     }
@@ -311,8 +309,10 @@ impl SessionService {
         if state != SessionState::Scanned {
             return Err(refused(ResultCode::SessionState));
         }
+        let party = self.parties.find(&row.rp_id).await?;
         self.change(
             &row,
+            &party,
             Step {
                 from: state,
                 to: SessionState::Consented,
@@ -330,8 +330,10 @@ impl SessionService {
         if !matches!(state, SessionState::Scanned | SessionState::Consented) {
             return Err(refused(ResultCode::SessionState));
         }
+        let party = self.parties.find(&row.rp_id).await?;
         self.change(
             &row,
+            &party,
             Step {
                 from: state,
                 to: SessionState::Declined,
@@ -369,6 +371,7 @@ impl SessionService {
         let row = self
             .change(
                 &row,
+                &party,
                 Step {
                     from: state,
                     to: SessionState::Completed,
@@ -382,7 +385,7 @@ impl SessionService {
     }
 
     /// One conditional change with its audit entry, webhook and event.
-    async fn change(&self, row: &SessionRow, step: Step, actor: &str) -> Result<SessionRow, ServiceError> {
+    async fn change(&self, row: &SessionRow, party: &RelyingPartyRow, step: Step, actor: &str) -> Result<SessionRow, ServiceError> {
         let Step {
             from,
             to,
@@ -397,7 +400,6 @@ impl SessionService {
             result: result.clone(),
             at_ms: now_ms,
         };
-        let party = self.parties.find(&row.rp_id).await?;
         let webhook = match (&party.webhook_url, to.is_final()) {
             (Some(url), true) => Some(WebhookRow {
                 id: format!("{}:{}", row.id, to.as_str()),

@@ -2,6 +2,7 @@
 //! which empties itself when full (simpler than LRU, and enough for caches
 //! that refill in one database read).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -22,7 +23,10 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
     }
 
     /// The value stored for `key` less than the TTL before `now_ms`.
-    pub(crate) fn get(&self, key: &K, now_ms: i64) -> Option<V> {
+    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q, now_ms: i64) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         let entries = self.entries.lock().ok()?;
         let (stored_at, value) = entries.get(key)?;
         (now_ms - stored_at < self.ttl_ms && now_ms >= *stored_at).then(|| value.clone())
@@ -37,7 +41,10 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
         }
     }
 
-    pub(crate) fn remove(&self, key: &K) {
+    pub(crate) fn remove<Q: Hash + Eq + ?Sized>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(key);
         }
