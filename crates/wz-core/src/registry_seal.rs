@@ -1,6 +1,7 @@
 //! Sealing registry records: SM4-GCM at rest, found by HMAC-SM3 of the ID
 //! number (the lookup key), so the database never holds an ID number in clear.
 
+use base64::Engine;
 use std::fmt;
 
 use wz_crypto::{CryptoRng, MacKey, RngCore, Sm4Key};
@@ -87,6 +88,30 @@ impl RegistrySealer {
         );
         serde_json::from_slice(&plaintext).map_err(|_| CoreError::SealedRecordCorrupt)
     }
+
+    /// Seals released personal data kept outside the registry (a session's
+    /// result, a webhook body) under the registry data key, bound to
+    /// `context` (the session or delivery id). base64 text.
+    pub fn seal_text(&self, context: &str, text: &str, rng: &mut (impl RngCore + CryptoRng)) -> Result<String, CoreError> {
+        let sealed = self.data_key.seal(rng, &released_context(context), text.as_bytes())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    }
+
+    /// Opens [`RegistrySealer::seal_text`].
+    pub fn open_text(&self, context: &str, sealed: &str) -> Result<String, CoreError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(|_| CoreError::SealedRecordCorrupt)?;
+        let plaintext = self
+            .data_key
+            .open(&released_context(context), &bytes)
+            .map_err(|_| CoreError::SealedRecordCorrupt)?;
+        String::from_utf8(plaintext).map_err(|_| CoreError::SealedRecordCorrupt)
+    }
+}
+
+fn released_context(context: &str) -> Vec<u8> {
+    [&b"wz-released/1\0"[..], context.as_bytes()].concat()
 }
 
 #[cfg(test)]

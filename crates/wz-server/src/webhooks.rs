@@ -1,4 +1,5 @@
-//! Delivers the webhook outbox: every due delivery is posted with the
+//! Delivers the webhook outbox (bodies sealed at rest, opened here): every
+//! due delivery is posted with the
 //! platform's SM2 signature over the body and an `Idempotency-Key`; a
 //! delivery that fails is retried with exponential backoff (1 s, 2 s, 4 s,
 //! … at most 5 minutes apart, 10 attempts). Deliveries were written in the
@@ -37,15 +38,28 @@ pub fn spawn(services: Services) -> JoinHandle<()> {
                 }
             };
             for hook in due {
-                let key = &services.context.keyring.platform_sm2;
-                let Ok(signature) = sign_webhook(key, &hook.body) else { continue };
+                let keyring = &services.context.keyring;
+                let body = match keyring.sealer.open_text(&hook.id, &hook.body) {
+                    Ok(body) => body,
+                    Err(error) => {
+                        tracing::error!(error = &error as &dyn std::error::Error, rp = %hook.rp_id, "a webhook body does not open; given up");
+                        let _ = services
+                            .context
+                            .store
+                            .record_webhook_attempt(&hook.id, hook.attempts + 1, i64::MAX / 2, None)
+                            .await;
+                        continue;
+                    }
+                };
+                let key = &keyring.platform_sm2;
+                let Ok(signature) = sign_webhook(key, &body) else { continue };
                 let sent = http
                     .post(&hook.url)
                     .header("content-type", "application/json")
                     .header("idempotency-key", &hook.id)
                     .header("x-wz-key-id", key.key_id().as_str())
                     .header("x-wz-signature", signature)
-                    .body(hook.body.clone())
+                    .body(body)
                     .send()
                     .await;
                 let delivered = matches!(&sent, Ok(response) if response.status().is_success());

@@ -18,7 +18,7 @@ use wz_core::{
 };
 use wz_store::{RelyingPartyRow, SessionChange, SessionRow, StoreError, WebhookRow};
 
-use crate::{AuthRequest, AuthenticationService, RelyingPartyService, ServiceContext, ServiceError, SignedRequest};
+use crate::{AuthRequest, AuthenticationService, EntropyRng, RelyingPartyService, ServiceContext, ServiceError, SignedRequest};
 
 /// Longest life of a service-window session.
 pub const MAX_WINDOW_SECONDS: u32 = 120;
@@ -202,6 +202,13 @@ impl SessionService {
             return Err(refused(ResultCode::SessionNotFound));
         }
         Ok(rows)
+    }
+
+    /// A completed session's signed result (opened from its sealed form).
+    pub fn result_of(&self, row: &SessionRow) -> Result<Option<SignedStatement>, ServiceError> {
+        let Some(sealed) = &row.result else { return Ok(None) };
+        let text = self.context.keyring.sealer.open_text(&row.id, sealed)?;
+        serde_json::from_str(&text).map(Some).map_err(|_| ServiceError::RecordCorrupt)
     }
 
     /// The state to report now.
@@ -393,19 +400,22 @@ impl SessionService {
             result,
         } = step;
         let now_ms = unix_ms(self.context.clock.now());
+        // Results may hold released attributes: kept sealed at rest, like
+        // the registry, and opened only for the RP and the wallet.
+        let sealer = &self.context.keyring.sealer;
+        let mut rng = EntropyRng(self.context.entropy.as_ref());
+        let sealed_result = result.as_deref().map(|r| sealer.seal_text(&row.id, r, &mut rng)).transpose()?;
         let change = SessionChange {
             from: from.as_str().to_owned(),
             to: to.as_str().to_owned(),
             device_key: device_key.clone(),
-            result: result.clone(),
+            result: sealed_result.clone(),
             at_ms: now_ms,
         };
         let webhook = match (&party.webhook_url, to.is_final()) {
-            (Some(url), true) => Some(WebhookRow {
-                id: format!("{}:{}", row.id, to.as_str()),
-                rp_id: row.rp_id.clone(),
-                url: url.clone(),
-                body: json!({
+            (Some(url), true) => {
+                let id = format!("{}:{}", row.id, to.as_str());
+                let body = json!({
                     "event": format!("session.{}", to.as_str()),
                     "session_id": row.id,
                     "transaction_id": row.transaction_id,
@@ -413,11 +423,17 @@ impl SessionService {
                     "state": to.as_str(),
                     "result": result.as_deref().and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()),
                 })
-                .to_string(),
-                attempts: 0,
-                next_attempt_at_ms: now_ms,
-                delivered_at_ms: None,
-            }),
+                .to_string();
+                Some(WebhookRow {
+                    body: sealer.seal_text(&id, &body, &mut rng)?,
+                    id,
+                    rp_id: row.rp_id.clone(),
+                    url: url.clone(),
+                    attempts: 0,
+                    next_attempt_at_ms: now_ms,
+                    delivered_at_ms: None,
+                })
+            }
             _ => None,
         };
         let audit = AuditDraft::new(
@@ -446,8 +462,8 @@ impl SessionService {
         if device_key.is_some() {
             row.device_key = device_key;
         }
-        if result.is_some() {
-            row.result = result;
+        if sealed_result.is_some() {
+            row.result = sealed_result;
         }
         Ok(row)
     }

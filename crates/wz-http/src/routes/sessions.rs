@@ -40,11 +40,8 @@ fn spec(mode: &str, purpose: String, attributes: &[String], expires: u32) -> Res
 
 /// The RP's view of a session.
 fn status(app: &AppState, row: &SessionRow) -> Result<SessionStatus, ApiError> {
-    let result = match &row.result {
-        Some(text) => {
-            let signed: wz_core::SignedStatement = serde_json::from_str(text).map_err(|_| ApiError::new(ResultCode::InternalError))?;
-            Some(authentication_response(&signed)?)
-        }
+    let result = match app.services.sessions.result_of(row)? {
+        Some(signed) => Some(authentication_response(&signed)?),
         None => None,
     };
     Ok(SessionStatus {

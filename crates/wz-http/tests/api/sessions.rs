@@ -244,6 +244,18 @@ async fn a_window_session_completes_once_and_reaches_both_sides() {
         in_wallet.signed,
         "both sides hold the same signed result"
     );
+    // At rest the result (which holds the released name) is sealed.
+    let stored = server
+        .opened
+        .services
+        .context
+        .store
+        .find_session(&created.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = stored.result.unwrap();
+    assert!(!stored.contains(&person.name) && !stored.contains(&in_wallet.signed.payload));
 
     // The webhook: refused once, then delivered exactly once, signed.
     let deadline = Instant::now() + Duration::from_secs(10);
