@@ -33,8 +33,8 @@ pub use error::FaceError;
 pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use liveness::{
-    eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge, LivenessFailure,
-    MAX_FRAMES, MIN_FRAMES,
+    eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, verify_presence, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge,
+    LivenessFailure, MAX_FRAMES, MIN_FRAMES,
 };
 pub use pipeline::{with_border, AnalysedFace, FaceEngine, PixelBox};
 pub use recognition::FaceRecognitionNet;

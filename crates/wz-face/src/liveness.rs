@@ -218,6 +218,30 @@ pub fn verify_liveness(
     frames: &[FrameObservation],
     now_ms: i64,
 ) -> Result<(), LivenessFailure> {
+    verify_presence(challenge, claimed_nonce, frames, now_ms)?;
+    if motion(frames) < STILL_MOTION {
+        return Err(LivenessFailure::Still);
+    }
+    let mouth: Vec<f32> = frames.iter().map(|f| mouth_aspect_ratio(&f.landmarks)).collect();
+    if spread(&mouth) < SPEAKING_SPREAD {
+        return Err(LivenessFailure::NoSpeech);
+    }
+    if !action_seen(challenge.action, frames) {
+        return Err(LivenessFailure::ActionMissing);
+    }
+    Ok(())
+}
+
+/// The checks of [`verify_liveness`] that need no movement: nonce, expiry,
+/// frame count, one face per frame, the same person throughout. It does
+/// **not** show that a live person was there (a photo held up passes); it
+/// exists for demonstrations whose camera is a recording (decision 19).
+pub fn verify_presence(
+    challenge: &LivenessChallenge,
+    claimed_nonce: &[u8; 16],
+    frames: &[FrameObservation],
+    now_ms: i64,
+) -> Result<(), LivenessFailure> {
     if claimed_nonce != &challenge.nonce {
         return Err(LivenessFailure::NonceMismatch);
     }
@@ -236,16 +260,6 @@ pub fn verify_liveness(
     let first = &frames[0].descriptor;
     if frames.iter().any(|f| f.descriptor.distance(first) > MATCH_THRESHOLD) {
         return Err(LivenessFailure::DifferentFaces);
-    }
-    if motion(frames) < STILL_MOTION {
-        return Err(LivenessFailure::Still);
-    }
-    let mouth: Vec<f32> = frames.iter().map(|f| mouth_aspect_ratio(&f.landmarks)).collect();
-    if spread(&mouth) < SPEAKING_SPREAD {
-        return Err(LivenessFailure::NoSpeech);
-    }
-    if !action_seen(challenge.action, frames) {
-        return Err(LivenessFailure::ActionMissing);
     }
     Ok(())
 }

@@ -47,9 +47,16 @@ pub struct AppState {
 
 /// The complete router with its middleware stack.
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
+    router_with(state, limits, Router::new())
+}
+
+/// [`router`] with `extra` routes (web pages, demo helpers) behind the same
+/// middleware: request ids, limits, metrics.
+pub fn router_with(state: AppState, limits: HttpLimits, extra: Router) -> Router {
     let metrics = Arc::clone(&state.metrics);
     routes::routes()
         .with_state(state)
+        .merge(extra)
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(metrics, envelope::envelope))
         .layer(TimeoutLayer::with_status_code(

@@ -21,6 +21,12 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    channel: &'static str,
+    result: String,
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms to about 8 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -32,6 +38,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    outcomes: Family<OutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -41,10 +48,17 @@ impl Default for Metrics {
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register("wz_http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("wz_http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        let outcomes = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "wz_authentications",
+            "Signed authentication outcomes by channel (direct or session) and result code",
+            outcomes.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             latency,
+            outcomes,
         }
     }
 }
@@ -61,6 +75,17 @@ impl Metrics {
         self.latency
             .get_or_create(&RouteLabels { route: route.to_owned() })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one signed authentication outcome. `result` is a result code
+    /// (a fixed vocabulary), never anything about the person.
+    pub(crate) fn authentication(&self, channel: &'static str, result: &str) {
+        self.outcomes
+            .get_or_create(&OutcomeLabels {
+                channel,
+                result: result.to_owned(),
+            })
+            .inc();
     }
 
     /// The text exposition format.

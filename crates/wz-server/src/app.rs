@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
-use wz_service::{FaceService, GeometryLiveness, LivenessCheck, OsEntropy, ServiceContext, Services, SystemClock};
+use wz_service::{FaceService, GeometryLiveness, LivenessCheck, OsEntropy, PresenceLiveness, ServiceContext, Services, SystemClock};
 use wz_store::Store;
 use wz_store_postgres::{PgConfig, PgStore};
 use wz_store_sqlite::{SqliteConfig, SqliteStore};
@@ -49,7 +49,14 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
 /// Opens the store (migrating it), loads or creates the keys and wires the
 /// services. Used by `wz serve` and by offline operator commands.
 pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerError> {
-    open_services_with(config, Arc::new(GeometryLiveness)).await
+    let liveness: Arc<dyn LivenessCheck> = match (config.demo, config.demo_liveness) {
+        (true, crate::config::DemoLiveness::Presence) => {
+            tracing::warn!("demo liveness is `presence`: frames are not checked for movement (demo only)");
+            Arc::new(PresenceLiveness)
+        }
+        _ => Arc::new(GeometryLiveness),
+    };
+    open_services_with(config, liveness).await
 }
 
 /// [`open_services`] with another liveness decision. Only end-to-end tests
@@ -112,8 +119,14 @@ impl RunningServer {
     }
 }
 
-/// Binds `config.server.listen` and serves in a background task.
+/// Binds `config.server.listen` and serves the API and the web pages in a
+/// background task.
 pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningServer, ServerError> {
+    start_with(config, opened, axum::Router::new()).await
+}
+
+/// [`start`] with `extra` routes (the demo helpers) beside the API.
+pub async fn start_with(config: &Config, opened: &OpenedServices, extra: axum::Router) -> Result<RunningServer, ServerError> {
     let state = AppState {
         services: opened.services.clone(),
         metrics: Arc::new(Metrics::default()),
@@ -123,7 +136,7 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
         body_limit_bytes: config.server.body_limit_bytes,
         request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
     };
-    let router = wz_http::router(state, limits);
+    let router = wz_http::router_with(state, limits, wz_web::router().merge(extra));
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(ServerError::io(format!("binding {}", config.server.listen)))?;

@@ -18,6 +18,7 @@ const ENV_KEYS: &[&str] = &[
     "demo",
     "demo_faces_dir",
     "demo_people",
+    "demo_liveness",
     "server.listen",
     "server.body_limit_bytes",
     "server.request_timeout_seconds",
@@ -46,12 +47,28 @@ pub struct Config {
     pub demo_faces_dir: PathBuf,
     /// People generated for the demo when the registry is empty.
     pub demo_people: usize,
+    /// Liveness check in demo mode: `geometry` (the real check, default) or
+    /// `presence` (one face, same person, no movement: for a recorded
+    /// camera such as the browser tests'). `presence` without demo mode is
+    /// a configuration error.
+    pub demo_liveness: DemoLiveness,
     /// HTTP server.
     pub server: ServerConfig,
     /// Logging.
     pub log: LogConfig,
     /// Network ID credentials.
     pub credentials: CredentialsConfig,
+}
+
+/// Which liveness check a demo server runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemoLiveness {
+    /// The landmark-geometry challenge check (as in production).
+    #[default]
+    Geometry,
+    /// Presence only; accepted in demo mode only.
+    Presence,
 }
 
 /// Credential rules (see docs/credentials.md).
@@ -158,6 +175,7 @@ impl Default for Config {
             demo: false,
             demo_faces_dir: PathBuf::from("../shared/faces/dev"),
             demo_people: 1000,
+            demo_liveness: DemoLiveness::Geometry,
             server: ServerConfig::default(),
             log: LogConfig::default(),
             credentials: CredentialsConfig::default(),
@@ -226,7 +244,13 @@ impl Config {
         if let Some(listen) = overrides.listen {
             flags = flags.merge(Serialized::default("server.listen", listen));
         }
-        figment.merge(flags).extract().map_err(|e| ServerError::Config(e.to_string()))
+        let config: Self = figment.merge(flags).extract().map_err(|e| ServerError::Config(e.to_string()))?;
+        if config.demo_liveness == DemoLiveness::Presence && !config.demo {
+            return Err(ServerError::Config(
+                "demo_liveness = \"presence\" skips the liveness movement checks and is only accepted with --demo".into(),
+            ));
+        }
+        Ok(config)
     }
 
     /// The database URL in force.
@@ -272,6 +296,24 @@ mod tests {
             jail.create_file("bad.toml", "dmeo = true\n")?;
             assert!(Config::load(Some(Path::new("bad.toml")), &ConfigOverrides::default()).is_err());
             assert!(Config::load(Some(Path::new("absent.toml")), &ConfigOverrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn presence_liveness_needs_demo_mode() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WZ_DEMO_LIVENESS", "presence");
+            let refused = Config::load(None, &ConfigOverrides::default());
+            assert!(
+                matches!(refused, Err(ServerError::Config(ref m)) if m.contains("--demo")),
+                "{refused:?}"
+            );
+            let demo = ConfigOverrides {
+                demo: Some(true),
+                ..Default::default()
+            };
+            assert_eq!(Config::load(None, &demo).unwrap().demo_liveness, DemoLiveness::Presence);
             Ok(())
         });
     }

@@ -38,7 +38,7 @@ pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
 pub use faces::FaceService;
 pub use keyring::Keyring;
-pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck};
+pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck, PresenceLiveness};
 pub use qr_verification::{AuditTag, QrService, QrVerification};
 pub use rate_limit::RateQuota;
 pub use registry::{RegistryService, SeedPerson};

@@ -46,6 +46,24 @@ impl LivenessCheck for GeometryLiveness {
     }
 }
 
+/// The checks of `wz_face::verify_presence` only (one face, the same
+/// person, nonce and expiry; no movement). For demonstrations and browser
+/// tests whose camera is a recording; the server accepts it in demo mode only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PresenceLiveness;
+
+impl LivenessCheck for PresenceLiveness {
+    fn check(
+        &self,
+        challenge: &LivenessChallenge,
+        nonce: &[u8; 16],
+        frames: &[FrameObservation],
+        now_ms: i64,
+    ) -> Result<(), LivenessFailure> {
+        wz_face::verify_presence(challenge, nonce, frames, now_ms)
+    }
+}
+
 /// A challenge and the token that carries it.
 #[derive(Debug, Clone)]
 pub struct IssuedChallenge {

@@ -7,7 +7,7 @@
 mod server;
 mod signer;
 
-pub use server::{spawn_server, spawn_server_with, TestServer};
+pub use server::{spawn_demo_server, spawn_server, spawn_server_with, TestServer};
 pub use signer::{fresh_key, impostor, rp_signer, terminal_signer, wallet};
 pub use wz_client::KeySigner;
 

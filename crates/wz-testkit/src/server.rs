@@ -44,8 +44,29 @@ pub async fn spawn_server() -> TestServer {
     spawn_server_with(|_| {}).await
 }
 
+/// Starts a demo server as `wz serve --demo` does (seeded registry of
+/// `people`, demo relying parties, `/v1/demo/*` routes), with portraits
+/// from `../shared/faces/dev` when that folder exists.
+pub async fn spawn_demo_server(people: usize) -> (TestServer, wz_server::DemoSetup) {
+    let mut setup = None;
+    let server = spawn(
+        |config| {
+            config.demo = true;
+            config.demo_people = people;
+            config.demo_faces_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+        },
+        Some(&mut setup),
+    )
+    .await;
+    (server, setup.unwrap())
+}
+
 /// Starts a server after letting `adjust` change its configuration.
 pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    spawn(adjust, None).await
+}
+
+async fn spawn(adjust: impl FnOnce(&mut Config), demo: Option<&mut Option<wz_server::DemoSetup>>) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
@@ -56,7 +77,16 @@ pub async fn spawn_server_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     adjust(&mut config);
     let liveness = std::sync::Arc::new(crate::ScriptedLiveness::passing());
     let opened = wz_server::open_services_with(&config, liveness.clone()).await.unwrap();
-    let server = wz_server::start(&config, &opened).await.unwrap();
+    let server = match demo {
+        Some(out) => {
+            let citizens = wz_server::seed_demo(&opened.services, &config).await.unwrap();
+            let setup = wz_server::seed_demo_parties(&opened.services, &config, citizens).await.unwrap();
+            let routes = wz_server::demo_router(opened.services.clone(), setup.clone());
+            *out = Some(setup);
+            wz_server::start_with(&config, &opened, routes).await.unwrap()
+        }
+        None => wz_server::start(&config, &opened).await.unwrap(),
+    };
     let url = server.url();
     TestServer {
         client: Client::new(&url),

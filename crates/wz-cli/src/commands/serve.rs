@@ -27,11 +27,24 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let server = wz_server::start(&config, &opened).await?;
+    let server = if config.demo {
+        let setup = wz_server::seed_demo_parties(&opened.services, &config, citizens.clone()).await?;
+        wz_server::start_with(&config, &opened, wz_server::demo_router(opened.services.clone(), setup)).await?
+    } else {
+        wz_server::start(&config, &opened).await?
+    };
     let url = server.url();
     println!();
     println!("WangZheng (网证) is running. Open:");
     println!("  {url}/                   landing page");
+    println!("  {url}/wallet             citizen wallet (phone)");
+    println!("  {url}/window             service-window console");
+    println!("  {url}/hotel              hotel desk");
+    println!("  {url}/kiosk              trusted-terminal kiosk");
+    println!("  {url}/admin              admin console");
+    if config.demo {
+        println!("  {url}/registry-office    demo registry office (enrol yourself)");
+    }
     println!("  {url}/v1/openapi.json    API description");
     println!("  {url}/v1/keys            published keys");
     println!("  {url}/healthz  {url}/readyz  {url}/metrics");

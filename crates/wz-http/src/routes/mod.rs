@@ -3,7 +3,6 @@
 mod admin;
 mod cards;
 mod credentials;
-mod index;
 mod keys;
 mod openapi;
 mod relying_parties;
@@ -23,7 +22,6 @@ use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(index::show))
         .route("/healthz", get(system::health))
         .route("/readyz", get(system::ready))
         .route("/metrics", get(system::metrics))

@@ -166,7 +166,9 @@ pub(crate) async fn authenticate(
         .authentication
         .authenticate(&client.row, &client.request_id, input)
         .await?;
-    Ok(Json(authentication_response(&signed)?))
+    let response = authentication_response(&signed)?;
+    app.metrics.authentication("direct", &response.result);
+    Ok(Json(response))
 }
 
 /// The readable answer with its signed form.

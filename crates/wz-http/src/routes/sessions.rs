@@ -271,6 +271,7 @@ pub(crate) async fn decline(
     signed: Signed<serde_json::Value>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let row = app.services.sessions.decline(signed.request(), &id).await?;
+    app.metrics.authentication("session", wz_core::ResultCode::ConsentDeclined.as_str());
     Ok(Json(serde_json::json!({ "session_id": row.id, "state": row.state })))
 }
 
@@ -290,5 +291,7 @@ pub(crate) async fn complete(
         ..AuthRequest::default()
     };
     let (_, result) = app.services.sessions.complete(signed.request(), &id, proof).await?;
-    Ok(Json(authentication_response(&result)?))
+    let response = authentication_response(&result)?;
+    app.metrics.authentication("session", &response.result);
+    Ok(Json(response))
 }

@@ -11,6 +11,7 @@ mod privacy;
 mod relying_parties;
 mod sessions;
 mod system;
+mod web;
 
 use wz_core::{IdentityRecord, IdentityStatus, Validity};
 use wz_testkit::{generated_people, spawn_server, TestServer, TEST_NOW};

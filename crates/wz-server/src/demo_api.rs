@@ -1,0 +1,235 @@
+//! Demo-mode helpers for the browser pages (mounted only with `--demo`):
+//! the demo citizens and the two demo relying parties' credentials, card
+//! files for registered people (standing in for the card in a visitor's
+//! pocket), self-enrolment at the demo registry office, and kiosk
+//! registration without the operator token. None of this exists on a
+//! production server: a real registry is filled by the card-making process
+//! and terminals are registered by an operator.
+
+use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use wz_core::{Attribute, AuthMode, NationalIdNumber, PersonGenerator, PopulationSpec, ResultAlg, ResultCode, RpCategory};
+use wz_http::ApiError;
+use wz_service::{RelyingPartySpec, Services};
+
+use crate::{Config, DemoCitizen, ServerError};
+
+/// A demo relying party's credentials, shown to the demo consoles.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoParty {
+    /// Display name.
+    pub name: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (demo only: a real RP keeps it on its server).
+    pub client_secret: String,
+}
+
+/// What the demo pages are told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoSetup {
+    /// Featured demo citizens (synthetic).
+    pub citizens: Vec<DemoCitizen>,
+    /// The service window's RP (government).
+    pub window: DemoParty,
+    /// The hotel's RP.
+    pub hotel: DemoParty,
+}
+
+/// Registers the demo window and hotel RPs on the first demo start and
+/// keeps their secrets in `<data_dir>/demo-relying-parties.json` (0600).
+pub async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<DemoCitizen>) -> Result<DemoSetup, ServerError> {
+    #[derive(Serialize, Deserialize)]
+    struct Saved {
+        window: DemoParty,
+        hotel: DemoParty,
+    }
+    let path = config.data_dir.join("demo-relying-parties.json");
+    if let Ok(text) = fs::read_to_string(&path) {
+        if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
+            return Ok(DemoSetup {
+                citizens,
+                window: saved.window,
+                hotel: saved.hotel,
+            });
+        }
+    }
+    let register = |name: &str, category, modes: Vec<AuthMode>, grants: Vec<Attribute>| RelyingPartySpec {
+        name: name.into(),
+        category,
+        modes,
+        grants,
+        webhook_url: None,
+        public_key: None,
+        alg: ResultAlg::Sm2,
+    };
+    let window = register(
+        "城市政务服务中心 City Service Centre",
+        RpCategory::Government,
+        vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
+        vec![Attribute::Name, Attribute::IdNumber],
+    );
+    let hotel = register(
+        "示范酒店 Demo Hotel",
+        RpCategory::Hotel,
+        vec![AuthMode::QrVerify, AuthMode::PortraitCredential],
+        vec![
+            Attribute::Name,
+            Attribute::IdNumber,
+            Attribute::Sex,
+            Attribute::Ethnicity,
+            Attribute::Address,
+        ],
+    );
+    let mut parties = Vec::new();
+    for spec in [window, hotel] {
+        let registered = services.relying_parties.register(&spec, "demo").await?;
+        parties.push(DemoParty {
+            name: registered.row.name,
+            client_id: registered.row.id,
+            client_secret: registered.secret,
+        });
+    }
+    let hotel = parties.pop().ok_or_else(|| ServerError::Config("demo RP registration".into()))?;
+    let window = parties.pop().ok_or_else(|| ServerError::Config("demo RP registration".into()))?;
+    let saved = Saved { window, hotel };
+    let text = serde_json::to_string_pretty(&saved).unwrap_or_default();
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(ServerError::io(format!("writing {}", path.display())))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(ServerError::io(format!("writing {}", path.display())))?;
+    Ok(DemoSetup {
+        citizens,
+        window: saved.window,
+        hotel: saved.hotel,
+    })
+}
+
+#[derive(Clone)]
+struct DemoState {
+    services: Services,
+    setup: Arc<DemoSetup>,
+}
+
+/// The `/v1/demo/*` routes.
+pub fn demo_router(services: Services, setup: DemoSetup) -> Router {
+    Router::new()
+        .route("/v1/demo/setup", get(show_setup))
+        .route("/v1/demo/cards", post(issue_card))
+        .route("/v1/demo/people", post(enrol_person).layer(DefaultBodyLimit::max(4 * 1024 * 1024)))
+        .route("/v1/demo/terminals", post(register_terminal))
+        .with_state(DemoState {
+            services,
+            setup: Arc::new(setup),
+        })
+}
+
+async fn show_setup(State(demo): State<DemoState>) -> Json<DemoSetup> {
+    Json(demo.setup.as_ref().clone())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardRequest {
+    id_number: String,
+}
+
+/// A card file for a registered person (the demo's stand-in for the card).
+async fn issue_card(State(demo): State<DemoState>, Json(request): Json<CardRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let id_number = NationalIdNumber::parse(&request.id_number).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
+    let card = demo.services.cards.issue(&id_number, "demo-office").await?;
+    Ok(Json(
+        serde_json::to_value(&card).map_err(|_| ApiError::new(ResultCode::InternalError))?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonRequest {
+    /// Name to print on the card.
+    name: String,
+    /// A photo (JPEG or PNG), base64: the registry portrait.
+    photo: String,
+}
+
+#[derive(Serialize)]
+struct EnrolledPerson {
+    name: String,
+    id_number: String,
+    card: serde_json::Value,
+}
+
+/// Self-enrolment at the demo registry office: a generated record (ID
+/// number, address, card) with the visitor's name and photo, which must
+/// show exactly one face.
+async fn enrol_person(State(demo): State<DemoState>, Json(request): Json<PersonRequest>) -> Result<Json<EnrolledPerson>, ApiError> {
+    let photo = base64::engine::general_purpose::STANDARD
+        .decode(request.photo.trim())
+        .map_err(|_| ApiError::new(ResultCode::InvalidImage))?;
+    if demo.services.context.face.largest_face(photo.clone()).await?.is_none() {
+        return Err(ApiError::new(ResultCode::NoFace));
+    }
+    let mut seed = [0u8; 8];
+    demo.services.context.entropy.fill(&mut seed);
+    let today = demo.services.context.clock.now().date();
+    let mut generator = PersonGenerator::new(PopulationSpec {
+        seed: u64::from_le_bytes(seed),
+        today,
+    });
+    let mut record = loop {
+        let (record, _) = generator.next_person();
+        if record.birth_date().year() + 18 < today.year() {
+            break record;
+        }
+    };
+    record.name = request.name.trim().to_owned();
+    record.validity = wz_core::Validity::by_age_rule(record.birth_date(), today);
+    record.portrait = Some(photo);
+    demo.services.registry.enrol(&record, "demo-office").await?;
+    let card = demo.services.cards.issue(&record.id_number, "demo-office").await?;
+    Ok(Json(EnrolledPerson {
+        name: record.name.clone(),
+        id_number: record.id_number.expose().to_owned(),
+        card: serde_json::to_value(&card).map_err(|_| ApiError::new(ResultCode::InternalError))?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TerminalRequest {
+    name: String,
+    public_key: String,
+}
+
+/// Registers a browser kiosk's key as a trusted terminal (in production
+/// this is `POST /v1/admin/terminals` with the operator token).
+async fn register_terminal(
+    State(demo): State<DemoState>,
+    Json(request): Json<TerminalRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = hex_key(&request.public_key).ok_or_else(|| ApiError::new(ResultCode::InvalidRequest))?;
+    let row = demo
+        .services
+        .credentials
+        .register_terminal(&request.name, &key, "demo-kiosk")
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "id": row.id, "name": row.name, "key_id": key.key_id().as_str() }),
+    ))
+}
+
+fn hex_key(text: &str) -> Option<wz_crypto::Sm2VerifyingKey> {
+    let bytes = hex::decode(text.trim()).ok()?;
+    wz_crypto::Sm2VerifyingKey::from_sec1_bytes(&bytes, "terminal").ok()
+}

@@ -1,0 +1,351 @@
+// The pages in a real browser against the real server (wz serve --demo on a
+// random port). Two contexts — a citizen's phone and the staff's desk —
+// click through: online application with the camera, a service-window
+// session with consent and the result on both screens, a declined consent,
+// hotel check-in, an upgrade at the kiosk, the admin console, the demo
+// registry office and the multi-party view. Every page is screenshotted to
+// target/browser-screenshots (WZ_SCREENSHOTS).
+//
+// The camera is Chromium's fake device playing a photo of the demo citizen;
+// a photo cannot perform the liveness action, so this server runs with
+// WZ_DEMO_LIVENESS=presence (one face, same person; decision 19). Face
+// detection and comparison with the registry portrait are real.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, startBrowser, context, fakeCamera, shot, watch } from './harness.mjs';
+
+let server, browser, citizen, staff, wallet, setup;
+const errors = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser(fakeCamera(server.dir, 'Colin_Powell'));
+  citizen = await context(browser, server.url, 'phone');
+  staff = await context(browser, server.url, 'desk');
+  wallet = await citizen.newPage();
+  watch(wallet, errors);
+  setup = await (await fetch(server.url + '/v1/demo/setup')).json();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  assert.deepEqual(errors, [], 'pages logged errors');
+});
+
+async function staffPage(pathname) {
+  const page = await staff.newPage();
+  watch(page, errors);
+  await page.goto(pathname);
+  return page;
+}
+
+// Waits for `ok` to show; if the page shows an error status first, fails
+// with its text (the API's message and code).
+async function until(page, ok, bad, timeout = 60_000) {
+  await page.waitForSelector(`${ok}, ${bad}`, { timeout });
+  if (!(await page.isVisible(ok))) assert.fail(`${page.url()}: ${await page.textContent(bad)}`);
+}
+
+// The citizen whose portrait is Colin_Powell/1.jpg; the camera shows 2.jpg.
+const colin = () => setup.citizens.find((c) => c.portrait_source === 'Colin_Powell');
+
+test('landing page links every page', async () => {
+  const page = await staffPage('/');
+  for (const href of ['/wallet', '/window', '/hotel', '/kiosk', '/admin', '/registry-office']) {
+    assert.ok(await page.$(`a[href="${href}"]`), `landing page links ${href}`);
+  }
+  await shot(page, '00-landing');
+  await page.close();
+});
+
+test('citizen applies online with the camera and gets a light credential', async () => {
+  await wallet.goto('/wallet');
+  await shot(wallet, '01-wallet-welcome');
+  await wallet.click('#go-apply');
+  await wallet.waitForSelector(`#demo-person option[value="${colin().id_number}"]`, { state: 'attached' });
+  await wallet.selectOption('#demo-person', colin().id_number);
+  await wallet.click('#apply-start');
+  await wallet.waitForSelector('#apply-camera:not([hidden])');
+  await wallet.waitForSelector('#apply-video[data-ready]', { state: 'attached' });
+  assert.match(await wallet.textContent('#challenge-digits'), /^\d{4,}$/);
+  await shot(wallet, '02-wallet-liveness');
+  await wallet.click('#apply-capture');
+  await until(wallet, '#card:not([hidden])', '#apply-status.bad');
+  await wallet.waitForFunction(() => document.querySelector('#credential-card').dataset.state === 'success');
+  assert.match(await wallet.textContent('#card-level'), /^L3/);
+  await shot(wallet, '03-wallet-credential');
+});
+
+test('the language switch turns the wallet into English and back', async () => {
+  await wallet.click('#lang');
+  assert.equal(await wallet.textContent('#go-qr'), 'Show my code');
+  await shot(wallet, '04-wallet-credential-en');
+  await wallet.click('#lang');
+  assert.equal(await wallet.textContent('#go-qr'), '出示网证码');
+});
+
+// The window console signs in per tab (sessionStorage); demo mode fills in
+// the demo RP's credentials.
+async function windowConsole() {
+  const desk = await staffPage('/window');
+  await desk.waitForFunction(() => document.querySelector('#rp-id').value !== '' || !document.querySelector('#start').hidden);
+  if (await desk.isVisible('#signin')) {
+    await shot(desk, '10-window-signin');
+    await desk.click('#signin-go');
+  }
+  await until(desk, '#start:not([hidden])', '#signin-status.bad');
+  return desk;
+}
+
+async function openWindowSession(mode) {
+  const desk = await windowConsole();
+  await desk.selectOption('#mode', mode);
+  await desk.fill('#purpose', '户籍证明开具');
+  await desk.click('#session-go');
+  await desk.waitForSelector('#live:not([hidden])');
+  await desk.waitForFunction(() => document.querySelector('#steps').dataset.state === 'created');
+  return desk;
+}
+
+test('service window: rotating code, scan by picture, consent with face, result on both screens', async () => {
+  const desk = await openWindowSession('portrait_credential');
+  const first = await desk.getAttribute('#frame', 'data-payload');
+  await desk.waitForFunction((f) => document.querySelector('#frame').dataset.payload !== f, first, { timeout: 3000 });
+  await shot(desk, '11-window-code');
+  // The citizen photographs the counter screen: the picture goes through the
+  // vendored jsQR in the wallet.
+  const picture = path.join(server.dir, 'frame.png');
+  await desk.locator('#frame').screenshot({ path: picture });
+  await wallet.click('#go-scan');
+  await wallet.setInputFiles('#scan-file', picture);
+  await until(wallet, '#consent:not([hidden])', '#scan-status.bad');
+  assert.match(await wallet.textContent('#consent-rp'), /城市政务服务中心/);
+  assert.equal(await wallet.textContent('#consent-purpose'), '户籍证明开具');
+  await desk.waitForFunction(() => document.querySelector('#steps').dataset.state === 'scanned');
+  await shot(wallet, '05-wallet-consent');
+  await shot(desk, '12-window-scanned');
+  await wallet.click('#consent-accept');
+  await until(wallet, '#result:not([hidden])', '#consent-status.bad');
+  assert.equal(await wallet.getAttribute('#result-status', 'data-result'), 'success');
+  await shot(wallet, '06-wallet-result');
+  await desk.waitForSelector('#outcome:not([hidden])');
+  await desk.waitForFunction(() => document.querySelector('#outcome-verified').dataset.verified !== undefined);
+  assert.equal(await desk.getAttribute('#outcome', 'data-result'), 'success');
+  assert.equal(await desk.getAttribute('#outcome-verified', 'data-verified'), 'true', 'the console checks the SM2 signature');
+  assert.equal(await desk.getAttribute('#steps', 'data-state'), 'completed');
+  const fields = await desk.textContent('#outcome-fields');
+  assert.ok(fields.includes(colin().name), 'granted and consented: the full name reaches the window');
+  await shot(desk, '13-window-result');
+  await desk.close();
+});
+
+test('service window: a declined consent reaches the console', async () => {
+  const desk = await openWindowSession('credential');
+  await wallet.click('#result button[data-back]');
+  await wallet.click('#go-scan');
+  await wallet.fill('#scan-text', await desk.getAttribute('#frame', 'data-payload'));
+  await wallet.click('#scan-submit');
+  await until(wallet, '#consent:not([hidden])', '#scan-status.bad');
+  await wallet.click('#consent-decline');
+  await wallet.waitForSelector('#result:not([hidden])');
+  assert.equal(await wallet.getAttribute('#result-status', 'data-result'), 'consent_declined');
+  await desk.waitForFunction(() => document.querySelector('#steps').dataset.state === 'declined');
+  assert.match(await desk.textContent('#live-status'), /拒绝/);
+  await shot(desk, '14-window-declined');
+  await desk.close();
+});
+
+test('wallet history lists the use and the refusal', async () => {
+  await wallet.click('#result button[data-back]');
+  await wallet.click('#go-history');
+  await wallet.waitForFunction(() => document.querySelectorAll('#history-rows tr').length >= 1 && !document.querySelector('#history-rows').textContent.includes('…'));
+  const text = await wallet.textContent('#history-rows');
+  assert.match(text, /城市政务服务中心/);
+  await shot(wallet, '07-wallet-history');
+  await wallet.click('#history button[data-back]');
+});
+
+test('hotel desk: the guest shows the wallet code, the desk records the permitted fields', async () => {
+  await wallet.click('#go-qr');
+  await wallet.waitForFunction(() => document.querySelector('#qr-image').dataset.payload?.startsWith('WZQR1:'));
+  await shot(wallet, '08-wallet-qr');
+  const picture = path.join(server.dir, 'wallet-code.png');
+  await wallet.locator('#qr-image').screenshot({ path: picture });
+  const desk = await staffPage('/hotel');
+  await desk.waitForFunction(() => document.querySelector('#rp-id').value !== '');
+  await desk.click('#signin-go');
+  await desk.waitForSelector('#desk:not([hidden])');
+  await desk.setInputFiles('#code-file', picture);
+  await until(desk, '#desk-status.ok', '#desk-status.bad', 10_000);
+  await desk.check('#with-photo');
+  await desk.waitForFunction(() => document.querySelector('#photo-video').videoWidth > 0);
+  await shot(desk, '20-hotel-desk');
+  await desk.click('#verify');
+  await until(desk, '#guest:not([hidden])', '#desk-status.bad');
+  assert.equal(await desk.getAttribute('#guest', 'data-result'), 'success');
+  await desk.waitForFunction(() => document.querySelector('#guest-verified').dataset.verified !== undefined);
+  assert.equal(await desk.getAttribute('#guest-verified', 'data-verified'), 'true');
+  const recorded = await desk.$$eval('[data-field]', (els) => els.map((e) => e.dataset.field));
+  assert.deepEqual(recorded.sort(), ['address', 'ethnicity', 'id_number', 'name', 'sex']);
+  assert.equal(await desk.textContent('[data-field="id_number"]'), colin().id_number);
+  await shot(desk, '21-hotel-guest');
+  await desk.close();
+  await wallet.click('#qr button[data-back]');
+});
+
+test('kiosk: enrolment code, card file, password twice on the keypad, face: the wallet is upgraded to L4', async () => {
+  const cardFile = path.join(server.dir, 'card.json');
+  const card = await (await fetch(server.url + '/v1/demo/cards', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_number: colin().id_number }) })).json();
+  writeFileSync(cardFile, JSON.stringify(card));
+  const kiosk = await staffPage('/kiosk');
+  await kiosk.waitForSelector('#register-demo:not([hidden])');
+  await shot(kiosk, '30-kiosk-setup');
+  await kiosk.click('#register-demo');
+  await kiosk.waitForSelector('#start:not([hidden])');
+  await kiosk.click('#begin');
+  await kiosk.waitForSelector('#step-qr:not([hidden])');
+  await kiosk.waitForFunction(() => document.querySelector('#enrol-qr').dataset.payload?.startsWith('WZENROL1:'));
+  await shot(kiosk, '31-kiosk-code');
+  await wallet.click('#go-upgrade');
+  await wallet.fill('#enrol-text', await kiosk.getAttribute('#enrol-qr', 'data-payload'));
+  await wallet.click('#enrol-submit');
+  await wallet.waitForFunction(() => /终端/.test(document.querySelector('#enrol-status').textContent));
+  await kiosk.click('#to-card');
+  await kiosk.setInputFiles('#card-file', cardFile);
+  await kiosk.waitForSelector('#step-pin:not([hidden])');
+  for (const round of [0, 1]) {
+    for (const digit of '20261123') await kiosk.click(`#keypad button[data-key="${digit}"]`);
+    if (round === 0) await shot(kiosk, '32-kiosk-keypad');
+    await kiosk.click('#keypad button[data-key="✓"]');
+  }
+  await kiosk.waitForSelector('#step-face:not([hidden])');
+  await kiosk.waitForFunction(() => document.querySelector('#face-video').videoWidth > 0);
+  await kiosk.click('#face-go');
+  await until(kiosk, '#done:not([hidden])', '#face-status.bad');
+  assert.match(await kiosk.textContent('#done-status'), /L4/);
+  await shot(kiosk, '33-kiosk-done');
+  await wallet.waitForSelector('#card:not([hidden])', { timeout: 30_000 });
+  await wallet.waitForFunction(() => document.querySelector('#card-level').textContent.startsWith('L4'));
+  await shot(wallet, '09-wallet-upgraded');
+  // The password set at the kiosk checks from the wallet.
+  await wallet.click('#go-password');
+  await wallet.fill('#password-input', '20261123');
+  await wallet.click('#password-check');
+  await wallet.waitForSelector('#password-status.ok');
+  await wallet.click('#password button[data-back]');
+  await kiosk.close();
+});
+
+test('admin console: RPs, terminals, card status, audit chain, live metrics', async () => {
+  const admin = await staffPage('/admin');
+  await admin.fill('#token', server.adminToken);
+  await admin.click('#signin-go');
+  await admin.waitForSelector('#console:not([hidden])');
+  await admin.waitForFunction((id) => !!document.querySelector(`[data-rp="${id}"]`), setup.window.client_id);
+  await admin.fill('#rp-name', '示范银行 Demo Bank');
+  await admin.selectOption('#rp-category', 'bank');
+  await admin.check('#rp-modes input[value="portrait_credential"]');
+  await admin.check('#rp-grants input[value="name"]');
+  await admin.click('#rp-create');
+  await admin.waitForSelector('#rp-secret:not([hidden])');
+  assert.match(await admin.textContent('#rp-secret'), /rp-[0-9a-f]+ : [0-9a-f]{64}/);
+  // Report another demo citizen's card lost.
+  const other = setup.citizens.find((c) => c.portrait_source === 'George_W_Bush');
+  await admin.fill('#id-number', other.id_number);
+  await admin.selectOption('#id-status', 'reported_lost');
+  await admin.click('#id-change');
+  await admin.waitForSelector('#id-result.ok');
+  await admin.click('#audit-verify');
+  await admin.waitForFunction(() => document.querySelector('#audit-result').dataset.intact === 'true');
+  // The metrics count the outcomes of the flows above (success and
+  // declined), then a burst of refused codes from a desk shows as a rate.
+  await admin.waitForFunction(() => Number(document.querySelector('#total').textContent) >= 3, undefined, { timeout: 10_000 });
+  const hotel = 'Basic ' + Buffer.from(`${setup.hotel.client_id}:${setup.hotel.client_secret}`).toString('base64');
+  for (let i = 0; i < 30; i++) {
+    const r = await fetch(server.url + '/v1/authentications', { method: 'POST', headers: { authorization: hotel, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'qr_verify', purpose: 'check-in', code: 'WZQR1:AAAA' }) });
+    assert.ok(r.status < 500);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await admin.waitForFunction(() => Number(document.querySelector('#rate').textContent) > 0, undefined, { timeout: 10_000 });
+  assert.match(await admin.textContent('#failures'), /consent_declined/);
+  await shot(admin, '40-admin-console');
+  await admin.close();
+});
+
+test('demo registry office: enrol yourself with the camera, then apply with your own face', async () => {
+  const office = await staffPage('/registry-office');
+  await office.fill('#name', '访客');
+  await office.click('#camera');
+  await office.waitForFunction(() => document.querySelector('#video').videoWidth > 0);
+  await shot(office, '50-registry-office');
+  await office.click('#enrol');
+  await until(office, '#card:not([hidden])', '#status.bad');
+  assert.match(await office.textContent('#card-id'), /^\d{17}[\dX]$/);
+  assert.ok(await office.getAttribute('#download', 'href'));
+  await shot(office, '51-registry-office-card');
+  // The visitor's own phone now lists them in the application form.
+  const phone = await citizen.browser().newContext({ baseURL: server.url, viewport: { width: 390, height: 844 }, permissions: ['camera'] });
+  const visitor = await phone.newPage();
+  watch(visitor, errors);
+  await visitor.goto('/registry-office');
+  await visitor.evaluate((self) => localStorage.setItem('wz.demo.self', self), await office.evaluate(() => localStorage.getItem('wz.demo.self')));
+  await visitor.goto('/wallet');
+  await visitor.click('#go-apply');
+  const id = await office.textContent('#card-id');
+  await visitor.waitForSelector(`#demo-person option[value="${id}"]`, { state: 'attached' });
+  await visitor.selectOption('#demo-person', id);
+  assert.equal(await visitor.inputValue('#apply-name'), '访客');
+  await visitor.click('#apply-start');
+  await visitor.waitForSelector('#apply-video[data-ready]', { state: 'attached' });
+  await visitor.click('#apply-capture');
+  await until(visitor, '#card:not([hidden])', '#apply-status.bad');
+  await phone.close();
+  await office.close();
+});
+
+test('multi-party view: one invitation per participant, each state shown', async () => {
+  const desk = await windowConsole();
+  await desk.fill('#participants', '股东甲, 股东乙');
+  await desk.click('#transaction-go');
+  await desk.waitForSelector('#multi:not([hidden])');
+  await desk.waitForFunction(() => document.querySelectorAll('#multi-parts [data-session]').length === 2);
+  const invitation = await desk.getAttribute('#multi-parts [data-session] img', 'data-payload');
+  assert.match(invitation, /^WZI1:/);
+  await wallet.click('#go-scan');
+  await wallet.fill('#scan-text', invitation);
+  await wallet.click('#scan-submit');
+  await until(wallet, '#consent:not([hidden])', '#scan-status.bad');
+  await wallet.click('#consent-accept');
+  await until(wallet, '#result:not([hidden])', '#consent-status.bad');
+  await desk.waitForFunction(() => /已完成/.test(document.querySelector('#multi-parts').textContent));
+  await shot(desk, '15-window-multi-party');
+  await desk.close();
+});
+
+test('lost phone: applying again on a new phone stops the old phone\'s credential', async () => {
+  const phone = await citizen.browser().newContext({ baseURL: server.url, viewport: { width: 390, height: 844 }, permissions: ['camera'], isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const newPhone = await phone.newPage();
+  watch(newPhone, errors);
+  await newPhone.goto('/wallet');
+  await newPhone.click('#go-lost-new');
+  await newPhone.waitForSelector('#lost:not([hidden])');
+  await shot(newPhone, '0a-wallet-lost-phone');
+  await newPhone.click('#lost-apply');
+  await newPhone.waitForSelector(`#demo-person option[value="${colin().id_number}"]`, { state: 'attached' });
+  await newPhone.selectOption('#demo-person', colin().id_number);
+  await newPhone.click('#apply-start');
+  await newPhone.waitForSelector('#apply-video[data-ready]', { state: 'attached' });
+  await newPhone.click('#apply-capture');
+  await until(newPhone, '#card:not([hidden])', '#apply-status.bad');
+  await newPhone.waitForFunction(() => document.querySelector('#credential-card').dataset.state === 'success');
+  // The old phone's wallet now reports its credential replaced.
+  await wallet.goto('/wallet');
+  await wallet.waitForFunction(() => !['', undefined].includes(document.querySelector('#credential-card').dataset.state));
+  assert.equal(await wallet.getAttribute('#credential-card', 'data-state'), 'credential_replaced');
+  await shot(wallet, '0b-wallet-old-phone');
+  await phone.close();
+});

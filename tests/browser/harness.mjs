@@ -1,0 +1,83 @@
+// Starts the real `wz serve --demo` on a random port and Chromium (Debian's
+// /usr/bin/chromium via playwright-core) with a fake camera made by ffmpeg
+// from the dev face set.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const FACES = process.env.WZ_DEMO_FACES_DIR || path.resolve(ROOT, '../shared/faces/dev');
+export const SHOTS = process.env.WZ_SCREENSHOTS || path.join(ROOT, 'target/browser-screenshots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// A y4m clip of one photo of `person` (not the registry portrait, which is
+// the folder's first file), letterboxed to 640x480; Chromium loops it.
+export function fakeCamera(dir, person, photo = '2.jpg') {
+  const out = path.join(dir, `${person}.y4m`);
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-i', path.join(FACES, person, photo), '-t', '2', '-r', '10',
+    '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', out]);
+  return out;
+}
+
+export async function startServer() {
+  const bin = process.env.WZ_BIN || path.join(ROOT, 'target/debug/wz');
+  if (!existsSync(bin)) throw new Error(`${bin} not built: run cargo build -p wz-cli`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'wz-browser-'));
+  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], {
+    cwd: ROOT,
+    env: { ...process.env, WZ_DEMO_PEOPLE: '300', WZ_DEMO_FACES_DIR: FACES, WZ_DEMO_LIVENESS: 'presence', WZ_LOG__FORMAT: 'json', WZ_LOG__FILTER: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (d) => { output += d; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start in 120 s:\n' + output)), 120_000);
+    child.stdout.on('data', (d) => {
+      output += d;
+      const m = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+landing page/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${output}`)); });
+  });
+  const adminToken = readFileSync(path.join(dir, 'data', 'keys', 'admin.token'), 'utf8').trim();
+  return { url, dir, child, adminToken, output: () => output, stop: () => child.kill('SIGTERM') };
+}
+
+export async function startBrowser(camera) {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+  });
+}
+
+// A phone-sized context (citizen) or a desk-sized one (staff).
+export async function context(browser, url, kind) {
+  const phone = kind === 'phone';
+  const ctx = await browser.newContext({
+    baseURL: url,
+    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 900 },
+    deviceScaleFactor: phone ? 2 : 1,
+    isMobile: phone,
+    hasTouch: phone,
+    locale: 'zh-CN',
+    permissions: ['camera'],
+  });
+  ctx.setDefaultTimeout(20_000);
+  return ctx;
+}
+
+export async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Collects console errors and failed page scripts so a broken page fails.
+export function watch(page, errors) {
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`${page.url()}: ${m.text()}`); });
+}
