@@ -349,3 +349,13 @@ test('lost phone: applying again on a new phone stops the old phone\'s credentia
   await shot(wallet, '0b-wallet-old-phone');
   await phone.close();
 });
+
+// After every flow: the server's logs (JSON, info level) hold no name or ID
+// number of anyone who took part, and no portrait.
+test('server logs carry no personal data', () => {
+  const logs = server.logs();
+  assert.ok(logs.includes('"message":"request"'), 'the request log lines were captured');
+  for (const secret of [colin().name, colin().id_number, '访客', '/9j/']) {
+    assert.ok(!logs.includes(secret), `server logs contain ${secret === '/9j/' ? 'a JPEG' : 'personal data'}`);
+  }
+});

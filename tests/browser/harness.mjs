@@ -27,22 +27,23 @@ export async function startServer() {
   const dir = mkdtempSync(path.join(tmpdir(), 'wz-browser-'));
   const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')], {
     cwd: ROOT,
-    env: { ...process.env, WZ_DEMO_PEOPLE: '300', WZ_DEMO_FACES_DIR: FACES, WZ_DEMO_LIVENESS: 'presence', WZ_LOG__FORMAT: 'json', WZ_LOG__FILTER: 'warn' },
+    env: { ...process.env, WZ_DEMO_PEOPLE: '300', WZ_DEMO_FACES_DIR: FACES, WZ_DEMO_LIVENESS: 'presence', WZ_LOG__FORMAT: 'json', WZ_LOG__FILTER: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stderr.on('data', (d) => { output += d; });
+  let logs = '';
+  child.stderr.on('data', (d) => { logs += d; });
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 120 s:\n' + output)), 120_000);
+    const timer = setTimeout(() => reject(new Error('server did not start in 120 s:\n' + output + logs)), 120_000);
     child.stdout.on('data', (d) => {
       output += d;
       const m = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+landing page/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${output}`)); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${output}${logs}`)); });
   });
   const adminToken = readFileSync(path.join(dir, 'data', 'keys', 'admin.token'), 'utf8').trim();
-  return { url, dir, child, adminToken, output: () => output, stop: () => child.kill('SIGTERM') };
+  return { url, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
 }
 
 export async function startBrowser(camera) {

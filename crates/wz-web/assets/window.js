@@ -58,6 +58,7 @@
       if (name !== 'state') return;
       const s = JSON.parse(data);
       mark(s.state);
+      $('#cancel').hidden = ['completed', 'declined', 'expired', 'cancelled'].includes(s.state);
       if (s.state !== 'created' && live && live.timer) { clearInterval(live.timer); live.timer = null; $('#frame-box').hidden = true; }
       if (s.result) showOutcome(s.result);
       if (s.state === 'declined') status('#live-status', t('window.declined'), 'bad');
