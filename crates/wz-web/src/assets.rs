@@ -1,7 +1,7 @@
 //! The embedded files: pages by path, assets by name.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// An embedded file.
@@ -150,11 +150,31 @@ pub(crate) async fn serve_page(page: &'static Page) -> Response {
     respond(HTML, page.render())
 }
 
-pub(crate) async fn serve_asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|asset| asset.path == name) {
-        Some(asset) => respond(asset.content_type, asset.body),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+/// A validator for an embedded file: its contents' hash, fixed for a build.
+fn etag(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() has fixed keys: the same bytes give the same tag
+    // in every process of this build.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// Serves an asset with an `ETag`; a matching `If-None-Match` gets 304, so
+/// a returning phone does not download the scripts again.
+pub(crate) async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let Some(asset) = ASSETS.iter().find(|asset| asset.path == name) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let tag = etag(asset.body);
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+        return StatusCode::NOT_MODIFIED.into_response();
     }
+    let mut response = respond(asset.content_type, asset.body);
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 /// `window.WZ_CODES`: every result code's Chinese and English message, from
@@ -196,6 +216,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[tokio::test]
+    async fn assets_carry_an_etag_and_answer_304_to_it() {
+        use tower::ServiceExt;
+        let app = crate::router::<()>();
+        let get = |tag: Option<&str>| {
+            let mut request = axum::http::Request::get("/assets/app.js");
+            if let Some(tag) = tag {
+                request = request.header(header::IF_NONE_MATCH, tag);
+            }
+            request.body(axum::body::Body::empty()).unwrap_or_default()
+        };
+        let first = app
+            .clone()
+            .oneshot(get(None))
+            .await
+            .map(|r| (r.status(), r.headers().get(header::ETAG).cloned()));
+        let Ok((StatusCode::OK, Some(tag))) = first else {
+            panic!("first fetch: {first:?}");
+        };
+        let again = app.clone().oneshot(get(tag.to_str().ok())).await.map(|r| r.status());
+        assert!(matches!(again, Ok(StatusCode::NOT_MODIFIED)), "{again:?}");
+        let other = app.oneshot(get(Some("\"0\""))).await.map(|r| r.status());
+        assert!(matches!(other, Ok(StatusCode::OK)), "{other:?}");
     }
 
     /// Every page has a language switch and loads the shared script.
