@@ -14,7 +14,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, startBrowser, context, fakeCamera, shot, watch } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, startBrowser, context, fakeCamera, shot, watch, ROOT } from './harness.mjs';
 
 let server, browser, citizen, staff, wallet, setup;
 const errors = [];
@@ -47,6 +48,12 @@ async function staffPage(pathname) {
 async function until(page, ok, bad, timeout = 60_000) {
   await page.waitForSelector(`${ok}, ${bad}`, { timeout });
   if (!(await page.isVisible(ok))) assert.fail(`${page.url()}: ${await page.textContent(bad)}`);
+}
+
+// An SM2 request key's public half, made by `wz rp keygen` as an RP would.
+function requestKey(dir) {
+  const out = execFileSync(process.env.WZ_BIN || path.join(ROOT, 'target/debug/wz'), ['rp', 'keygen', '--out', path.join(dir, `rp-${Date.now()}.key`)]).toString();
+  return out.match(/\b(04[0-9a-f]{128})\b/)[1];
 }
 
 // The citizen whose portrait is Colin_Powell/1.jpg; the camera shows 2.jpg.
@@ -252,6 +259,18 @@ test('admin console: RPs, terminals, card status, audit chain, live metrics', as
   await admin.click('#rp-create');
   await admin.waitForSelector('#rp-secret:not([hidden])');
   assert.match(await admin.textContent('#rp-secret'), /rp-[0-9a-f]+ : [0-9a-f]{64}/);
+  // Edit it: grant the ID number too and register an SM2 request key.
+  const bank = (await admin.textContent('#rp-secret')).match(/(rp-[0-9a-f]+) :/)[1];
+  await admin.waitForSelector(`[data-rp="${bank}"]`);
+  await admin.click(`[data-rp="${bank}"] button:has-text("编辑")`);
+  await admin.check('#rp-grants input[value="id_number"]');
+  await admin.fill('#rp-key', requestKey(server.dir));
+  await admin.click('#rp-save');
+  await admin.waitForSelector('#rp-status.ok');
+  await admin.waitForFunction((id) => document.querySelector(`[data-rp="${id}"]`)?.textContent.includes('公民身份号码'), bank);
+  const registry = await (await fetch(server.url + '/v1/relying-parties')).json();
+  const edited = registry.relying_parties.find((rp) => rp.id === bank);
+  assert.deepEqual([edited.grants.sort(), edited.public_key?.length], [['id_number', 'name'], 130]);
   // Report another demo citizen's card lost.
   const other = setup.citizens.find((c) => c.portrait_source === 'George_W_Bush');
   await admin.fill('#id-number', other.id_number);

@@ -34,14 +34,15 @@
       for (const rp of list.relying_parties) {
         const toggle = el('button', { class: 'plain', type: 'button', text: t(rp.active ? 'admin.suspend' : 'admin.reinstate'), onclick: () => setState(rp.id, !rp.active) });
         const rotate = el('button', { class: 'plain', type: 'button', text: t('admin.rotate'), onclick: () => rotateSecret(rp.id) });
+        const edit = el('button', { class: 'plain', type: 'button', text: t('admin.edit'), onclick: () => startEdit(rp) });
         rows.append(el('tr', { 'data-rp': rp.id }, el('td', {}, rp.name, el('br'), el('span', { class: 'mono', text: rp.id })), el('td', { text: t('category.' + rp.category) }),
           el('td', {}, ...rp.modes.map((m) => el('span', { class: 'tag', text: m }))), el('td', {}, ...rp.grants.map((g) => el('span', { class: 'tag full', text: t('attr.' + g) }))),
-          el('td', { text: rp.active ? t('admin.active') : t('admin.suspended') }), el('td', {}, toggle, rotate)));
+          el('td', { text: rp.active ? t('admin.active') : t('admin.suspended') }), el('td', {}, edit, toggle, rotate)));
       }
     } catch (e) { rows.replaceChildren(el('tr', {}, el('td', { colspan: '6', text: errorText(e) }))); }
   }
 
-  async function createRp() {
+  function formBody() {
     const body = {
       name: $('#rp-name').value.trim(),
       category: $('#rp-category').value,
@@ -50,6 +51,50 @@
     };
     const key = $('#rp-key').value.trim();
     if (key) body.public_key = key;
+    const webhook = $('#rp-webhook').value.trim();
+    if (webhook) body.webhook_url = webhook;
+    return body;
+  }
+
+  // Editing sends the whole registration (PUT): the form is filled from
+  // the public registry, which shows whether a webhook exists but not its
+  // URL, so an RP with one must have it typed again rather than lose it.
+  let editing = null;
+  function startEdit(rp) {
+    editing = rp;
+    $('#rp-form-title').textContent = t('admin.editing', { id: rp.id });
+    $('#rp-name').value = rp.name;
+    $('#rp-category').value = rp.category;
+    $('#rp-key').value = rp.public_key || '';
+    $('#rp-webhook').value = '';
+    $$('#rp-modes input').forEach((c) => { c.checked = rp.modes.includes(c.value); });
+    $$('#rp-grants input').forEach((c) => { c.checked = rp.grants.includes(c.value); });
+    $('#rp-create').hidden = true;
+    $('#rp-save').hidden = false;
+    $('#rp-new').hidden = false;
+    status('#rp-status', rp.webhook ? t('admin.webhook_again') : '', 'wait');
+    $('#rp-name').scrollIntoView({ block: 'center' });
+  }
+  function stopEdit() {
+    editing = null;
+    $('#rp-form-title').textContent = t('admin.new_rp');
+    $('#rp-create').hidden = false;
+    $('#rp-save').hidden = true;
+    $('#rp-new').hidden = true;
+  }
+  async function saveRp() {
+    const body = formBody();
+    if (editing.webhook && !body.webhook_url) { status('#rp-status', t('admin.webhook_again'), 'bad'); return; }
+    try {
+      await api('PUT', `/v1/admin/relying-parties/${editing.id}`, body, auth());
+      status('#rp-status', t('admin.saved', { id: editing.id }), 'ok');
+      stopEdit();
+      listRps();
+    } catch (e) { status('#rp-status', errorText(e), 'bad'); }
+  }
+
+  async function createRp() {
+    const body = formBody();
     try {
       const created = await api('POST', '/v1/admin/relying-parties', body, auth());
       status('#rp-status', t('admin.created', { id: created.relying_party.id }), 'ok');
@@ -161,6 +206,8 @@
     WZ.translate($('#rp-grants'));
     $('#signin-go').onclick = signin;
     $('#rp-create').onclick = createRp;
+    $('#rp-save').onclick = saveRp;
+    $('#rp-new').onclick = stopEdit;
     $('#term-register').onclick = registerTerminal;
     $('#id-change').onclick = changeStatus;
     $('#audit-verify').onclick = verifyAudit;
