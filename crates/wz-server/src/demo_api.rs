@@ -116,6 +116,14 @@ pub async fn seed_demo_parties(services: &Services, config: &Config, citizens: V
     })
 }
 
+/// A JSON body; a malformed one is answered with the API's
+/// `invalid_request` error body, never the extractor's plain-text rejection.
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+fn parsed<T>(body: Body<T>) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|_| ApiError::new(ResultCode::InvalidRequest))
+}
+
 #[derive(Clone)]
 struct DemoState {
     services: Services,
@@ -146,7 +154,8 @@ struct CardRequest {
 }
 
 /// A card file for a registered person (the demo's stand-in for the card).
-async fn issue_card(State(demo): State<DemoState>, Json(request): Json<CardRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn issue_card(State(demo): State<DemoState>, body: Body<CardRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let request = parsed(body)?;
     let id_number = NationalIdNumber::parse(&request.id_number).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
     let card = demo.services.cards.issue(&id_number, "demo-office").await?;
     Ok(Json(
@@ -173,7 +182,8 @@ struct EnrolledPerson {
 /// Self-enrolment at the demo registry office: a generated record (ID
 /// number, address, card) with the visitor's name and photo, which must
 /// show exactly one face.
-async fn enrol_person(State(demo): State<DemoState>, Json(request): Json<PersonRequest>) -> Result<Json<EnrolledPerson>, ApiError> {
+async fn enrol_person(State(demo): State<DemoState>, body: Body<PersonRequest>) -> Result<Json<EnrolledPerson>, ApiError> {
+    let request = parsed(body)?;
     let photo = base64::engine::general_purpose::STANDARD
         .decode(request.photo.trim())
         .map_err(|_| ApiError::new(ResultCode::InvalidImage))?;
@@ -214,10 +224,8 @@ struct TerminalRequest {
 
 /// Registers a browser kiosk's key as a trusted terminal (in production
 /// this is `POST /v1/admin/terminals` with the operator token).
-async fn register_terminal(
-    State(demo): State<DemoState>,
-    Json(request): Json<TerminalRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn register_terminal(State(demo): State<DemoState>, body: Body<TerminalRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+    let request = parsed(body)?;
     let key = hex_key(&request.public_key).ok_or_else(|| ApiError::new(ResultCode::InvalidRequest))?;
     let row = demo
         .services

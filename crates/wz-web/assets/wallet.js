@@ -162,7 +162,12 @@
     button.disabled = true;
     try {
       status('#consent-status', t('consent.proving'), 'wait');
-      await signed(`/v1/wallet/sessions/${session.session_id}/consent`, {});
+      // A retry after a failed proof (say, the face was not found) must not
+      // consent twice: the session is already `consented`.
+      if (!session.consented) {
+        await signed(`/v1/wallet/sessions/${session.session_id}/consent`, {});
+        session.consented = true;
+      }
       const proof = { code: C.walletCode(wallet, wallet.credential, wallet.qr_key) };
       if (session.mode.startsWith('portrait')) proof.portrait = WZCamera.frame($('#consent-video'));
       if (session.mode === 'portrait_credential_pin') proof.password = $('#consent-password').value;
