@@ -152,6 +152,16 @@ impl Sm2VerifyingKey {
         Self::from_sec1_bytes(public.to_encoded_point(false).as_bytes(), prefix)
     }
 
+    /// Parses a key as operators paste it: SPKI PEM, or SEC1 hex.
+    pub fn from_text(text: &str, prefix: &str) -> Result<Self, CryptoError> {
+        let text = text.trim();
+        if text.starts_with("-----BEGIN") {
+            return Self::from_public_key_pem(text, prefix);
+        }
+        let bytes = hex::decode(text).map_err(|_| CryptoError::MalformedKey("SM2"))?;
+        Self::from_sec1_bytes(&bytes, prefix)
+    }
+
     /// SEC1 uncompressed encoding `04 || x || y`.
     pub fn to_sec1_bytes(&self) -> Vec<u8> {
         self.inner.to_encoded_point(false).as_bytes().to_vec()

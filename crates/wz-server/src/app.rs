@@ -126,7 +126,7 @@ pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningSe
 }
 
 /// [`start`] with `extra` routes (the demo helpers) beside the API.
-pub async fn start_with(config: &Config, opened: &OpenedServices, extra: axum::Router) -> Result<RunningServer, ServerError> {
+pub(crate) async fn start_with(config: &Config, opened: &OpenedServices, extra: axum::Router) -> Result<RunningServer, ServerError> {
     let state = AppState {
         services: opened.services.clone(),
         metrics: Arc::new(Metrics::default()),

@@ -7,7 +7,6 @@
 //! and terminals are registered by an operator.
 
 use std::fs;
-use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,10 +15,14 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use wz_core::{Attribute, AuthMode, NationalIdNumber, PersonGenerator, PopulationSpec, ResultAlg, ResultCode, RpCategory};
+use wz_crypto::Sm2VerifyingKey;
 use wz_http::ApiError;
+use wz_proto::{RegisterTerminalRequest, TerminalResponse};
 use wz_service::{RelyingPartySpec, Services};
 
-use crate::{Config, DemoCitizen, ServerError};
+use crate::app::start_with;
+use crate::keystore::write_secret;
+use crate::{seed_demo, Config, DemoCitizen, OpenedServices, RunningServer, ServerError};
 
 /// A demo relying party's credentials, shown to the demo consoles.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,23 +48,61 @@ pub struct DemoSetup {
 
 /// Registers the demo window and hotel RPs on the first demo start and
 /// keeps their secrets in `<data_dir>/demo-relying-parties.json` (0600).
-pub async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<DemoCitizen>) -> Result<DemoSetup, ServerError> {
+async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<DemoCitizen>) -> Result<DemoSetup, ServerError> {
     #[derive(Serialize, Deserialize)]
     struct Saved {
         window: DemoParty,
         hotel: DemoParty,
     }
     let path = config.data_dir.join("demo-relying-parties.json");
-    if let Ok(text) = fs::read_to_string(&path) {
-        if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
-            return Ok(DemoSetup {
-                citizens,
-                window: saved.window,
-                hotel: saved.hotel,
-            });
+    let saved = match fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Saved>(&text).ok())
+    {
+        Some(saved) => saved,
+        None => {
+            let window = register_party(
+                services,
+                "城市政务服务中心 City Service Centre",
+                RpCategory::Government,
+                vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
+                vec![Attribute::Name, Attribute::IdNumber],
+            )
+            .await?;
+            let hotel = register_party(
+                services,
+                "示范酒店 Demo Hotel",
+                RpCategory::Hotel,
+                vec![AuthMode::QrVerify, AuthMode::PortraitCredential],
+                vec![
+                    Attribute::Name,
+                    Attribute::IdNumber,
+                    Attribute::Sex,
+                    Attribute::Ethnicity,
+                    Attribute::Address,
+                ],
+            )
+            .await?;
+            let saved = Saved { window, hotel };
+            write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
+            saved
         }
-    }
-    let register = |name: &str, category, modes: Vec<AuthMode>, grants: Vec<Attribute>| RelyingPartySpec {
+    };
+    Ok(DemoSetup {
+        citizens,
+        window: saved.window,
+        hotel: saved.hotel,
+    })
+}
+
+async fn register_party(
+    services: &Services,
+    name: &str,
+    category: RpCategory,
+    modes: Vec<AuthMode>,
+    grants: Vec<Attribute>,
+) -> Result<DemoParty, ServerError> {
+    let spec = RelyingPartySpec {
         name: name.into(),
         category,
         modes,
@@ -70,50 +111,21 @@ pub async fn seed_demo_parties(services: &Services, config: &Config, citizens: V
         public_key: None,
         alg: ResultAlg::Sm2,
     };
-    let window = register(
-        "城市政务服务中心 City Service Centre",
-        RpCategory::Government,
-        vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
-        vec![Attribute::Name, Attribute::IdNumber],
-    );
-    let hotel = register(
-        "示范酒店 Demo Hotel",
-        RpCategory::Hotel,
-        vec![AuthMode::QrVerify, AuthMode::PortraitCredential],
-        vec![
-            Attribute::Name,
-            Attribute::IdNumber,
-            Attribute::Sex,
-            Attribute::Ethnicity,
-            Attribute::Address,
-        ],
-    );
-    let mut parties = Vec::new();
-    for spec in [window, hotel] {
-        let registered = services.relying_parties.register(&spec, "demo").await?;
-        parties.push(DemoParty {
-            name: registered.row.name,
-            client_id: registered.row.id,
-            client_secret: registered.secret,
-        });
-    }
-    let hotel = parties.pop().ok_or_else(|| ServerError::Config("demo RP registration".into()))?;
-    let window = parties.pop().ok_or_else(|| ServerError::Config("demo RP registration".into()))?;
-    let saved = Saved { window, hotel };
-    let text = serde_json::to_string_pretty(&saved).unwrap_or_default();
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(ServerError::io(format!("writing {}", path.display())))?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(ServerError::io(format!("writing {}", path.display())))?;
-    Ok(DemoSetup {
-        citizens,
-        window: saved.window,
-        hotel: saved.hotel,
+    let registered = services.relying_parties.register(&spec, "demo").await?;
+    Ok(DemoParty {
+        name: registered.row.name,
+        client_id: registered.row.id,
+        client_secret: registered.secret,
     })
+}
+
+/// Seeds the demo registry and parties (on first start) and serves the API,
+/// the pages and the `/v1/demo/*` helpers: what `wz serve --demo` runs.
+pub async fn start_demo(config: &Config, opened: &OpenedServices) -> Result<(RunningServer, DemoSetup), ServerError> {
+    let citizens = seed_demo(&opened.services, config).await?;
+    let setup = seed_demo_parties(&opened.services, config, citizens).await?;
+    let server = start_with(config, opened, demo_router(opened.services.clone(), setup.clone())).await?;
+    Ok((server, setup))
 }
 
 /// A JSON body; a malformed one is answered with the API's
@@ -131,7 +143,7 @@ struct DemoState {
 }
 
 /// The `/v1/demo/*` routes.
-pub fn demo_router(services: Services, setup: DemoSetup) -> Router {
+fn demo_router(services: Services, setup: DemoSetup) -> Router {
     Router::new()
         .route("/v1/demo/setup", get(show_setup))
         .route("/v1/demo/cards", post(issue_card))
@@ -215,29 +227,19 @@ async fn enrol_person(State(demo): State<DemoState>, body: Body<PersonRequest>) 
     }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TerminalRequest {
-    name: String,
-    public_key: String,
-}
-
 /// Registers a browser kiosk's key as a trusted terminal (in production
 /// this is `POST /v1/admin/terminals` with the operator token).
-async fn register_terminal(State(demo): State<DemoState>, body: Body<TerminalRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn register_terminal(State(demo): State<DemoState>, body: Body<RegisterTerminalRequest>) -> Result<Json<TerminalResponse>, ApiError> {
     let request = parsed(body)?;
-    let key = hex_key(&request.public_key).ok_or_else(|| ApiError::new(ResultCode::InvalidRequest))?;
+    let key = Sm2VerifyingKey::from_text(&request.public_key, "terminal").map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
     let row = demo
         .services
         .credentials
         .register_terminal(&request.name, &key, "demo-kiosk")
         .await?;
-    Ok(Json(
-        serde_json::json!({ "id": row.id, "name": row.name, "key_id": key.key_id().as_str() }),
-    ))
-}
-
-fn hex_key(text: &str) -> Option<wz_crypto::Sm2VerifyingKey> {
-    let bytes = hex::decode(text.trim()).ok()?;
-    wz_crypto::Sm2VerifyingKey::from_sec1_bytes(&bytes, "terminal").ok()
+    Ok(Json(TerminalResponse {
+        id: row.id,
+        name: row.name,
+        key_id: key.key_id().as_str().to_owned(),
+    }))
 }

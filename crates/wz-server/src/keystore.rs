@@ -33,7 +33,7 @@ fn key_error(path: &Path, reason: &str) -> ServerError {
     }
 }
 
-fn write_secret(path: &Path, contents: &str) -> Result<(), ServerError> {
+pub(crate) fn write_secret(path: &Path, contents: &str) -> Result<(), ServerError> {
     let temporary = path.with_extension("tmp");
     let _ = fs::remove_file(&temporary);
     let mut file = fs::OpenOptions::new()

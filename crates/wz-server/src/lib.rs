@@ -14,10 +14,10 @@ mod keystore;
 mod telemetry;
 mod webhooks;
 
-pub use app::{open_services, open_services_with, serve, start, start_with, OpenedServices, RunningServer};
+pub use app::{open_services, open_services_with, serve, start, OpenedServices, RunningServer};
 pub use config::{Config, ConfigOverrides, CredentialsConfig, DemoLiveness, LogConfig, LogFormat, ServerConfig};
 pub use demo::{seed_demo, DemoCitizen};
-pub use demo_api::{demo_router, seed_demo_parties, DemoParty, DemoSetup};
+pub use demo_api::{start_demo, DemoParty, DemoSetup};
 pub use error::ServerError;
 pub use keystore::load_or_create_keys;
 pub use telemetry::init_tracing;

@@ -79,11 +79,9 @@ async fn spawn(adjust: impl FnOnce(&mut Config), demo: Option<&mut Option<wz_ser
     let opened = wz_server::open_services_with(&config, liveness.clone()).await.unwrap();
     let server = match demo {
         Some(out) => {
-            let citizens = wz_server::seed_demo(&opened.services, &config).await.unwrap();
-            let setup = wz_server::seed_demo_parties(&opened.services, &config, citizens).await.unwrap();
-            let routes = wz_server::demo_router(opened.services.clone(), setup.clone());
+            let (server, setup) = wz_server::start_demo(&config, &opened).await.unwrap();
             *out = Some(setup);
-            wz_server::start_with(&config, &opened, routes).await.unwrap()
+            server
         }
         None => wz_server::start(&config, &opened).await.unwrap(),
     };

@@ -49,6 +49,12 @@ const WZ = (() => {
     if (!response.ok) throw new ApiError(response.status, json || { message: text });
     return json;
   }
+  // A POST signed as `signer` with `key` (wallet or terminal; the x-wz-*
+  // headers of docs/credential-format.md), over the exact body sent.
+  function signedPost(signer, key, path, body) {
+    const text = JSON.stringify(body);
+    return api('POST', path, text, window.WZCrypto.requestHeaders(signer, key, 'POST', path, text));
+  }
   function basic(id, secret) { return { authorization: 'Basic ' + btoa(`${id}:${secret}`) }; }
 
   // ---- display ----
@@ -175,5 +181,5 @@ const WZ = (() => {
     translate();
   });
 
-  return { $, $$, t, translate, get lang() { return lang; }, api, basic, show, status, errorText, fmtTime, fmtDate, el, qrImage, maskName, maskId, sse, verifyResult, demoSetup, rpSignIn, ApiError };
+  return { $, $$, t, translate, get lang() { return lang; }, api, signedPost, basic, show, status, errorText, fmtTime, fmtDate, el, qrImage, maskName, maskId, sse, verifyResult, demoSetup, rpSignIn, ApiError };
 })();

@@ -12,10 +12,7 @@
   const save = () => localStorage.setItem('wz.kiosk', JSON.stringify(kiosk));
   let flow = null;
 
-  async function signed(path, body) {
-    const text = JSON.stringify(body);
-    return api('POST', path, text, C.requestHeaders('terminal:' + kiosk.id, kiosk, 'POST', path, text));
-  }
+  const signed = (path, body) => WZ.signedPost('terminal:' + kiosk.id, kiosk, path, body);
 
   async function begin() {
     try {

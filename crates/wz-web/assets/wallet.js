@@ -15,10 +15,7 @@
     return wallet;
   }
   const signer = () => 'device:' + wallet.pub;
-  async function signed(path, body) {
-    const text = JSON.stringify(body);
-    return api('POST', path, text, C.requestHeaders(signer(), wallet, 'POST', path, text));
-  }
+  const signed = (path, body) => WZ.signedPost(signer(), wallet, path, body);
   function keepCredential(issued, holder) {
     Object.assign(wallet, {
       credential: issued.credential, qr_key: issued.qr_key, serial: issued.serial, level: issued.level,

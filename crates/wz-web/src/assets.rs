@@ -1,5 +1,7 @@
 //! The embedded files: pages by path, assets by name.
 
+use std::sync::LazyLock;
+
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,17 +28,24 @@ pub struct Page {
     pub heading: &'static str,
     /// The page's `<main>` element.
     pub main: &'static str,
+    /// Whether it signs or verifies with SM2 (loads sm-crypto and
+    /// `wallet-crypto.js` before its own scripts).
+    pub crypto: bool,
     /// Its scripts under `/assets/`, after the shared ones.
     pub scripts: &'static [&'static str],
 }
 
 const HTML: &str = "text/html; charset=utf-8";
-pub(crate) const JS: &str = "text/javascript; charset=utf-8";
-const SM2: &[&str] = &["vendor/sm3.js", "vendor/sm2.js", "wallet-crypto.js"];
+const JS: &str = "text/javascript; charset=utf-8";
+const SHARED_SCRIPTS: &[&str] = &["i18n.js", "result-codes.js", "app.js"];
+const CRYPTO_SCRIPTS: &[&str] = &["vendor/sm3.js", "vendor/sm2.js", "wallet-crypto.js"];
+/// The relying-party sign-in form, shared by the window and hotel consoles
+/// (a page places it with `{{rp-signin}}`).
+const RP_SIGNIN: &str = include_str!("../pages/rp-signin.html");
 
 macro_rules! page {
-    ($path:literal, $file:literal, $title:literal, $heading:literal, [$($script:expr),*]) => {
-        Page { path: $path, title: $title, heading: $heading, main: include_str!(concat!("../pages/", $file)), scripts: &[$($script),*] }
+    ($path:literal, $file:literal, $title:literal, $heading:literal, crypto: $crypto:literal, [$($script:literal),*]) => {
+        Page { path: $path, title: $title, heading: $heading, main: include_str!(concat!("../pages/", $file)), crypto: $crypto, scripts: &[$($script),*] }
     };
 }
 macro_rules! asset {
@@ -50,44 +59,15 @@ macro_rules! asset {
 }
 
 /// The pages, by URL path.
+#[rustfmt::skip]
 pub static PAGES: &[Page] = &[
-    page!("/", "index.html", "网证 WangZheng", "index.tagline", []),
-    page!(
-        "/wallet",
-        "wallet.html",
-        "网证钱包 · WangZheng wallet",
-        "wallet.title",
-        [SM2[0], SM2[1], SM2[2], "vendor/jsQR.js", "camera.js", "wallet.js"]
-    ),
-    page!(
-        "/window",
-        "window.html",
-        "政务服务窗口 · Service window",
-        "window.title",
-        [SM2[0], SM2[1], SM2[2], "window.js"]
-    ),
-    page!(
-        "/hotel",
-        "hotel.html",
-        "酒店前台 · Hotel desk",
-        "hotel.title",
-        [SM2[0], SM2[1], SM2[2], "vendor/jsQR.js", "camera.js", "hotel.js"]
-    ),
-    page!(
-        "/kiosk",
-        "kiosk.html",
-        "可信终端 · Trusted terminal",
-        "kiosk.title",
-        [SM2[0], SM2[1], SM2[2], "camera.js", "kiosk.js"]
-    ),
-    page!("/admin", "admin.html", "运营管理台 · Admin console", "admin.title", ["admin.js"]),
-    page!(
-        "/registry-office",
-        "registry-office.html",
-        "示范办证大厅 · Demo registry office",
-        "office.title",
-        ["camera.js", "registry-office.js"]
-    ),
+    page!("/", "index.html", "网证 WangZheng", "index.tagline", crypto: false, []),
+    page!("/wallet", "wallet.html", "网证钱包 · WangZheng wallet", "wallet.title", crypto: true, ["vendor/jsQR.js", "camera.js", "wallet.js"]),
+    page!("/window", "window.html", "政务服务窗口 · Service window", "window.title", crypto: true, ["window.js"]),
+    page!("/hotel", "hotel.html", "酒店前台 · Hotel desk", "hotel.title", crypto: true, ["vendor/jsQR.js", "camera.js", "hotel.js"]),
+    page!("/kiosk", "kiosk.html", "可信终端 · Trusted terminal", "kiosk.title", crypto: true, ["camera.js", "kiosk.js"]),
+    page!("/admin", "admin.html", "运营管理台 · Admin console", "admin.title", crypto: false, ["admin.js"]),
+    page!("/registry-office", "registry-office.html", "示范办证大厅 · Demo registry office", "office.title", crypto: false, ["camera.js", "registry-office.js"]),
 ];
 
 /// Scripts, styles and vendored libraries, by name under `/assets/`.
@@ -113,8 +93,10 @@ impl Page {
     /// The whole document: head, top bar with the language switch, the
     /// page's main, footer, shared then page scripts.
     pub fn render(&self) -> String {
-        let scripts: String = ["i18n.js", "result-codes.js", "app.js"]
+        let crypto = if self.crypto { CRYPTO_SCRIPTS } else { &[] };
+        let scripts: String = SHARED_SCRIPTS
             .iter()
+            .chain(crypto)
             .chain(self.scripts)
             .map(|name| format!("<script src=\"/assets/{name}\"></script>\n"))
             .collect();
@@ -126,10 +108,24 @@ impl Page {
              <button id=\"lang\" type=\"button\">English</button></header>\n{main}<footer data-i18n=\"footer\"></footer>\n{scripts}</body>\n</html>\n",
             title = self.title,
             heading = self.heading,
-            main = self.main,
+            main = self.main.replace("{{rp-signin}}", RP_SIGNIN),
         )
     }
 }
+
+/// Everything served is fixed for a build, so it is prepared once: pages
+/// rendered, asset `ETag`s hashed, the result-code table serialised.
+struct Prepared {
+    pages: Vec<String>,
+    etags: Vec<String>,
+    result_codes: String,
+}
+
+static PREPARED: LazyLock<Prepared> = LazyLock::new(|| Prepared {
+    pages: PAGES.iter().map(Page::render).collect(),
+    etags: ASSETS.iter().map(|asset| etag(asset.body)).collect(),
+    result_codes: result_codes_script(),
+});
 
 fn respond(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(body.into());
@@ -146,8 +142,8 @@ fn respond(content_type: &'static str, body: impl Into<axum::body::Body>) -> Res
     response
 }
 
-pub(crate) async fn serve_page(page: &'static Page) -> Response {
-    respond(HTML, page.render())
+pub(crate) async fn serve_page(index: usize) -> Response {
+    respond(HTML, PREPARED.pages[index].as_str())
 }
 
 /// A validator for an embedded file: its contents' hash, fixed for a build.
@@ -163,15 +159,15 @@ fn etag(body: &[u8]) -> String {
 /// Serves an asset with an `ETag`; a matching `If-None-Match` gets 304, so
 /// a returning phone does not download the scripts again.
 pub(crate) async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    let Some(asset) = ASSETS.iter().find(|asset| asset.path == name) else {
+    let Some(index) = ASSETS.iter().position(|asset| asset.path == name) else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
-    let tag = etag(asset.body);
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+    let tag = PREPARED.etags[index].as_str();
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let mut response = respond(asset.content_type, asset.body);
-    if let Ok(value) = HeaderValue::from_str(&tag) {
+    let mut response = respond(ASSETS[index].content_type, ASSETS[index].body);
+    if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
     response
@@ -180,14 +176,17 @@ pub(crate) async fn serve_asset(Path(name): Path<String>, headers: HeaderMap) ->
 /// `window.WZ_CODES`: every result code's Chinese and English message, from
 /// `wz_core::ResultCode`, so pages explain outcomes in the API's own words.
 pub(crate) async fn result_codes() -> Response {
+    let mut response = (StatusCode::OK, PREPARED.result_codes.as_str()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JS));
+    response
+}
+
+fn result_codes_script() -> String {
     let table: serde_json::Map<String, serde_json::Value> = wz_core::ResultCode::ALL
         .iter()
         .map(|code| (code.as_str().to_owned(), serde_json::json!([code.message_zh(), code.message_en()])))
         .collect();
-    let body = format!("window.WZ_CODES = {};\n", serde_json::Value::Object(table));
-    let mut response = (StatusCode::OK, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JS));
-    response
+    format!("window.WZ_CODES = {};\n", serde_json::Value::Object(table))
 }
 
 #[cfg(test)]
@@ -251,6 +250,7 @@ mod tests {
             assert!(text.contains("/assets/app.js"), "{} does not load app.js", page.path);
             assert!(text.contains("id=\"lang\""), "{} has no language switch", page.path);
             assert!(text.contains("name=\"viewport\""), "{} is not phone-sized", page.path);
+            assert!(!text.contains("{{"), "{} has an unreplaced include", page.path);
         }
     }
 }

@@ -21,17 +21,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = cli.config(args.demo.then_some(true), args.listen)?;
     wz_server::init_tracing(&config.log);
     let opened = wz_server::open_services(&config).await?;
-    let citizens = if config.demo {
+    let (server, citizens) = if config.demo {
         println!("Preparing the demo registry ({} people)...", config.demo_people);
-        wz_server::seed_demo(&opened.services, &config).await?
+        let (server, setup) = wz_server::start_demo(&config, &opened).await?;
+        (server, setup.citizens)
     } else {
-        Vec::new()
-    };
-    let server = if config.demo {
-        let setup = wz_server::seed_demo_parties(&opened.services, &config, citizens.clone()).await?;
-        wz_server::start_with(&config, &opened, wz_server::demo_router(opened.services.clone(), setup)).await?
-    } else {
-        wz_server::start(&config, &opened).await?
+        (wz_server::start(&config, &opened).await?, Vec::new())
     };
     let url = server.url();
     println!();

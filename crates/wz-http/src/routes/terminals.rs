@@ -16,15 +16,7 @@ use crate::extract::{ApiJson, Signed};
 use crate::{AdminScope, ApiError, AppState};
 
 fn public_key(text: &str) -> Result<Sm2VerifyingKey, ApiError> {
-    let text = text.trim();
-    let key = if text.starts_with("-----BEGIN") {
-        Sm2VerifyingKey::from_public_key_pem(text, "terminal")
-    } else {
-        hex::decode(text)
-            .map_err(|_| wz_crypto::CryptoError::MalformedKey("SM2"))
-            .and_then(|bytes| Sm2VerifyingKey::from_sec1_bytes(&bytes, "terminal"))
-    };
-    key.map_err(|_| ApiError::new(ResultCode::InvalidRequest))
+    Sm2VerifyingKey::from_text(text, "terminal").map_err(|_| ApiError::new(ResultCode::InvalidRequest))
 }
 
 /// Registers a trusted terminal and its SM2 public key (operator).
