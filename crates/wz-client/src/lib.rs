@@ -375,9 +375,10 @@ impl Client {
         self.post_signed("/v1/wallet/history", request, wallet).await
     }
 
-    /// `POST /v1/qr/verify`.
-    pub async fn verify_qr(&self, request: &QrVerifyRequest) -> Result<QrVerifyResponse, ClientError> {
-        self.post(self.request(Method::POST, "/v1/qr/verify"), request).await
+    /// `POST /v1/qr/verify`, as the relying party `party` (id, secret).
+    pub async fn verify_qr(&self, party: (&str, &str), request: &QrVerifyRequest) -> Result<QrVerifyResponse, ClientError> {
+        let builder = self.party_call(Method::POST, "/v1/qr/verify", party, Some(request));
+        Self::send(builder).await
     }
 
     /// `GET /v1/admin/audit/verify`.

@@ -16,6 +16,7 @@ mod card;
 mod card_password;
 mod credential;
 mod desensitise;
+mod display_text;
 mod error;
 mod id_number;
 mod identity;
@@ -28,6 +29,7 @@ mod result_code;
 mod session;
 mod status;
 mod wallet_qr;
+mod webhook_target;
 
 pub use assurance::AssuranceLevel;
 pub use audit::{verify_chain, AuditDraft, AuditEntry, ChainBreak, GENESIS_HASH};
@@ -41,6 +43,7 @@ pub use credential::{
     Credential, CredentialBody, CredentialError, CredentialNumber, CredentialSerial, Issuance, CREDENTIAL_VERSION, MAX_CREDENTIAL_BYTES,
 };
 pub use desensitise::{mask_address, mask_id_number, mask_name};
+pub use display_text::{check_display_text, DisplayTextError};
 pub use error::CoreError;
 pub use id_number::{IdNumberError, NationalIdNumber};
 pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
@@ -56,3 +59,4 @@ pub use result_code::{markdown_table as result_code_table, ResultCode};
 pub use session::{check_frame, frame_session_id, session_frame, FrameError, SessionState, FRAME_MAX_AGE_SECONDS, FRAME_PREFIX};
 pub use status::{IdentityStatus, StatusChange};
 pub use wallet_qr::{qr_key, QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};
+pub use webhook_target::{WebhookPolicy, WebhookTarget, WebhookUrlError, MAX_WEBHOOK_URL_CHARS};

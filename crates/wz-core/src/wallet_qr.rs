@@ -10,12 +10,18 @@
 //! The signer's key is carried so a code signed by another device is told
 //! apart from a tampered one.
 //!
-//! The MAC is HMAC-SM3, truncated to 16 bytes, over the same message under
-//! the credential's QR key: `HMAC-SM3(platform QR key, domain || serial)`,
-//! which the platform hands to the wallet with the credential. It lets the
-//! platform accept a code without an SM2 verification; when it does not
-//! check, the platform falls back to the signature, so a wrong or missing
-//! MAC never makes a code valid, only slower to verify.
+//! The MAC is HMAC-SM3, truncated to 16 bytes, over the signed message
+//! followed by the signer (33 bytes) and the signature (64 bytes), so it
+//! covers every other field of the code, under the credential's QR key:
+//! `HMAC-SM3(platform QR key, domain || serial)`, which the platform hands
+//! to the wallet with the credential. It lets the platform accept a code
+//! without an SM2 verification; when it does not check, the platform falls
+//! back to the signature, so a wrong or missing MAC never makes a code
+//! valid, only slower to verify. Because the MAC covers the signer and the
+//! signature, a code whose signature was flipped or zeroed fails the MAC
+//! and then the signature: the platform refuses what an offline verifier
+//! refuses (a security finding: an earlier MAC over the message alone let
+//! such a code through the fast path).
 
 use base64::Engine;
 use ciborium::Value;
@@ -40,8 +46,9 @@ pub fn qr_key(master: &wz_crypto::MacKey, serial: &crate::CredentialSerial) -> [
     master.mac(&[KEY_DOMAIN, serial.as_bytes()].concat())
 }
 
-fn tag(qr_key: &[u8; 32], message: &[u8]) -> [u8; 16] {
-    let full = wz_crypto::hmac_sm3(qr_key, message);
+/// The MAC over the signed message, the signer and the signature.
+fn tag(qr_key: &[u8; 32], message: &[u8], signer: &[u8], signature: &Sm2Signature) -> [u8; 16] {
+    let full = wz_crypto::hmac_sm3(qr_key, &[message, signer, &signature.to_bytes()].concat());
     let mut truncated = [0u8; 16];
     truncated.copy_from_slice(&full[..16]);
     truncated
@@ -117,19 +124,34 @@ impl WalletQr {
     ) -> Result<Self, QrError> {
         let message = message(credential, issued_at_ms, &nonce);
         let signature = device_key.sign(&message).map_err(|_| QrError::Malformed("signing failed"))?;
+        let signer = device_key.verifying_key().to_sec1_compressed_bytes();
+        let mac = tag(qr_key, &message, &signer, &signature);
         Ok(Self {
             credential: credential.clone(),
             issued_at_ms,
             nonce,
-            signer: device_key.verifying_key().to_sec1_compressed_bytes(),
+            signer,
             signature,
-            mac: tag(qr_key, &message),
+            mac,
         })
     }
 
     /// Whether the MAC checks under the credential's QR key (constant time).
     pub fn mac_matches(&self, qr_key: &[u8; 32]) -> bool {
-        wz_crypto::constant_time_eq(&tag(qr_key, &message(&self.credential, self.issued_at_ms, &self.nonce)), &self.mac)
+        let message = message(&self.credential, self.issued_at_ms, &self.nonce);
+        wz_crypto::constant_time_eq(&tag(qr_key, &message, &self.signer, &self.signature), &self.mac)
+    }
+
+    /// Whether the code names the credential's own device as its signer
+    /// (compressed form of the credential's uncompressed device key),
+    /// without any curve arithmetic.
+    pub fn signer_is_device(&self) -> bool {
+        let device = &self.credential.body().device_key;
+        if device.len() != 65 || self.signer.len() != 33 {
+            return false;
+        }
+        let prefix = if device[64] & 1 == 1 { 0x03 } else { 0x02 };
+        self.signer[0] == prefix && self.signer[1..] == device[1..33]
     }
 
     /// The text to put in a QR code.

@@ -4,14 +4,27 @@ use image::{ImageReader, Limits, RgbImage};
 
 use crate::FaceError;
 
-/// Largest accepted image, in pixels (40 megapixels).
-pub const MAX_PIXELS: u64 = 40_000_000;
+/// Largest accepted image, in pixels (16 megapixels: a 12 MP phone photo
+/// fits). Checked from the header, before anything is decoded.
+pub const MAX_PIXELS: u64 = 16_000_000;
+/// Largest buffer the decoder may allocate (40 MiB: an RGB photo of up to
+/// 14 megapixels, a grey one of 16). A PNG compresses a plane of zeros
+/// about 1000:1, so the compressed size says nothing about this.
+pub const MAX_DECODE_BYTES: u64 = 40 << 20;
+/// Longest side of the image the face engine works on: larger images are
+/// scaled down right after decoding (the detector sees 224 px, the
+/// recogniser 150 px, so nothing is lost for a face of useful size).
+pub const WORKING_SIDE: u32 = 2048;
 /// Smallest accepted side: a face needs room for 68 landmarks.
 pub const MIN_SIDE: u32 = 32;
 
 /// Decodes JPEG or PNG bytes into RGB. Grayscale and RGBA are converted
 /// (alpha dropped); anything else, truncated data, images smaller than
-/// 32×32 or larger than 40 megapixels are refused before full decoding.
+/// 32×32 or larger than 16 megapixels are refused before full decoding,
+/// and a decode that would allocate more than [`MAX_DECODE_BYTES`] (a
+/// 16-bit or RGBA image of that size) is refused by the decoder's limits.
+/// Images with a side over [`WORKING_SIDE`] come back scaled down to it.
+/// A decompression bomb within these bounds costs under 64 MB in all.
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, FaceError> {
     let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
@@ -30,9 +43,24 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, FaceError> {
         .with_guessed_format()
         .map_err(|_| FaceError::InvalidImage)?;
     let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_PIXELS * 4 + (1 << 20));
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
     reader.limits(limits);
-    Ok(reader.decode().map_err(|_| FaceError::InvalidImage)?.to_rgb8())
+    let decoded = reader.decode().map_err(|error| match error {
+        image::ImageError::Limits(_) => FaceError::ImageTooLarge,
+        _ => FaceError::InvalidImage,
+    })?;
+    // Scale down in the decoded colour type (a grey plane stays a third
+    // of its RGB size), then convert; `into_rgb8` does not copy RGB.
+    // `thumbnail` averages integer boxes into the output only: `resize`
+    // would hold a float copy of the whole image (90 MB for 14 MP RGB).
+    let working = if width.max(height) > WORKING_SIDE {
+        decoded.thumbnail(WORKING_SIDE, WORKING_SIDE)
+    } else {
+        decoded
+    };
+    Ok(working.into_rgb8())
 }
 
 #[cfg(test)]
@@ -93,6 +121,16 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[test]
+    fn large_images_are_scaled_to_the_working_side() {
+        let wide = image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(4_000, 1_000, image::Luma([7])));
+        let decoded = decode_image(&encode(&wide, ImageFormat::Png)).unwrap();
+        assert_eq!(
+            (decoded.width(), decoded.height(), decoded.get_pixel(9, 9).0),
+            (2_048, 512, [7, 7, 7])
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub enum FaceError {
     /// Detector or pipeline options out of range.
     #[error("invalid options: {0}")]
     InvalidOptions(&'static str),
-    /// The image has more than 40 megapixels.
+    /// The image has more than 16 megapixels, or would need more than
+    /// 40 MiB to decode.
     #[error("image too large")]
     ImageTooLarge,
     /// The image is smaller than 32×32.

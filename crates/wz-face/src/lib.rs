@@ -26,7 +26,7 @@ mod ssd_detector;
 mod tiny_detector;
 mod weights;
 
-pub use decode::{decode_image, MAX_PIXELS, MIN_SIDE};
+pub use decode::{decode_image, MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, WORKING_SIDE};
 pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
 pub use detector::{Detection, Detector, DetectorKind};
 pub use error::FaceError;

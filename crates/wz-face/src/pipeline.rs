@@ -170,9 +170,24 @@ fn largest(faces: Vec<AnalysedFace>) -> Option<AnalysedFace> {
         .max_by(|a, b| (a.detection.width * a.detection.height).total_cmp(&(b.detection.width * b.detection.height)))
 }
 
+/// Longest side of an image put in a border: the canvas is four times its
+/// area, so a large image is scaled down first.
+const BORDER_INPUT_SIDE: u32 = 1024;
+
 /// The image centred in a black canvas twice its size: the retry for tight
-/// crops that fill the frame.
+/// crops that fill the frame. Images with a side over 1024 px are scaled
+/// down to it first (a face filling such a frame needs no more).
 pub fn with_border(image: &RgbImage) -> RgbImage {
+    let scaled;
+    let image = if image.width().max(image.height()) > BORDER_INPUT_SIDE {
+        let scale = f64::from(BORDER_INPUT_SIDE) / f64::from(image.width().max(image.height()));
+        let width = ((f64::from(image.width()) * scale).round() as u32).max(1);
+        let height = ((f64::from(image.height()) * scale).round() as u32).max(1);
+        scaled = imageops::thumbnail(image, width, height);
+        &scaled
+    } else {
+        image
+    };
     let (width, height) = (image.width(), image.height());
     let mut canvas = RgbImage::from_pixel(width * 2, height * 2, Rgb([0, 0, 0]));
     imageops::replace(&mut canvas, image, i64::from(width / 2), i64::from(height / 2));

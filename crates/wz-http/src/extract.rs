@@ -203,8 +203,8 @@ fn request_id(headers: &axum::http::HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
+        .map(crate::envelope::bounded_request_id)
         .unwrap_or_default()
-        .to_owned()
 }
 
 async fn authenticate_party(

@@ -11,7 +11,7 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -64,10 +64,10 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    pub(crate) fn observe(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
+                method,
                 route: route.to_owned(),
                 status,
             })

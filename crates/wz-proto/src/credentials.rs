@@ -118,15 +118,15 @@ pub struct QrVerifyRequest {
     pub code: String,
 }
 
-/// A verified wallet code: no personal data.
+/// A verified wallet code: no personal data, and no identifier but the
+/// calling relying party's own pairwise subject of the holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QrVerifyResponse {
     /// Always `success` (failures are error bodies).
     pub result: String,
-    /// Credential serial, hex.
-    pub serial: String,
-    /// The holder's credential number (pseudonymous), hex.
-    pub credential_number: String,
+    /// The holder's pairwise subject for this relying party (the same as
+    /// in its authentication results; another RP sees another value).
+    pub subject: String,
     /// `L3` or `L4`.
     pub level: String,
     /// When the credential expires, Unix milliseconds.

@@ -63,7 +63,7 @@ pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerErro
 /// use this: no camera can film a live person here, so they script the
 /// verdict of the geometry check (face detection and comparison stay real).
 pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck>) -> Result<OpenedServices, ServerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(ServerError::io(format!("creating {}", config.data_dir.display())))?;
+    create_data_dir(&config.data_dir)?;
     let store = open_store(config).await?;
     let count = store.count_identities().await?;
     let keys = load_or_create_keys(&config.data_dir, &OsEntropy, count == 0).map_err(|error| match error {
@@ -79,12 +79,33 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         face: FaceService::lazy(std::thread::available_parallelism().map_or(1, |n| n.get())),
         liveness,
         policy: config.credentials.policy(),
+        webhooks: Arc::new(config.webhook_policy()),
     };
     Ok(OpenedServices {
         services: Services::new(context),
         admin_token: keys.admin_token,
         admin_token_path: keys.admin_token_path,
     })
+}
+
+/// The data directory holds the keys and, with SQLite, the database: a new
+/// one is created `0700`; an existing one others can read is reported
+/// (it may be a folder the operator shares on purpose, so it is left).
+fn create_data_dir(dir: &std::path::Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::metadata(dir) {
+        Ok(metadata) => {
+            if metadata.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), "the data directory is readable by other users; 0700 is advised");
+            }
+            Ok(())
+        }
+        Err(_) => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(ServerError::io(format!("creating {}", dir.display()))),
+    }
 }
 
 /// A server running in the background.
@@ -142,20 +163,13 @@ pub(crate) async fn start_with(config: &Config, opened: &OpenedServices, extra: 
         .map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
     let (shutdown, signal) = oneshot::channel::<()>();
-    // Small responses and server-sent events go out at once rather than
-    // waiting on Nagle's algorithm for the peer's delayed ACK (~40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = signal.await;
-            })
-            .await
-    });
+    let connection = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_seconds.max(1)),
+        max_connections: config.server.max_connections.max(1),
+    };
+    let task = tokio::spawn(serve_connections(listener, router, connection, async move {
+        let _ = signal.await;
+    }));
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,
@@ -164,6 +178,84 @@ pub(crate) async fn start_with(config: &Config, opened: &OpenedServices, extra: 
         webhooks: crate::webhooks::spawn(opened.services.clone()),
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),
     })
+}
+
+/// Per-connection limits of the HTTP server.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Accepts connections and serves HTTP/1.1 on each, until `shutdown`
+/// completes; then stops accepting and waits for open connections to
+/// finish their requests.
+///
+/// `axum::serve` sets no timeouts: a client that never finishes its
+/// headers holds a connection and its descriptor for ever. Here hyper's
+/// header-read timeout closes it, and also closes a keep-alive connection
+/// idle for as long; at most `max_connections` are open at once (the rest
+/// wait in the kernel's backlog).
+async fn serve_connections(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors and the like: pause rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Small responses and server-sent events go out at once rather than
+        // waiting on Nagle's algorithm for the peer's delayed ACK (~40 ms).
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+        let service = router
+            .clone()
+            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                request
+            });
+        let connection = builder.serve_connection(TokioIo::new(tcp), hyper_util::service::TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(error = &error as &dyn std::error::Error, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
@@ -192,5 +284,18 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_new_data_directory_is_owner_only() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("a/data");
+        super::create_data_dir(&dir).unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     }
 }

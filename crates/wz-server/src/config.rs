@@ -23,6 +23,8 @@ const ENV_KEYS: &[&str] = &[
     "server.body_limit_bytes",
     "server.request_timeout_seconds",
     "server.shutdown_grace_seconds",
+    "server.header_read_timeout_seconds",
+    "server.max_connections",
     "log.format",
     "log.filter",
     "credentials.light_lifetime_days",
@@ -31,6 +33,7 @@ const ENV_KEYS: &[&str] = &[
     "credentials.password_lock_minutes",
     "credentials.light_per_client_per_minute",
     "credentials.light_per_identity_per_10_minutes",
+    "webhooks.allow_http",
 ];
 
 /// The whole configuration.
@@ -58,6 +61,33 @@ pub struct Config {
     pub log: LogConfig,
     /// Network ID credentials.
     pub credentials: CredentialsConfig,
+    /// Where relying parties' webhooks may be posted.
+    pub webhooks: WebhooksConfig,
+}
+
+/// Webhook targets (see docs/security.md): `https` to public addresses
+/// only, unless listed here. Demo mode also accepts plain `http` and
+/// loopback (not the server's own port).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Accept plain `http` webhook URLs (on a trusted internal network).
+    pub allow_http: bool,
+    /// Hosts that may be private, loopback or link-local: names, IPv4
+    /// addresses or `[IPv6]`, any port. A listed name may resolve anywhere.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Config {
+    /// The webhook policy in force.
+    pub fn webhook_policy(&self) -> wz_core::WebhookPolicy {
+        wz_core::WebhookPolicy {
+            allow_http: self.webhooks.allow_http || self.demo,
+            allow_loopback: self.demo,
+            own_port: Some(self.server.listen.port()).filter(|port| *port != 0),
+            allowed_hosts: self.webhooks.allowed_hosts.clone(),
+        }
+    }
 }
 
 /// Which liveness check a demo server runs.
@@ -145,6 +175,12 @@ pub struct ServerConfig {
     pub request_timeout_seconds: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_seconds: u64,
+    /// How long a client has to send a request's headers, and how long an
+    /// idle keep-alive connection stays open.
+    pub header_read_timeout_seconds: u64,
+    /// Open connections accepted at once; further ones wait in the
+    /// kernel's backlog.
+    pub max_connections: usize,
 }
 
 /// Log output.
@@ -179,6 +215,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             log: LogConfig::default(),
             credentials: CredentialsConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -190,6 +227,8 @@ impl Default for ServerConfig {
             body_limit_bytes: 256 * 1024,
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
+            header_read_timeout_seconds: 15,
+            max_connections: 10_000,
         }
     }
 }

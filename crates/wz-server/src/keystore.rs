@@ -84,7 +84,9 @@ fn random_hex<const N: usize>(entropy: &dyn Entropy) -> Zeroizing<String> {
 /// never open existing records.
 pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_empty: bool) -> Result<LoadedKeys, ServerError> {
     let dir = data_dir.join("keys");
-    fs::create_dir_all(&dir).map_err(ServerError::io(format!("creating {}", dir.display())))?;
+    std::os::unix::fs::DirBuilderExt::mode(fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .map_err(ServerError::io(format!("creating {}", dir.display())))?;
     let sm2_pem = |prefix: &'static str| {
         move || {
             Sm2SigningKey::generate(&mut EntropyRng(entropy), prefix)

@@ -119,10 +119,7 @@ impl AuthenticationService {
         if !rp.modes.iter().any(|m| m == mode.as_str()) {
             return Err(ServiceError::Refused(ResultCode::ModeNotAllowed));
         }
-        let purpose = request.purpose.trim().to_owned();
-        if purpose.is_empty() || purpose.chars().count() > MAX_PURPOSE_CHARS {
-            return Err(ServiceError::InvalidInput("purpose must have 1 to 200 characters"));
-        }
+        let purpose = check_purpose(&request.purpose)?.to_owned();
         check_inputs(mode, &request)?;
         let granted: Vec<Attribute> = rp.grants.iter().filter_map(|g| Attribute::parse(g)).collect();
         let consented = mode.needs_credential();
@@ -346,4 +343,13 @@ fn check_inputs(mode: AuthMode, request: &AuthRequest) -> Result<(), ServiceErro
         return Err(ServiceError::InvalidInput("this mode needs card"));
     }
     Ok(())
+}
+
+/// A purpose as the citizen will read it: 1 to [`MAX_PURPOSE_CHARS`]
+/// characters, no control, line-break, bidirectional or invisible format
+/// characters (see [`wz_core::check_display_text`]); trimmed.
+pub(crate) fn check_purpose(purpose: &str) -> Result<&str, ServiceError> {
+    wz_core::check_display_text(purpose, MAX_PURPOSE_CHARS).map_err(|_| {
+        ServiceError::InvalidInput("purpose must have 1 to 200 characters, without control, line-break or bidirectional characters")
+    })
 }

@@ -83,6 +83,11 @@ impl CardService {
         now: time::OffsetDateTime,
     ) -> Result<(CardReadOutcome, String), (ServiceError, Option<String>)> {
         let (card, lookup, row) = self.verify_presented(presentation, now).await?;
+        // Single use, as for the terminal and RP paths: a replayed
+        // presentation is refused within the challenge's lifetime too.
+        self.spend_challenge(presentation)
+            .await
+            .map_err(|error| (error, Some(lookup.short())))?;
         let outcome = CardReadOutcome {
             card_serial: card.chip.card_serial.as_str().to_owned(),
             masked_name: wz_core::mask_name(&card.chip.name),
@@ -91,6 +96,24 @@ impl CardService {
             status: row.status,
         };
         Ok((outcome, lookup.short()))
+    }
+
+    /// Spends the challenge a presentation answered: the same answer is
+    /// refused (`card_challenge_invalid`) from then on.
+    pub(crate) async fn spend_challenge(&self, presentation: &CardPresentation) -> Result<(), ServiceError> {
+        let challenge_nonce = hex::decode(&presentation.challenge.nonce)
+            .ok()
+            .and_then(|n| <[u8; 16]>::try_from(n).ok());
+        let nonce = wz_store::NonceUse {
+            kind: "card",
+            nonce: challenge_nonce.ok_or(ServiceError::Refused(ResultCode::CardChallengeInvalid))?,
+            expires_at_ms: presentation.challenge.expires_at * 1000,
+            credential: None,
+        };
+        if !self.context.store.consume_nonce(&nonce).await? {
+            return Err(ServiceError::Refused(ResultCode::CardChallengeInvalid));
+        }
+        Ok(())
     }
 
     /// Verifies a presented card (authority signature, challenge, chip) and

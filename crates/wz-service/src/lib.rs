@@ -25,6 +25,7 @@ mod result_signer;
 mod sessions;
 mod signed_request;
 mod ttl_cache;
+mod watchers;
 
 pub use audit::{AuditReport, AuditService};
 pub use authentication::{AuthRequest, AuthenticationService, MAX_PURPOSE_CHARS};
@@ -48,6 +49,7 @@ pub use sessions::{
     MAX_WINDOW_SECONDS,
 };
 pub use signed_request::SignedRequest;
+pub use watchers::{WatchPermit, MAX_WATCHES_PER_RP};
 /// A relying party's registration, as the services hand it out.
 pub use wz_store::RelyingPartyRow;
 /// A session as stored.
@@ -76,6 +78,8 @@ pub struct ServiceContext {
     pub liveness: Arc<dyn LivenessCheck>,
     /// Credential rules.
     pub policy: CredentialPolicy,
+    /// Where webhooks may be posted.
+    pub webhooks: std::sync::Arc<wz_core::WebhookPolicy>,
 }
 
 impl ServiceContext {

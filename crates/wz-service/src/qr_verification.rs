@@ -116,6 +116,26 @@ impl QrService {
         })
     }
 
+    /// Verifies a code for a relying party (`/v1/qr/verify`), which must
+    /// be allowed a wallet-code mode; audited with the RP as actor. Returns
+    /// the verification and the holder's pairwise subject for that RP.
+    pub async fn verify_for_party(&self, rp: &wz_store::RelyingPartyRow, text: &str) -> Result<(QrVerification, String), ServiceError> {
+        let allowed = rp.modes.iter().any(|mode| mode == "credential" || mode == "qr_verify");
+        if !allowed {
+            return Err(ServiceError::Refused(ResultCode::ModeNotAllowed));
+        }
+        let mut tag = AuditTag {
+            actor: rp.id.clone(),
+            action: "qr.verified",
+            rp_id: Some(rp.id.clone()),
+            details: serde_json::Map::new(),
+        };
+        tag.details.insert("rp".into(), json!(rp.id));
+        let verified = self.verify_tagged(text, &tag).await?;
+        let subject = wz_core::pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, &verified.number);
+        Ok((verified, subject))
+    }
+
     fn details(&self, tag: &AuditTag, number: Option<&CredentialNumber>) -> serde_json::Map<String, serde_json::Value> {
         let mut details = tag.details.clone();
         if let (Some(rp), Some(number)) = (&tag.rp_id, number) {
@@ -144,9 +164,11 @@ impl QrService {
         }
         let body = credential.body();
         body.check_time(now, 60).map_err(|e| ResultCode::from(QrError::Credential(e)))?;
-        // The MAC under the credential's QR key accepts a code without an
-        // asymmetric operation; anything else goes to the device signature.
-        if !code.mac_matches(&qr_key(&self.context.keyring.qr_mac_key, &body.serial)) {
+        // The MAC under the credential's QR key (over every field, signer
+        // and signature included) accepts a code of the credential's own
+        // device without an asymmetric operation; anything else goes to
+        // the device signature, as an offline verifier would.
+        if !(code.signer_is_device() && code.mac_matches(&qr_key(&self.context.keyring.qr_mac_key, &body.serial))) {
             let device_key = body.device_verifying_key().map_err(|e| ResultCode::from(QrError::Credential(e)))?;
             code.verify_device(&device_key)?;
         }

@@ -7,7 +7,7 @@
 //! attributes, only the pairwise subject and desensitised fields.
 
 use serde_json::json;
-use wz_core::{unix_ms, Attribute, AuditDraft, AuthMode, ResultAlg, RpCategory};
+use wz_core::{unix_ms, Attribute, AuditDraft, AuthMode, ResultAlg, RpCategory, WebhookUrlError};
 use wz_crypto::{sm3, Es256VerifyingKey, Sm2VerifyingKey};
 use wz_store::{RelyingPartyRow, StoreError};
 
@@ -25,7 +25,8 @@ pub struct RelyingPartySpec {
     pub modes: Vec<AuthMode>,
     /// Attributes it may receive in full.
     pub grants: Vec<Attribute>,
-    /// Session results are posted here (https, or http on loopback).
+    /// Session results are posted here (https to a public host, see
+    /// [`wz_core::WebhookPolicy`]).
     pub webhook_url: Option<String>,
     /// Its public key for signed requests (SEC1 hex) and the algorithm of
     /// that key and of the results it receives.
@@ -45,6 +46,7 @@ pub struct RegisteredParty {
 
 /// The row fields a valid spec yields.
 struct Validated {
+    webhook_url: Option<String>,
     public_key: Option<Vec<u8>>,
     modes: Vec<String>,
     grants: Vec<String>,
@@ -94,11 +96,10 @@ impl RelyingPartyService {
     }
 
     /// Checks a spec against the rules and returns the row fields.
-    fn validate(spec: &RelyingPartySpec) -> Result<Validated, ServiceError> {
-        let name = spec.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ServiceError::InvalidInput("the name must have 1 to 100 characters"));
-        }
+    async fn validate(&self, spec: &RelyingPartySpec) -> Result<Validated, ServiceError> {
+        wz_core::check_display_text(&spec.name, 100).map_err(|_| {
+            ServiceError::InvalidInput("the name must have 1 to 100 characters, without control, line-break or bidirectional characters")
+        })?;
         if spec.modes.is_empty() {
             return Err(ServiceError::InvalidInput("at least one mode is needed"));
         }
@@ -107,12 +108,10 @@ impl RelyingPartyService {
                 "an internet service receives only the pairwise subject and desensitised fields; it cannot be granted attributes",
             ));
         }
-        if let Some(url) = &spec.webhook_url {
-            let loopback = url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:");
-            if !(url.starts_with("https://") || loopback) || url.len() > 500 {
-                return Err(ServiceError::InvalidInput("the webhook URL must be https (or http on loopback)"));
-            }
-        }
+        let webhook_url = match &spec.webhook_url {
+            None => None,
+            Some(url) => Some(self.check_webhook(url).await?),
+        };
         let key = match &spec.public_key {
             None => None,
             Some(text) => {
@@ -134,15 +133,41 @@ impl RelyingPartyService {
         grants.sort();
         grants.dedup();
         Ok(Validated {
+            webhook_url,
             public_key: key,
             modes,
             grants,
         })
     }
 
+    /// A webhook URL by the operator's [`WebhookPolicy`], normalised. A
+    /// name is resolved once here so that one pointing at a private
+    /// address is refused at registration; a name that does not resolve
+    /// yet is accepted, since every delivery resolves and checks again.
+    async fn check_webhook(&self, url: &str) -> Result<String, ServiceError> {
+        let policy = &self.context.webhooks;
+        let target = policy.check(url).map_err(|error| ServiceError::InvalidInput(error.reason()))?;
+        if let Some(name) = target.domain() {
+            let lookup = tokio::net::lookup_host((name, target.port()));
+            if let Ok(Ok(addresses)) = tokio::time::timeout(std::time::Duration::from_secs(3), lookup).await {
+                for address in addresses {
+                    if !policy.address_allowed(Some(name), address) {
+                        return Err(ServiceError::InvalidInput(WebhookUrlError::NotPublic.reason()));
+                    }
+                }
+            }
+        }
+        Ok(target.as_str().to_owned())
+    }
+
     /// Registers a relying party; the secret is in the answer only.
     pub async fn register(&self, spec: &RelyingPartySpec, actor: &str) -> Result<RegisteredParty, ServiceError> {
-        let Validated { public_key, modes, grants } = Self::validate(spec)?;
+        let Validated {
+            webhook_url,
+            public_key,
+            modes,
+            grants,
+        } = self.validate(spec).await?;
         let now = self.context.clock.now();
         let secret = self.random_hex::<32>();
         let row = RelyingPartyRow {
@@ -151,7 +176,7 @@ impl RelyingPartyService {
             category: spec.category.as_str().to_owned(),
             modes,
             grants,
-            webhook_url: spec.webhook_url.clone(),
+            webhook_url,
             secret_digest: sm3(secret.as_bytes()),
             public_key,
             alg: alg_name(spec.alg).to_owned(),
@@ -166,13 +191,18 @@ impl RelyingPartyService {
 
     /// Changes a registration (name, category, modes, grants, webhook, key).
     pub async fn update(&self, id: &str, spec: &RelyingPartySpec, actor: &str) -> Result<RelyingPartyRow, ServiceError> {
-        let Validated { public_key, modes, grants } = Self::validate(spec)?;
+        let Validated {
+            webhook_url,
+            public_key,
+            modes,
+            grants,
+        } = self.validate(spec).await?;
         self.change(id, actor, "rp.updated", |row| {
             row.name = spec.name.trim().to_owned();
             row.category = spec.category.as_str().to_owned();
             row.modes = modes.clone();
             row.grants = grants.clone();
-            row.webhook_url = spec.webhook_url.clone();
+            row.webhook_url = webhook_url.clone();
             row.public_key = public_key.clone();
             row.alg = alg_name(spec.alg).to_owned();
         })

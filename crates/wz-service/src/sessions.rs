@@ -71,6 +71,7 @@ pub struct SessionService {
     parties: RelyingPartyService,
     authentication: AuthenticationService,
     events: broadcast::Sender<SessionEvent>,
+    watchers: crate::watchers::Watchers,
 }
 
 fn refused(code: ResultCode) -> ServiceError {
@@ -84,7 +85,14 @@ impl SessionService {
             parties,
             authentication,
             events: broadcast::channel(4096).0,
+            watchers: crate::watchers::Watchers::default(),
         }
+    }
+
+    /// A slot for one more open watch (event stream or long-poll) of this
+    /// relying party; `rate_limited` beyond [`crate::MAX_WATCHES_PER_RP`].
+    pub fn watch_permit(&self, rp: &RelyingPartyRow) -> Result<crate::WatchPermit, ServiceError> {
+        self.watchers.take(&rp.id, crate::MAX_WATCHES_PER_RP)
     }
 
     /// Watches every session change.
@@ -110,10 +118,7 @@ impl SessionService {
         if !rp.modes.iter().any(|m| m == spec.mode.as_str()) {
             return Err(refused(ResultCode::ModeNotAllowed));
         }
-        let purpose = spec.purpose.trim();
-        if purpose.is_empty() || purpose.chars().count() > crate::MAX_PURPOSE_CHARS {
-            return Err(ServiceError::InvalidInput("purpose must have 1 to 200 characters"));
-        }
+        crate::authentication::check_purpose(&spec.purpose)?;
         if !(10..=max_seconds).contains(&spec.expires_in_seconds) {
             return Err(ServiceError::InvalidInput("expires_in_seconds is out of range"));
         }
@@ -166,8 +171,10 @@ impl SessionService {
         if labels.is_empty() || labels.len() > MAX_PARTICIPANTS {
             return Err(ServiceError::InvalidInput("a transaction has 1 to 50 participants"));
         }
-        if labels.iter().any(|l| l.trim().is_empty() || l.chars().count() > 100) {
-            return Err(ServiceError::InvalidInput("participant labels have 1 to 100 characters"));
+        if labels.iter().any(|l| wz_core::check_display_text(l, 100).is_err()) {
+            return Err(ServiceError::InvalidInput(
+                "participant labels have 1 to 100 characters, without control, line-break or bidirectional characters",
+            ));
         }
         let id = format!("t-{}", hex::encode(self.random::<12>()));
         // Participants' session ids sort in the order the RP gave them.

@@ -42,6 +42,7 @@ pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database.
     pub async fn open(config: &SqliteConfig) -> Result<Self, StoreError> {
+        owner_only(&config.path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let base = SqliteConnectOptions::from_str("sqlite:")
             .map_err(unavailable)?
             .filename(&config.path)
@@ -72,5 +73,61 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// The database holds session secrets, sealed records and webhook URLs:
+/// it is created readable by its owner only, and an existing one that
+/// others can read is tightened. SQLite gives its `-wal` and `-shm` files
+/// the database file's permissions.
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::metadata(path) {
+        Ok(metadata) => {
+            if metadata.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the database file was readable by others; now 0600");
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            // An empty file is an empty SQLite database.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map(drop)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_journal_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wz.db");
+        let config = SqliteConfig {
+            path: path.clone(),
+            read_connections: 1,
+        };
+        let store = SqliteStore::open(&config).await.unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("wz.db-wal")), 0o600);
+        drop(store);
+        // An existing database others could read is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let _store = SqliteStore::open(&config).await.unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 }

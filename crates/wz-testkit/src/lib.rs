@@ -177,6 +177,7 @@ pub async fn service_fixture(demo: bool) -> ServiceFixture {
         face: wz_service::FaceService::lazy(2),
         liveness: Arc::new(ScriptedLiveness::passing()),
         policy: wz_service::CredentialPolicy::default(),
+        webhooks: Arc::new(wz_core::WebhookPolicy::default()),
     };
     ServiceFixture {
         services: Services::new(context),

@@ -59,7 +59,8 @@ window.WZCrypto = (() => {
     const message = [...utf8('wz-wallet-qr/1\0'), ...sm3Bytes(credential), ...i64be(ts), ...nonce];
     const signature = fromHex(sign(message, key.priv, key.pub));
     const signer = fromHex(window.sm2.compressPublicKeyHex(key.pub));
-    const mac = hmacSm3(qrKeyHex, message).slice(0, 16);
+    // The MAC covers the message, the signer and the signature.
+    const mac = hmacSm3(qrKeyHex, [...message, ...signer, ...signature]).slice(0, 16);
     const body = [0x86, ...cborBytes(credential), ...cborHead(0, ts), ...cborBytes(nonce), ...cborBytes(signer), ...cborBytes(signature), ...cborBytes(mac)];
     return 'WZQR1:' + b64url(body);
   }

@@ -38,7 +38,7 @@ pub struct QrBenchArgs {
     /// Operator token (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
     #[arg(long, env = "WZ_ADMIN_TOKEN")]
     admin_token: Option<String>,
-    /// `qr`: `POST /v1/qr/verify`; `credential`: a relying party's
+    /// `qr`: a relying party's `POST /v1/qr/verify`; `credential`: its
     /// `POST /v1/authentications` in mode `credential` (signed result).
     #[arg(long, default_value = "qr", value_parser = ["qr", "credential"])]
     endpoint: String,
@@ -135,7 +135,8 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
         codes.len(),
         started.elapsed().as_secs_f64()
     );
-    let party = if args.endpoint == "credential" {
+    // Both endpoints are a relying party's: /v1/qr/verify needs one too.
+    let party = {
         let config = cli.config(None, None)?;
         let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
         let request = wz_proto::RelyingPartyRequest {
@@ -148,16 +149,15 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
             alg: None,
         };
         let registered = admin.register_relying_party(&request).await?;
-        Some(Arc::new((registered.relying_party.id, registered.client_secret)))
-    } else {
-        None
+        Arc::new((registered.relying_party.id, registered.client_secret))
     };
+    let verify_endpoint = args.endpoint != "credential";
     let codes = Arc::new(codes);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..args.connections.max(1))
         .map(|_| {
-            let (codes, next, client, party) = (Arc::clone(&codes), Arc::clone(&next), client.clone(), party.clone());
+            let (codes, next, client, party) = (Arc::clone(&codes), Arc::clone(&next), client.clone(), Arc::clone(&party));
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = std::collections::BTreeMap::<String, usize>::new();
@@ -165,21 +165,20 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(code) = codes.get(index) else { break };
                     let sent = Instant::now();
-                    let outcome = match &party {
-                        None => client
-                            .verify_qr(&QrVerifyRequest { code: code.clone() })
+                    let outcome = if verify_endpoint {
+                        client
+                            .verify_qr((&party.0, &party.1), &QrVerifyRequest { code: code.clone() })
                             .await
-                            .map(|_| "success".to_owned()),
-                        Some(party) => {
-                            let request = wz_proto::AuthenticationRequest {
-                                mode: "credential".into(),
-                                purpose: "benchmark".into(),
-                                attributes: vec!["name".into()],
-                                code: Some(code.clone()),
-                                ..Default::default()
-                            };
-                            client.authenticate(&party.0, &party.1, &request).await.map(|a| a.result)
-                        }
+                            .map(|_| "success".to_owned())
+                    } else {
+                        let request = wz_proto::AuthenticationRequest {
+                            mode: "credential".into(),
+                            purpose: "benchmark".into(),
+                            attributes: vec!["name".into()],
+                            code: Some(code.clone()),
+                            ..Default::default()
+                        };
+                        client.authenticate(&party.0, &party.1, &request).await.map(|a| a.result)
                     };
                     match outcome {
                         Ok(result) if result == "success" => latencies.push(sent.elapsed().as_secs_f64() * 1000.0),
@@ -210,7 +209,7 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     };
     println!(
         "{} {} codes in {elapsed:.2} s with {} connections: {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms",
-        if party.is_some() {
+        if !verify_endpoint {
             "authenticated (mode credential)"
         } else {
             "verified"

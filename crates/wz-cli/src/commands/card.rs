@@ -45,7 +45,8 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
                 .issue(&id_number, "cli")
                 .await
                 .map_err(|e| anyhow::anyhow!("{e} ({})", e.result_code().as_str()))?;
-            std::fs::write(out, card.to_json()).with_context(|| format!("writing {}", out.display()))?;
+            // The card file holds the chip's secret key and the holder's record.
+            super::private_file::write(out, card.to_json().as_bytes())?;
             println!("card {} written to {}", card.chip.card_serial.as_str(), out.display());
             Ok(ExitCode::SUCCESS)
         }

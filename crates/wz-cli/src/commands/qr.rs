@@ -22,24 +22,36 @@ pub enum QrCommand {
         /// Server URL.
         #[arg(long, env = "WZ_SERVER_URL", default_value = DEFAULT_SERVER)]
         server: String,
+        /// The verifying relying party's client id (mode `credential` or
+        /// `qr_verify`): only a relying party may spend a code.
+        #[arg(long = "rp-id", env = "WZ_RP_ID")]
+        rp_id: String,
+        /// Its client secret.
+        #[arg(long = "rp-secret", env = "WZ_RP_SECRET", hide_env_values = true)]
+        rp_secret: String,
     },
 }
 
 pub async fn run(command: &QrCommand) -> anyhow::Result<ExitCode> {
-    let QrCommand::Verify { code, png, server } = command;
+    let QrCommand::Verify {
+        code,
+        png,
+        server,
+        rp_id,
+        rp_secret,
+    } = command;
     let code = match (code, png) {
         (Some(code), _) => code.clone(),
         (None, Some(png)) => qr_image::read(png)?,
         (None, None) => anyhow::bail!("give the code's text or --png FILE"),
     };
-    match Client::new(server).verify_qr(&QrVerifyRequest { code }).await {
+    match Client::new(server).verify_qr((rp_id, rp_secret), &QrVerifyRequest { code }).await {
         Ok(verified) => {
             println!(
-                "{}: {} credential {} (holder {}), valid until {}",
+                "{}: {} credential, holder {} (your pairwise subject), valid until {}",
                 verified.result,
                 verified.level,
-                verified.serial,
-                verified.credential_number,
+                verified.subject,
                 super::when(verified.credential_expires_at_ms)
             );
             Ok(ExitCode::SUCCESS)

@@ -4,8 +4,6 @@
 //! the nonce and the ciphertext; nothing readable without the passphrase.
 //! Written through a temporary file and a rename, mode 0600.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -115,18 +113,7 @@ impl Wallet {
             salt: hex::encode(salt),
             sealed: base64::engine::general_purpose::STANDARD.encode(sealed),
         };
-        let temporary = self.path.with_extension("tmp");
-        let _ = std::fs::remove_file(&temporary);
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)
-            .with_context(|| format!("creating {}", temporary.display()))?;
-        out.write_all(serde_json::to_string_pretty(&file)?.as_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&temporary, &self.path).with_context(|| format!("writing {}", self.path.display()))?;
-        Ok(())
+        super::private_file::write(&self.path, serde_json::to_string_pretty(&file)?.as_bytes())
     }
 
     /// The device key as a request signer.

@@ -106,3 +106,33 @@ fn no_altered_character_changes_what_an_accepted_code_says() {
     assert!(matches!(WalletQr::parse("hello"), Err(QrError::Malformed(_))));
     assert!(matches!(WalletQr::parse("WZQR1:!!"), Err(QrError::Malformed(_))));
 }
+
+#[test]
+fn the_mac_covers_the_signer_and_the_signature() {
+    let (platform, device, other) = (key(1, "sm2"), key(2, "device"), key(3, "device"));
+    let credential = credential(&platform, &device);
+    let code = WalletQr::create(&credential, &device, &KEY, NOW, [5; 16]).unwrap();
+    assert!(code.signer_is_device() && code.mac_matches(&KEY));
+    // A flipped signature byte, a zeroed signature, another signer: the
+    // fast path refuses each, so the platform falls back to the signature
+    // and refuses what an offline verifier refuses.
+    let mut flipped_bytes = code.signature.to_bytes();
+    flipped_bytes[10] ^= 0x40;
+    let mut variants = vec![];
+    if let Ok(signature) = Sm2Signature::from_slice(&flipped_bytes) {
+        variants.push(WalletQr { signature, ..code.clone() });
+    }
+    if let Ok(signature) = Sm2Signature::from_slice(&[0u8; 64]) {
+        variants.push(WalletQr { signature, ..code.clone() });
+    }
+    variants.push(WalletQr {
+        signer: other.verifying_key().to_sec1_compressed_bytes(),
+        ..code.clone()
+    });
+    assert!(!variants.is_empty());
+    for variant in variants {
+        let reparsed = WalletQr::parse(&variant.to_text()).unwrap();
+        assert!(!(reparsed.signer_is_device() && reparsed.mac_matches(&KEY)));
+        assert!(reparsed.verify_device(&device.verifying_key()).is_err());
+    }
+}

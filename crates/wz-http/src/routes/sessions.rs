@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use wz_core::{session_frame, unix_ms, Attribute, AuthMode, ResultCode, SessionState};
 use wz_proto::{
@@ -103,6 +103,7 @@ pub(crate) async fn show(
     if sessions.state_of(&row).as_str() != seen || wait.is_zero() {
         return Ok(Json(status(&app, &row)?));
     }
+    let _permit = sessions.watch_permit(&client.row)?;
     let deadline = tokio::time::Instant::now()
         + wait.min(Duration::from_millis(
             u64::try_from(row.expires_at_ms - unix_ms(app.services.context.clock.now()) + 1_000).unwrap_or(0),
@@ -132,6 +133,8 @@ pub(crate) async fn events(
     let row = app.services.sessions.find_for(&client.row, &id).await?;
     let first = status(&app, &row)?;
     let expires_at_ms = row.expires_at_ms;
+    // Held by the stream: given back when it ends or the client goes away.
+    let permit = app.services.sessions.watch_permit(&client.row)?;
     let state = (app, client, id, receiver, Some(first), false);
     let stream = stream::unfold(state, move |(app, client, id, mut receiver, pending, done)| async move {
         if done {
@@ -155,6 +158,10 @@ pub(crate) async fn events(
         let finished = SessionState::parse(&next.state).is_some_and(SessionState::is_final);
         let event = Event::default().event("state").json_data(&next).ok()?;
         Some((Ok(event), (app, client, id, receiver, None, finished)))
+    });
+    let stream = stream.map(move |event| {
+        let _held = &permit;
+        event
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -8,7 +8,7 @@ use wz_proto::{
     CredentialStatusRequest, CredentialStatusResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse,
 };
 
-use crate::extract::{ApiJson, Signed};
+use crate::extract::{RelyingPartyCall, Signed};
 use crate::{ApiError, AppState};
 
 /// The wallet's credential as the platform sees it (signed by the wallet).
@@ -52,19 +52,23 @@ pub(crate) async fn check_password(
     }))
 }
 
-/// Verifies a wallet's dynamic QR code (二维码验码): signed by the
-/// credential's device, fresh (about 60 s), unused, credential in force.
-#[utoipa::path(post, path = "/v1/qr/verify", request_body = QrVerifyRequest,
-    responses((status = 200, body = QrVerifyResponse), (status = 400, body = wz_proto::ErrorBody), (status = 422, body = wz_proto::ErrorBody)))]
+/// Verifies a wallet's dynamic QR code (二维码验码) for a relying party
+/// (HTTP Basic, signed if it registered a key; modes `credential` or
+/// `qr_verify`): signed by the credential's device, fresh (about 60 s),
+/// unused, credential in force. Spending a code is attributable, and the
+/// answer names the holder only by the caller's pairwise subject
+/// (decision 20).
+#[utoipa::path(post, path = "/v1/qr/verify", request_body = QrVerifyRequest, security(("basic" = [])),
+    responses((status = 200, body = QrVerifyResponse), (status = 400, body = wz_proto::ErrorBody), (status = 401, body = wz_proto::ErrorBody),
+        (status = 403, body = wz_proto::ErrorBody), (status = 422, body = wz_proto::ErrorBody)))]
 pub(crate) async fn verify_qr(
     State(app): State<AppState>,
-    ApiJson(request): ApiJson<QrVerifyRequest>,
+    call: RelyingPartyCall<QrVerifyRequest>,
 ) -> Result<Json<QrVerifyResponse>, ApiError> {
-    let verified = app.services.qr.verify(&request.code, "verifier").await?;
+    let (verified, subject) = app.services.qr.verify_for_party(&call.client.row, &call.value.code).await?;
     Ok(Json(QrVerifyResponse {
         result: ResultCode::Success.as_str().into(),
-        serial: verified.serial.to_hex(),
-        credential_number: verified.number.to_hex(),
+        subject,
         level: verified.level.as_str().into(),
         credential_expires_at_ms: verified.credential_expires_at_ms,
     }))

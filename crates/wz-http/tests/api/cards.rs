@@ -97,3 +97,24 @@ async fn malformed_presentations_and_bodies_get_clear_codes_and_change_nothing()
     assert_eq!(send(huge, "application/json").await, (413, "body_too_large".into()));
     assert_eq!(audit_len(&server).await, before);
 }
+
+#[tokio::test]
+async fn a_replayed_card_presentation_is_refused() {
+    let (server, people) = server_with_people(1).await;
+    let card = server.opened.services.cards.issue(&people[0].id_number, "test").await.unwrap();
+    let challenge = server.client.card_challenge().await.unwrap();
+    let presentation = card
+        .present(CardChallenge {
+            nonce: challenge.nonce,
+            expires_at: challenge.expires_at,
+            mac: challenge.mac,
+        })
+        .unwrap();
+    let request = ReadCardRequest {
+        presentation: serde_json::to_value(&presentation).unwrap(),
+    };
+    assert_eq!(server.client.read_card(&request).await.unwrap().result, "success");
+    // The same answer again, well inside the challenge's 60 s.
+    let replayed = server.client.read_card(&request).await.unwrap_err();
+    assert_eq!(replayed.code(), Some("card_challenge_invalid"));
+}

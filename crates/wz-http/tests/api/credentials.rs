@@ -79,54 +79,133 @@ async fn state(client: &Client, wallet: &KeySigner, credential: &str) -> String 
     client.credential_status(&request, wallet).await.unwrap().state
 }
 
-async fn verify(client: &Client, code_text: String) -> Result<wz_proto::QrVerifyResponse, ClientError> {
-    client.verify_qr(&QrVerifyRequest { code: code_text }).await
+/// A relying party allowed to verify wallet codes.
+async fn verifier(server: &TestServer) -> (String, String) {
+    let request = wz_proto::RelyingPartyRequest {
+        name: "验码窗口".into(),
+        category: "government".into(),
+        modes: vec!["credential".into()],
+        grants: vec![],
+        webhook_url: None,
+        public_key: None,
+        alg: None,
+    };
+    let registered = server.admin.register_relying_party(&request).await.unwrap();
+    (registered.relying_party.id, registered.client_secret)
+}
+
+/// The code's text with one byte of its device signature flipped (the CBOR
+/// array's fifth element), the MAC left as it was.
+fn flip_signature_byte(text: &str) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let bytes = engine.decode(text.strip_prefix("WZQR1:").unwrap()).unwrap();
+    let mut value: ciborium::Value = ciborium::from_reader(&bytes[..]).unwrap();
+    let ciborium::Value::Array(fields) = &mut value else {
+        panic!("not an array")
+    };
+    let ciborium::Value::Bytes(signature) = &mut fields[4] else {
+        panic!("no signature")
+    };
+    signature[10] ^= 0x01;
+    let mut out = Vec::new();
+    ciborium::into_writer(&value, &mut out).unwrap();
+    format!("WZQR1:{}", engine.encode(out))
+}
+
+/// Verifies a code as the relying party `rp`.
+async fn verify(client: &Client, rp: &(String, String), code_text: String) -> Result<wz_proto::QrVerifyResponse, ClientError> {
+    client.verify_qr((&rp.0, &rp.1), &QrVerifyRequest { code: code_text }).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     let (server, people) = server_with_portraits(2, |_| {}).await;
     let (person, client) = (&people[0], &server.client);
+    let rp = verifier(&server).await;
     let phone = wallet();
     let issued = apply(client, &phone, person, &dev_face(FACES[0].1)).await.unwrap();
     assert_eq!(issued.level, "L3");
     assert!(!issued.credential.contains(person.id_number.expose()));
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
 
-    let verified = verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await.unwrap();
+    // Only an authenticated relying party may spend a code, and it learns
+    // no stable identifier but its own pairwise subject (finding: the full
+    // credential number went to anyone).
+    let unauthenticated = server
+        .client
+        .verify_qr(
+            ("nobody", "nothing"),
+            &QrVerifyRequest {
+                code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
+            },
+        )
+        .await;
+    assert_eq!(code(unauthenticated), "unauthorized");
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v1/qr/verify", server.url))
+        .json(&serde_json::json!({ "code": phone.qr(&issued.credential, &issued.qr_key).unwrap() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 401);
+    let verified = verify(client, &rp, phone.qr(&issued.credential, &issued.qr_key).unwrap())
+        .await
+        .unwrap();
     assert_eq!((verified.result.as_str(), verified.level.as_str()), ("success", "L3"));
+    let number = wz_core::Credential::from_text(&issued.credential).unwrap().body().number.to_hex();
+    assert!(!serde_json::to_string(&verified).unwrap().contains(&number[..16]));
+    let other_rp = verifier(&server).await;
+    let seen_by_other = verify(client, &other_rp, phone.qr(&issued.credential, &issued.qr_key).unwrap())
+        .await
+        .unwrap();
+    assert_ne!(seen_by_other.subject, verified.subject);
+    assert_eq!(
+        verify(client, &rp, phone.qr(&issued.credential, &issued.qr_key).unwrap())
+            .await
+            .unwrap()
+            .subject,
+        verified.subject
+    );
     let once = phone.qr(&issued.credential, &issued.qr_key).unwrap();
-    verify(client, once.clone()).await.unwrap();
-    assert_eq!(code(verify(client, once).await), "qr_replayed");
+    verify(client, &rp, once.clone()).await.unwrap();
+    assert_eq!(code(verify(client, &rp, once).await), "qr_replayed");
     let old = phone
         .qr_at(&issued.credential, &issued.qr_key, unix_ms(SystemClock.now()) - 61_000)
         .unwrap();
-    assert_eq!(code(verify(client, old).await), "qr_expired");
+    assert_eq!(code(verify(client, &rp, old).await), "qr_expired");
     // A copied credential in another wallet, without the QR key (held only
     // by the wallet the platform handed it to).
     let thief = wallet();
     let guessed_key = "00".repeat(32);
     assert_eq!(
-        code(verify(client, thief.qr(&issued.credential, &guessed_key).unwrap()).await),
+        code(verify(client, &rp, thief.qr(&issued.credential, &guessed_key).unwrap()).await),
         "qr_wrong_device"
     );
     // The right device with a wrong QR key still verifies, on the signature.
-    verify(client, phone.qr(&issued.credential, &guessed_key).unwrap()).await.unwrap();
+    verify(client, &rp, phone.qr(&issued.credential, &guessed_key).unwrap())
+        .await
+        .unwrap();
     // An altered nonce (or time) breaks both the MAC and the signature.
     let mut tampered = wz_core::WalletQr::parse(&phone.qr(&issued.credential, &issued.qr_key).unwrap()).unwrap();
     tampered.nonce[0] ^= 1;
-    assert_eq!(code(verify(client, tampered.to_text()).await), "qr_tampered");
-    assert_eq!(code(verify(client, "hello".into()).await), "qr_malformed");
+    assert_eq!(code(verify(client, &rp, tampered.to_text()).await), "qr_tampered");
+    // A flipped signature byte with the MAC intact is refused as an offline
+    // verifier would refuse it (finding: the MAC did not cover it).
+    let genuine = phone.qr(&issued.credential, &issued.qr_key).unwrap();
+    let flipped = flip_signature_byte(&genuine);
+    assert_eq!(code(verify(client, &rp, flipped).await), "qr_tampered");
+    assert_eq!(code(verify(client, &rp, "hello".into()).await), "qr_malformed");
 
     // Enrolling the same person on a new phone revokes the old phone's.
     let new_phone = wallet();
     let second = apply(client, &new_phone, person, &dev_face(FACES[0].1)).await.unwrap();
     assert_eq!(state(client, &phone, &issued.credential).await, "credential_replaced");
     assert_eq!(
-        code(verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await),
+        code(verify(client, &rp, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await),
         "credential_replaced"
     );
-    verify(client, new_phone.qr(&second.credential, &second.qr_key).unwrap())
+    verify(client, &rp, new_phone.qr(&second.credential, &second.qr_key).unwrap())
         .await
         .unwrap();
     // Another wallet cannot ask about a credential that is not its own.
@@ -144,7 +223,7 @@ async fn light_issuance_binds_one_device_and_its_qr_codes_verify_once() {
     server.admin.change_status(&lost).await.unwrap();
     assert_eq!(state(client, &new_phone, &second.credential).await, "card_reported_lost");
     assert_eq!(
-        code(verify(client, new_phone.qr(&second.credential, &second.qr_key).unwrap()).await),
+        code(verify(client, &rp, new_phone.qr(&second.credential, &second.qr_key).unwrap()).await),
         "card_reported_lost"
     );
     assert!(server.admin.verify_audit().await.unwrap().intact);
@@ -309,6 +388,7 @@ pub async fn enrol_at_terminal(
 async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks() {
     let (server, people) = server_with_portraits(2, |_| {}).await;
     let (client, person) = (&server.client, &people[0]);
+    let rp = verifier(&server).await;
     let kiosk = terminal(&server).await;
     let phone = wallet();
 
@@ -402,7 +482,9 @@ async fn terminal_enrolment_issues_an_upgraded_credential_and_the_password_locks
         .unwrap();
     assert_eq!(fetched, issued);
     assert_eq!(state(client, &phone, &issued.credential).await, "success");
-    verify(client, phone.qr(&issued.credential, &issued.qr_key).unwrap()).await.unwrap();
+    verify(client, &rp, phone.qr(&issued.credential, &issued.qr_key).unwrap())
+        .await
+        .unwrap();
 
     // Password: right, then five wrong in a row lock it, even the right one.
     let check = |password: &str| PasswordCheckRequest {

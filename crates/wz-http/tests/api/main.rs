@@ -6,6 +6,7 @@
 mod admin;
 mod cards;
 mod credentials;
+mod hardening;
 mod keys;
 mod privacy;
 mod relying_parties;

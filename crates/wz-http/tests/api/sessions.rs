@@ -131,7 +131,12 @@ async fn watch(url: String, party: (String, String)) -> (Vec<serde_json::Value>,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_session_completes_once_and_reaches_both_sides() {
-    let (server, people) = server_with_portraits(2, |_| {}).await;
+    // The receiver is on loopback over plain http: the operator lists it.
+    let (server, people) = server_with_portraits(2, |config| {
+        config.webhooks.allow_http = true;
+        config.webhooks.allowed_hosts = vec!["127.0.0.1".into()];
+    })
+    .await;
     let client = &server.client;
     let (hook_url, receiver) = start_receiver().await;
     let window = register(&server, "海淀区政务服务中心", &["name", "id_number"], Some(hook_url)).await;

@@ -8,7 +8,7 @@
 use serde_json::json;
 use wz_core::{unix_ms, AssuranceLevel, AuditDraft, CardPassword, CardPresentation, Credential, ResultCode};
 use wz_crypto::{sm3, Sm2VerifyingKey};
-use wz_store::{EnrolmentRow, EnrolmentState, NonceUse, TerminalRow};
+use wz_store::{EnrolmentRow, EnrolmentState, TerminalRow};
 
 use super::{CredentialService, IssueRequest};
 use crate::{ServiceError, SignedRequest};
@@ -59,10 +59,9 @@ impl CredentialService {
     /// Registers a trusted terminal and its SM2 public key (operator only:
     /// the HTTP layer requires the operator token).
     pub async fn register_terminal(&self, name: &str, public_key: &Sm2VerifyingKey, actor: &str) -> Result<TerminalRow, ServiceError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(ServiceError::InvalidInput("terminal name must be 1 to 100 printable characters"));
-        }
+        let name = wz_core::check_display_text(name, 100).map_err(|_| {
+            ServiceError::InvalidInput("terminal name must be 1 to 100 characters, without control, line-break or bidirectional characters")
+        })?;
         let now = self.context.clock.now();
         let row = TerminalRow {
             id: format!("t-{}", hex::encode(self.random::<8>())),
@@ -201,18 +200,7 @@ impl CredentialService {
     ) -> Result<(wz_core::VerifiedCard, wz_core::LookupKey, wz_store::IdentityRow), ServiceError> {
         let now = self.context.clock.now();
         let (card, lookup, row) = self.cards.verify_presented(presentation, now).await.map_err(|(error, _)| error)?;
-        let challenge_nonce = hex::decode(&presentation.challenge.nonce)
-            .ok()
-            .and_then(|n| <[u8; 16]>::try_from(n).ok());
-        let nonce = NonceUse {
-            kind: "card",
-            nonce: challenge_nonce.ok_or(ServiceError::Refused(ResultCode::CardChallengeInvalid))?,
-            expires_at_ms: presentation.challenge.expires_at * 1000,
-            credential: None,
-        };
-        if !self.context.store.consume_nonce(&nonce).await? {
-            return Err(ServiceError::Refused(ResultCode::CardChallengeInvalid));
-        }
+        self.cards.spend_challenge(presentation).await?;
         Ok((card, lookup, row))
     }
 
