@@ -17,6 +17,7 @@ mod card_password;
 mod credential;
 mod desensitise;
 mod display_text;
+mod enrolment_code;
 mod error;
 mod id_number;
 mod identity;
@@ -44,6 +45,7 @@ pub use credential::{
 };
 pub use desensitise::{mask_address, mask_id_number, mask_name};
 pub use display_text::{check_display_text, DisplayTextError};
+pub use enrolment_code::{enrolment_code, parse_enrolment_code, ENROLMENT_QR_PREFIX};
 pub use error::CoreError;
 pub use id_number::{IdNumberError, NationalIdNumber};
 pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};

@@ -96,6 +96,20 @@ pub struct RequestProof {
     pub signature: Sm2Signature,
 }
 
+impl RequestProof {
+    /// The proof carried by the four `x-wz-*` header values (signer,
+    /// Unix-millisecond timestamp, 32-hex nonce, 128-hex signature);
+    /// `None` when any is malformed. Nothing is verified here.
+    pub fn from_headers(signer: &str, timestamp: &str, nonce: &str, signature: &str) -> Option<Self> {
+        Some(Self {
+            signer: Signer::parse(signer)?,
+            timestamp_ms: timestamp.parse().ok()?,
+            nonce: hex::decode(nonce).ok()?.try_into().ok()?,
+            signature: Sm2Signature::from_hex(signature).ok()?,
+        })
+    }
+}
+
 fn message(target: RequestTarget<'_>, timestamp_ms: i64, nonce: &[u8; 16]) -> Vec<u8> {
     let mut data = DOMAIN.to_vec();
     data.extend_from_slice(target.method.as_bytes());

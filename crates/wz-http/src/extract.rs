@@ -105,16 +105,12 @@ impl<T> Signed<T> {
 
 fn proof_from_headers(headers: &axum::http::HeaderMap) -> Option<wz_core::RequestProof> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signer = wz_core::Signer::parse(text("x-wz-signer")?)?;
-    let timestamp_ms = text("x-wz-timestamp")?.parse().ok()?;
-    let nonce = hex::decode(text("x-wz-nonce")?).ok()?.try_into().ok()?;
-    let signature = wz_crypto::Sm2Signature::from_hex(text("x-wz-signature")?).ok()?;
-    Some(wz_core::RequestProof {
-        signer,
-        timestamp_ms,
-        nonce,
-        signature,
-    })
+    wz_core::RequestProof::from_headers(
+        text("x-wz-signer")?,
+        text("x-wz-timestamp")?,
+        text("x-wz-nonce")?,
+        text("x-wz-signature")?,
+    )
 }
 
 /// Whether the request says its body is JSON.

@@ -13,9 +13,6 @@ use wz_store::{EnrolmentRow, EnrolmentState, TerminalRow};
 use super::{CredentialService, IssueRequest};
 use crate::{ServiceError, SignedRequest};
 
-/// Prefix of an enrolment QR payload: `WZENROL1:<id>:<secret>`.
-pub const ENROLMENT_QR_PREFIX: &str = "WZENROL1:";
-
 /// An open enrolment, as the terminal shows it.
 #[derive(Debug, Clone)]
 pub struct OpenedEnrolment {
@@ -47,12 +44,6 @@ pub struct TerminalCompletion {
     pub password_confirmation: String,
     /// Photo taken at the terminal (JPEG or PNG).
     pub face: Vec<u8>,
-}
-
-fn parse_payload(payload: &str) -> Option<(&str, [u8; 16])> {
-    let (id, secret) = payload.trim().strip_prefix(ENROLMENT_QR_PREFIX)?.split_once(':')?;
-    let secret: [u8; 16] = hex::decode(secret).ok()?.try_into().ok()?;
-    (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, secret))
 }
 
 impl CredentialService {
@@ -99,7 +90,7 @@ impl CredentialService {
             .insert_enrolment(&row, AuditDraft::new(&actor, "enrolment.opened", Some(id.clone()), now))
             .await?;
         Ok(OpenedEnrolment {
-            qr_payload: format!("{ENROLMENT_QR_PREFIX}{id}:{}", hex::encode(secret)),
+            qr_payload: wz_core::enrolment_code(&id, &secret),
             id,
             expires_at_ms,
         })
@@ -108,7 +99,7 @@ impl CredentialService {
     /// The wallet that signed `request` scanned `qr_payload`: binds its key.
     pub async fn bind_enrolment(&self, request: SignedRequest<'_>, qr_payload: &str) -> Result<EnrolmentBinding, ServiceError> {
         let device_key = self.context.verify_device_request(&request).await?;
-        let (id, secret) = parse_payload(qr_payload).ok_or(ServiceError::Refused(ResultCode::EnrolmentNotFound))?;
+        let (id, secret) = wz_core::parse_enrolment_code(qr_payload).ok_or(ServiceError::Refused(ResultCode::EnrolmentNotFound))?;
         let enrolment = self.open_session(id).await?;
         if !wz_crypto::constant_time_eq(&sm3(&secret), &enrolment.secret_digest) {
             return Err(ServiceError::Refused(ResultCode::EnrolmentNotFound));
@@ -221,20 +212,5 @@ impl CredentialService {
             .await?
             .ok_or(ServiceError::RecordCorrupt)?;
         Credential::from_bytes(&row.signed).map_err(|_| ServiceError::RecordCorrupt)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_parse_only_in_their_exact_form() {
-        let id = "0123456789abcdef0123456789abcdef";
-        let good = format!("{ENROLMENT_QR_PREFIX}{id}:{}", hex::encode([7u8; 16]));
-        assert_eq!(parse_payload(&good), Some((id, [7u8; 16])));
-        for bad in ["", "WZENROL1:", "WZENROL1:abc:00", "WZQR1:x", &good.replace("WZENROL1", "WZENROL2")] {
-            assert_eq!(parse_payload(bad), None, "{bad}");
-        }
     }
 }
