@@ -34,17 +34,20 @@ fn key_error(path: &Path, reason: &str) -> ServerError {
 }
 
 pub(crate) fn write_secret(path: &Path, contents: &str) -> Result<(), ServerError> {
+    write_owner_only(path, contents.as_bytes()).map_err(ServerError::io(format!("writing {}", path.display())))
+}
+
+/// Writes a file that holds secrets or personal data (a key, a card file
+/// with the chip's secret key, a wallet): created `0600`, written whole to
+/// a temporary file, synced and renamed over `path`, so a crash leaves the
+/// old file or the new one, never half of one.
+pub fn write_owner_only(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
     let _ = fs::remove_file(&temporary);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(ServerError::io(format!("creating {}", temporary.display())))?;
-    file.write_all(contents.as_bytes()).map_err(ServerError::io("writing key file"))?;
-    file.sync_all().map_err(ServerError::io("syncing key file"))?;
-    fs::rename(&temporary, path).map_err(ServerError::io(format!("renaming to {}", path.display())))
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    fs::rename(&temporary, path)
 }
 
 /// Reads `name` if it exists, else creates it with `create` (if allowed).
@@ -153,6 +156,17 @@ pub fn load_or_create_keys(data_dir: &Path, entropy: &dyn Entropy, registry_is_e
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn files_are_owner_only_and_replaced_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("card.json");
+        std::fs::write(&path, "old").unwrap();
+        super::write_owner_only(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
     use super::*;
     use wz_service::OsEntropy;
 

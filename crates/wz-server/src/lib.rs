@@ -19,5 +19,5 @@ pub use config::{Config, ConfigOverrides, CredentialsConfig, DemoLiveness, LogCo
 pub use demo::{seed_demo, DemoCitizen};
 pub use demo_api::{start_demo, DemoParty, DemoSetup};
 pub use error::ServerError;
-pub use keystore::load_or_create_keys;
+pub use keystore::{load_or_create_keys, write_owner_only};
 pub use telemetry::init_tracing;

@@ -19,15 +19,14 @@
 //! address at registration and to `127.0.0.1` now (DNS rebinding) is not
 //! connected to.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use wz_core::{sign_webhook, unix_ms, WebhookPolicy};
-use wz_service::Services;
+use wz_service::{KeyedLimit, Services};
 use wz_store::WebhookRow;
 
 /// Attempts before a delivery is given up.
@@ -76,39 +75,11 @@ fn client(policy: Arc<WebhookPolicy>) -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// Deliveries in flight, by relying party.
-#[derive(Default)]
-struct InFlight {
-    by_rp: Mutex<HashMap<String, usize>>,
-}
-
-impl InFlight {
-    fn try_take(&self, rp: &str) -> bool {
-        let mut by_rp = self.by_rp.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = by_rp.entry(rp.to_owned()).or_default();
-        if *count >= PER_RP_IN_FLIGHT {
-            return false;
-        }
-        *count += 1;
-        true
-    }
-
-    fn release(&self, rp: &str) {
-        let mut by_rp = self.by_rp.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(count) = by_rp.get_mut(rp) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                by_rp.remove(rp);
-            }
-        }
-    }
-}
-
 /// Starts the delivery loop.
 pub fn spawn(services: Services) -> JoinHandle<()> {
     let http = client(Arc::clone(&services.context.webhooks));
     let services = Arc::new(services);
-    let in_flight = Arc::new(InFlight::default());
+    let in_flight = KeyedLimit::default();
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -125,24 +96,22 @@ pub fn spawn(services: Services) -> JoinHandle<()> {
             };
             for hook in due {
                 let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else { break };
-                if !in_flight.try_take(&hook.rp_id) {
+                let Some(rp_slot) = in_flight.try_take(&hook.rp_id, PER_RP_IN_FLIGHT) else {
                     // Its RP is busy: look again later, so that the due
                     // list keeps moving to other RPs' deliveries.
                     let _ = store
                         .record_webhook_attempt(&hook.id, hook.attempts, now_ms + BUSY_RETRY_MS, None)
                         .await;
                     continue;
-                }
+                };
                 if let Err(error) = store.record_webhook_attempt(&hook.id, hook.attempts, now_ms + CLAIM_MS, None).await {
                     tracing::warn!(error = &error as &dyn std::error::Error, "claiming a webhook delivery failed");
-                    in_flight.release(&hook.rp_id);
                     continue;
                 }
-                let (services, http, in_flight) = (Arc::clone(&services), http.clone(), Arc::clone(&in_flight));
+                let (services, http) = (Arc::clone(&services), http.clone());
                 tokio::spawn(async move {
                     deliver(&services, &http, &hook).await;
-                    in_flight.release(&hook.rp_id);
-                    drop(slot);
+                    drop((rp_slot, slot));
                 });
             }
         }
@@ -227,13 +196,13 @@ mod tests {
 
     #[test]
     fn in_flight_deliveries_are_bounded_per_party() {
-        let in_flight = InFlight::default();
-        for _ in 0..PER_RP_IN_FLIGHT {
-            assert!(in_flight.try_take("rp-slow"));
-        }
-        assert!(!in_flight.try_take("rp-slow"));
-        assert!(in_flight.try_take("rp-other"));
-        in_flight.release("rp-slow");
-        assert!(in_flight.try_take("rp-slow"));
+        let in_flight = KeyedLimit::default();
+        let mut slow: Vec<_> = (0..PER_RP_IN_FLIGHT)
+            .map(|_| in_flight.try_take("rp-slow", PER_RP_IN_FLIGHT).unwrap())
+            .collect();
+        assert!(in_flight.try_take("rp-slow", PER_RP_IN_FLIGHT).is_none());
+        assert!(in_flight.try_take("rp-other", PER_RP_IN_FLIGHT).is_some());
+        slow.pop();
+        assert!(in_flight.try_take("rp-slow", PER_RP_IN_FLIGHT).is_some());
     }
 }

@@ -124,13 +124,7 @@ impl AuthenticationService {
         let granted: Vec<Attribute> = rp.grants.iter().filter_map(|g| Attribute::parse(g)).collect();
         let consented = mode.needs_credential();
         let released = releasable(&request.attributes, &granted, consented);
-        let mut tag = AuditTag {
-            actor: rp.id.clone(),
-            action: "auth.completed",
-            rp_id: Some(rp.id.clone()),
-            details: serde_json::Map::new(),
-        };
-        tag.details.insert("rp".into(), json!(rp.id));
+        let mut tag = AuditTag::for_party(&rp.id, "auth.completed");
         tag.details.insert("mode".into(), json!(mode.as_str()));
         tag.details.insert("purpose".into(), json!(purpose));
         tag.details

@@ -49,7 +49,7 @@ pub use sessions::{
     MAX_WINDOW_SECONDS,
 };
 pub use signed_request::SignedRequest;
-pub use watchers::{WatchPermit, MAX_WATCHES_PER_RP};
+pub use watchers::{KeyedLimit, KeyedSlot, WatchPermit, MAX_WATCHES_PER_RP};
 /// A relying party's registration, as the services hand it out.
 pub use wz_store::RelyingPartyRow;
 /// A session as stored.

@@ -124,13 +124,7 @@ impl QrService {
         if !allowed {
             return Err(ServiceError::Refused(ResultCode::ModeNotAllowed));
         }
-        let mut tag = AuditTag {
-            actor: rp.id.clone(),
-            action: "qr.verified",
-            rp_id: Some(rp.id.clone()),
-            details: serde_json::Map::new(),
-        };
-        tag.details.insert("rp".into(), json!(rp.id));
+        let tag = AuditTag::for_party(&rp.id, "qr.verified");
         let verified = self.verify_tagged(text, &tag).await?;
         let subject = wz_core::pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, &verified.number);
         Ok((verified, subject))
@@ -225,6 +219,19 @@ impl AuditTag {
             action: "qr.verified",
             rp_id: None,
             details: serde_json::Map::new(),
+        }
+    }
+
+    /// An entry by relying party `rp_id`, which the details name, with the
+    /// holder's pairwise subject for it.
+    pub fn for_party(rp_id: &str, action: &'static str) -> Self {
+        let mut details = serde_json::Map::new();
+        details.insert("rp".into(), json!(rp_id));
+        Self {
+            actor: rp_id.to_owned(),
+            action,
+            rp_id: Some(rp_id.to_owned()),
+            details,
         }
     }
 }

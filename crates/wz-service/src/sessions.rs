@@ -71,7 +71,7 @@ pub struct SessionService {
     parties: RelyingPartyService,
     authentication: AuthenticationService,
     events: broadcast::Sender<SessionEvent>,
-    watchers: crate::watchers::Watchers,
+    watchers: crate::KeyedLimit,
 }
 
 fn refused(code: ResultCode) -> ServiceError {
@@ -85,14 +85,16 @@ impl SessionService {
             parties,
             authentication,
             events: broadcast::channel(4096).0,
-            watchers: crate::watchers::Watchers::default(),
+            watchers: crate::KeyedLimit::default(),
         }
     }
 
     /// A slot for one more open watch (event stream or long-poll) of this
     /// relying party; `rate_limited` beyond [`crate::MAX_WATCHES_PER_RP`].
     pub fn watch_permit(&self, rp: &RelyingPartyRow) -> Result<crate::WatchPermit, ServiceError> {
-        self.watchers.take(&rp.id, crate::MAX_WATCHES_PER_RP)
+        self.watchers
+            .try_take(&rp.id, crate::MAX_WATCHES_PER_RP)
+            .ok_or(ServiceError::RateLimited { retry_after: 5 })
     }
 
     /// Watches every session change.

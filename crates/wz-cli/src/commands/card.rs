@@ -46,7 +46,7 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e} ({})", e.result_code().as_str()))?;
             // The card file holds the chip's secret key and the holder's record.
-            super::private_file::write(out, card.to_json().as_bytes())?;
+            wz_server::write_owner_only(out, card.to_json().as_bytes()).with_context(|| format!("writing {}", out.display()))?;
             println!("card {} written to {}", card.chip.card_serial.as_str(), out.display());
             Ok(ExitCode::SUCCESS)
         }

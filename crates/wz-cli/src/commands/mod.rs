@@ -8,7 +8,6 @@ pub mod bench_session;
 pub mod card;
 pub mod face;
 pub mod face_detectors;
-pub mod private_file;
 pub mod qr;
 pub mod qr_image;
 pub mod registry;

@@ -113,7 +113,8 @@ impl Wallet {
             salt: hex::encode(salt),
             sealed: base64::engine::general_purpose::STANDARD.encode(sealed),
         };
-        super::private_file::write(&self.path, serde_json::to_string_pretty(&file)?.as_bytes())
+        wz_server::write_owner_only(&self.path, serde_json::to_string_pretty(&file)?.as_bytes())
+            .with_context(|| format!("writing {}", self.path.display()))
     }
 
     /// The device key as a request signer.
