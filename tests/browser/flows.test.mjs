@@ -59,13 +59,27 @@ function requestKey(dir) {
 // The citizen whose portrait is Colin_Powell/1.jpg; the camera shows 2.jpg.
 const colin = () => setup.citizens.find((c) => c.portrait_source === 'Colin_Powell');
 
-test('landing page links every page', async () => {
+test('landing page says what WangZheng does and walks a first visitor through the demo', async () => {
   const page = await staffPage('/');
   for (const href of ['/wallet', '/window', '/hotel', '/kiosk', '/admin', '/registry-office']) {
     assert.ok(await page.$(`a[href="${href}"]`), `landing page links ${href}`);
   }
+  assert.match(await page.textContent('.intro'), /我就是我/);
+  const steps = await page.$$eval('ol.demo-path > li > a', (links) => links.map((a) => a.getAttribute('href')));
+  assert.deepEqual(steps, ['/registry-office', '/wallet', '/window', '/hotel', '/kiosk']);
+  await page.waitForFunction((id) => document.querySelector('#demo-window').textContent === id, setup.window.client_id);
+  assert.equal(await page.textContent('#demo-hotel'), setup.hotel.client_id);
+  assert.ok(await page.$('svg.who-talks'), 'a picture of who talks to whom');
   await shot(page, '00-landing');
+  await page.click('#lang');
+  assert.match(await page.textContent('.intro'), /I am me/);
+  await page.click('#lang');
   await page.close();
+  // Phone-sized: nothing wider than the screen.
+  await wallet.goto('/');
+  await wallet.waitForSelector('svg.who-talks');
+  assert.ok(await wallet.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the landing page fits a phone');
+  await shot(wallet, '00-landing-phone');
 });
 
 test('citizen applies online with the camera and gets a light credential', async () => {

@@ -17,7 +17,8 @@ struct Cli {
     /// Configuration file (TOML); default ./wz.toml if present.
     #[arg(long, global = true, env = "WZ_CONFIG")]
     config: Option<PathBuf>,
-    /// Data directory (database and keys).
+    /// Data directory (database and keys). Default: $WZ_DATA_DIR, else
+    /// ./data if it exists, else ~/.local/share/wangzheng.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://...
@@ -60,18 +61,59 @@ enum Command {
     Qr(commands::qr::QrCommand),
     /// Relying parties: registry, and authentication as one.
     Rp(Box<commands::rp::RpArgs>),
+    /// A running demo server's featured citizens and their photos.
+    Demo(commands::demo::DemoArgs),
 }
 
 impl Cli {
-    fn config(&self, demo: Option<bool>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<Config> {
-        let overrides = ConfigOverrides {
+    fn overrides(&self, demo: Option<bool>, listen: Option<std::net::SocketAddr>) -> ConfigOverrides {
+        ConfigOverrides {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             demo,
             listen,
-        };
-        Ok(Config::load(self.config.as_deref(), &overrides)?)
+            log_format: None,
+        }
     }
+
+    fn config(&self, demo: Option<bool>, listen: Option<std::net::SocketAddr>) -> anyhow::Result<Config> {
+        Ok(Config::load(self.config.as_deref(), &self.overrides(demo, listen))?)
+    }
+
+    /// Says on stderr which data directory a command uses and why.
+    fn announce_data_dir(&self, config: &Config) {
+        eprintln!(
+            "data directory: {} ({})",
+            config.data_dir.display(),
+            wz_server::data_dir_origin(&self.overrides(None, None))
+        );
+    }
+
+    /// Opens the services of an existing registry: refuses, naming the
+    /// folder and the flag, rather than creating one.
+    async fn open_existing(&self, demo: Option<bool>) -> anyhow::Result<(Config, wz_server::OpenedServices)> {
+        let config = self.config(demo, None)?;
+        self.announce_data_dir(&config);
+        let opened = wz_server::open_services_in(&config, wz_server::OpenMode::Existing).await?;
+        Ok((config, opened))
+    }
+}
+
+/// The error and its causes on one line, each cause once: libraries often
+/// repeat their cause's text in their own message.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(text.as_str()) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace(['\n', '\r'], " ")
 }
 
 #[tokio::main]
@@ -90,11 +132,12 @@ async fn main() -> ExitCode {
         Command::Terminal(command) => commands::terminal::run(&cli, command).await,
         Command::Qr(command) => commands::qr::run(command).await,
         Command::Rp(args) => commands::rp::run(&cli, args).await,
+        Command::Demo(args) => commands::demo::run(&cli, args).await,
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }

@@ -36,6 +36,7 @@ async fn seed_is_deterministic_and_audit_verify_finds_tampering() {
     let first = tempfile::tempdir().unwrap();
     let second = tempfile::tempdir().unwrap();
     for dir in [&first, &second] {
+        assert!(wz(dir.path(), &["migrate"]).status.success());
         let output = wz(dir.path(), &["seed", "--people", "300", "--seed", "9", "--batch", "100"]);
         assert!(output.status.success(), "{}", text(&output));
     }
@@ -145,6 +146,9 @@ fn enrolment_outside_demo_mode_is_refused() {
         photo.to_str().unwrap(),
     ];
     let output = wz(dir.path(), &args);
+    assert!(text(&output).contains("no registry at"), "{}", text(&output));
+    assert!(wz(dir.path(), &["migrate"]).status.success());
+    let output = wz(dir.path(), &args);
     assert!(text(&output).contains("demo_mode_required"), "{}", text(&output));
     let mut demo_args = args.to_vec();
     demo_args.push("--demo");
@@ -159,6 +163,7 @@ fn enrolment_outside_demo_mode_is_refused() {
 #[tokio::test]
 async fn sigkill_during_a_seed_loses_no_committed_batch_and_keeps_the_chain() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(wz(dir.path(), &["migrate"]).status.success());
     let mut child = Command::new(env!("CARGO_BIN_EXE_wz"))
         .arg("--data-dir")
         .arg(dir.path())

@@ -11,10 +11,11 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wz_proto::{
-    AuditVerifyResponse, BindEnrolmentRequest, BindEnrolmentResponse, CardChallengeResponse, ChangeStatusRequest, ChangeStatusResponse,
-    CompleteEnrolmentRequest, CredentialResponse, CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, ErrorBody,
-    HealthResponse, KeysResponse, LightApplicationRequest, LivenessChallengeResponse, OpenEnrolmentResponse, PasswordCheckRequest,
-    PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, ReadCardRequest, ReadCardResponse, RegisterTerminalRequest, TerminalResponse,
+    AuditVerifyResponse, BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CardChallengeResponse,
+    ChangeStatusRequest, ChangeStatusResponse, CompleteEnrolmentRequest, CredentialResponse, CredentialStatusRequest,
+    CredentialStatusResponse, EnrolledCredentialRequest, ErrorBody, HealthResponse, KeysResponse, LightApplicationRequest,
+    LivenessChallengeResponse, OpenEnrolmentResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse,
+    ReadCardRequest, ReadCardResponse, RegisterTerminalRequest, TerminalResponse,
 };
 use wz_proto::{
     AuthenticationRequest, AuthenticationResponse, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest, RelyingPartyResponse,
@@ -44,8 +45,44 @@ pub enum ClientError {
         body: ErrorBody,
     },
     /// The server could not be reached or answered something unexpected.
-    #[error("transport: {0}")]
-    Transport(#[from] reqwest::Error),
+    /// Shown as one line that names the server tried and what to do; the
+    /// library's own cause chain is not repeated after it.
+    #[error("{}", transport_message(.0))]
+    Transport(reqwest::Error),
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Transport(error)
+    }
+}
+
+/// `scheme://host:port` of the URL a failed request went to.
+fn server_of(error: &reqwest::Error) -> String {
+    error
+        .url()
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_else(|| "the server".to_owned())
+}
+
+fn transport_message(error: &reqwest::Error) -> String {
+    let server = server_of(error);
+    if error.is_builder() {
+        "the server URL is not valid: give it as http://HOST:PORT with --server or WZ_SERVER_URL".to_owned()
+    } else if error.is_connect() {
+        format!("cannot connect to {server}: is `wz serve` running there? Start it, or pass --server URL (or set WZ_SERVER_URL) for another server")
+    } else if error.is_timeout() {
+        format!("{server} did not answer in time; check that it is a WangZheng server and not overloaded")
+    } else if error.is_decode() {
+        format!("{server} answered something that is not a WangZheng API response; check --server")
+    } else {
+        // The innermost cause says most ("connection reset by peer").
+        let mut cause: &dyn std::error::Error = error;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        format!("talking to {server}: {cause}")
+    }
 }
 
 impl ClientError {
@@ -199,6 +236,20 @@ impl Client {
         self.post_signed("/v1/terminal/enrolments", &serde_json::json!({}), terminal).await
     }
 
+    /// `POST /v1/terminal/enrolments/{id}/cancel` (signed by the terminal).
+    pub async fn cancel_enrolment(
+        &self,
+        enrolment_id: &str,
+        terminal: &dyn RequestSigner,
+    ) -> Result<CancelledEnrolmentResponse, ClientError> {
+        self.post_signed(
+            &format!("/v1/terminal/enrolments/{enrolment_id}/cancel"),
+            &serde_json::json!({}),
+            terminal,
+        )
+        .await
+    }
+
     /// `POST /v1/wallet/enrolments` (signed by the wallet).
     pub async fn bind_enrolment(
         &self,
@@ -272,6 +323,21 @@ impl Client {
     /// `GET /v1/relying-parties` (public).
     pub async fn relying_parties(&self) -> Result<RelyingPartyList, ClientError> {
         Self::send(self.request(Method::GET, "/v1/relying-parties")).await
+    }
+
+    /// `GET /v1/demo/setup` (demo servers only).
+    pub async fn demo_setup(&self) -> Result<wz_proto::DemoSetup, ClientError> {
+        Self::send(self.request(Method::GET, "/v1/demo/setup")).await
+    }
+
+    /// `POST /v1/demo/people`: enrols a new person at the demo registry
+    /// office with `photo` (base64) as the portrait (demo servers only).
+    pub async fn demo_enrol_person(&self, name: &str, photo: &str) -> Result<wz_proto::DemoEnrolledPerson, ClientError> {
+        let request = wz_proto::DemoPersonRequest {
+            name: name.to_owned(),
+            photo: photo.to_owned(),
+        };
+        self.post(self.request(Method::POST, "/v1/demo/people"), &request).await
     }
 
     /// `POST /v1/authentications` as relying party `client_id`.

@@ -59,6 +59,6 @@ pub use relying_party::{
 pub use request_proof::{ProofError, RequestProof, RequestTarget, Signer, REQUEST_WINDOW_MS};
 pub use result_code::{markdown_table as result_code_table, ResultCode};
 pub use session::{check_frame, frame_session_id, session_frame, FrameError, SessionState, FRAME_MAX_AGE_SECONDS, FRAME_PREFIX};
-pub use status::{IdentityStatus, StatusChange};
+pub use status::{IdentityStatus, StatusChange, STATUS_NAMES, STATUS_REASONS};
 pub use wallet_qr::{qr_key, QrError, WalletQr, QR_CLOCK_SKEW_MS, QR_LIFETIME_MS, QR_PREFIX};
 pub use webhook_target::{WebhookPolicy, WebhookTarget, WebhookUrlError, MAX_WEBHOOK_URL_CHARS};

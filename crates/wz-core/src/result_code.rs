@@ -133,6 +133,8 @@ pub enum ResultCode {
     EnrolmentNotFound,
     /// The enrolment session has expired.
     EnrolmentExpired,
+    /// The terminal ended the enrolment without issuing a credential.
+    EnrolmentCancelled,
     /// The enrolment session is not in a state that allows this step.
     EnrolmentState,
     /// The registry holds no usable portrait; use a trusted terminal.
@@ -159,7 +161,7 @@ pub enum ResultCode {
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 74] = [
+    pub const ALL: [ResultCode; 75] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -223,6 +225,7 @@ impl ResultCode {
         Self::TerminalUnknown,
         Self::EnrolmentNotFound,
         Self::EnrolmentExpired,
+        Self::EnrolmentCancelled,
         Self::EnrolmentState,
         Self::PortraitUnavailable,
         Self::ModeNotAllowed,
@@ -397,6 +400,11 @@ impl ResultCode {
             ),
             Self::EnrolmentNotFound => ("enrolment_not_found", "办理会话不存在", "No such enrolment session"),
             Self::EnrolmentExpired => ("enrolment_expired", "办理会话已过期", "The enrolment session has expired"),
+            Self::EnrolmentCancelled => (
+                "enrolment_cancelled",
+                "可信终端已结束本次办理，未签发网证，请在终端重新办理",
+                "The terminal ended this enrolment without issuing a credential; start again at the terminal",
+            ),
             Self::PortraitUnavailable => (
                 "portrait_unavailable",
                 "制证库中无可用人像，请到可信终端办理",

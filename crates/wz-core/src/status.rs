@@ -67,8 +67,24 @@ impl fmt::Display for IdentityStatus {
     }
 }
 
-/// A checked status change. `reason` is a short code (`[a-z_]{1,40}`), never
-/// free text, so no personal data can enter the history or the audit log.
+/// The reason codes a status change may give: a closed list, never free
+/// text, so no personal data can enter the history or the audit log.
+pub const STATUS_REASONS: &[&str] = &[
+    "reported_by_holder",
+    "reported_by_police",
+    "found_by_holder",
+    "reissued",
+    "renewed",
+    "validity_ended",
+    "holder_deceased",
+    "nationality_lost",
+    "registry_correction",
+];
+
+/// The status names a change may ask for, for messages.
+pub const STATUS_NAMES: &[&str] = &["valid", "reported_lost", "expired", "cancelled"];
+
+/// A checked status change with a reason from [`STATUS_REASONS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
     /// Status before.
@@ -85,9 +101,10 @@ impl StatusChange {
         if !from.can_change_to(to) {
             return Err(CoreError::InvalidStatusTransition { from, to });
         }
-        let reason_ok = (1..=40).contains(&reason.len()) && reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        if !reason_ok {
-            return Err(CoreError::InvalidRecord("reason must be 1 to 40 characters of a-z and _"));
+        if !STATUS_REASONS.contains(&reason) {
+            return Err(CoreError::InvalidRecord(
+                "reason must be one of reported_by_holder, reported_by_police, found_by_holder, reissued, renewed, validity_ended, holder_deceased, nationality_lost, registry_correction",
+            ));
         }
         Ok(Self {
             from,
@@ -109,6 +126,10 @@ mod tests {
         assert!(StatusChange::new(IdentityStatus::Valid, IdentityStatus::Valid, "x").is_err());
         assert!(StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, "Lost by 张三").is_err());
         assert!(StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, "reported_by_holder").is_ok());
+        assert!(StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, "anything_else").is_err());
+        for reason in STATUS_REASONS {
+            assert!(StatusChange::new(IdentityStatus::Valid, IdentityStatus::ReportedLost, reason).is_ok());
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl ApiError {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            IdentityExists | InvalidStatusTransition | EnrolmentState | SessionState => StatusCode::CONFLICT,
+            IdentityExists | InvalidStatusTransition | EnrolmentState | EnrolmentCancelled | SessionState => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }

@@ -165,6 +165,15 @@ pub struct OpenEnrolmentResponse {
     pub expires_at_ms: i64,
 }
 
+/// An enrolment the terminal ended without issuing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CancelledEnrolmentResponse {
+    /// Session id.
+    pub enrolment_id: String,
+    /// Always `cancelled`.
+    pub state: String,
+}
+
 /// The wallet scanned a terminal's code (signed by the wallet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

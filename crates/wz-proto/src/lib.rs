@@ -9,6 +9,7 @@
 mod admin;
 mod cards;
 mod credentials;
+mod demo;
 mod error;
 mod keys;
 mod relying_parties;
@@ -18,10 +19,12 @@ mod system;
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
 pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
 pub use credentials::{
-    BindEnrolmentRequest, BindEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse, CredentialStatusRequest,
-    CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LivenessChallengeResponse, OpenEnrolmentResponse,
-    PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, RegisterTerminalRequest, TerminalResponse,
+    BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,
+    CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LivenessChallengeResponse,
+    OpenEnrolmentResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, RegisterTerminalRequest,
+    TerminalResponse,
 };
+pub use demo::{DemoCardRequest, DemoCitizen, DemoEnrolledPerson, DemoParty, DemoPersonRequest, DemoSetup};
 pub use error::ErrorBody;
 pub use keys::{KeysResponse, PublishedKey};
 pub use relying_parties::{

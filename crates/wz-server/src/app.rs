@@ -46,8 +46,42 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
     Ok(Arc::new(SqliteStore::open(&sqlite).await?))
 }
 
+/// Whether opening may create a new registry (database and keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create what is missing: `wz serve`, `wz migrate`, `wz seed`.
+    CreateIfMissing,
+    /// The registry must exist already: offline commands that act on one
+    /// (card issue, audit verify, enrol) refuse rather than make an empty
+    /// registry with fresh keys behind the operator's back.
+    Existing,
+}
+
+/// Refuses with [`ServerError::NoRegistry`] unless the data directory holds
+/// a registry: its key files and, with SQLite, its database file.
+pub fn require_registry(config: &Config) -> Result<(), ServerError> {
+    let keys = config.data_dir.join("keys").join("registry-data.key");
+    let database = SqliteConfig::from_url(&config.database_url()).map(|sqlite| sqlite.path);
+    let database_missing = database.as_ref().is_some_and(|path| !path.exists());
+    if !keys.exists() || database_missing {
+        return Err(ServerError::NoRegistry {
+            data_dir: config.data_dir.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// Opens the store (migrating it), loads or creates the keys and wires the
-/// services. Used by `wz serve` and by offline operator commands.
+/// services. Used by `wz serve` and by offline operator commands; with
+/// [`OpenMode::Existing`] nothing is created.
+pub async fn open_services_in(config: &Config, mode: OpenMode) -> Result<OpenedServices, ServerError> {
+    if mode == OpenMode::Existing {
+        require_registry(config)?;
+    }
+    open_services(config).await
+}
+
+/// [`open_services_in`] with [`OpenMode::CreateIfMissing`].
 pub async fn open_services(config: &Config) -> Result<OpenedServices, ServerError> {
     let liveness: Arc<dyn LivenessCheck> = match (config.demo, config.demo_liveness) {
         (true, crate::config::DemoLiveness::Presence) => {
@@ -140,14 +174,38 @@ impl RunningServer {
     }
 }
 
+/// Binds `config.server.listen`. `wz serve` binds before it opens or seeds
+/// anything, so a port in use changes nothing on disk.
+pub async fn bind(config: &Config) -> Result<TcpListener, ServerError> {
+    let addr = config.server.listen;
+    TcpListener::bind(addr).await.map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => ServerError::PortInUse { addr },
+        _ => ServerError::Io {
+            what: format!("listening on {addr}"),
+            source,
+        },
+    })
+}
+
 /// Binds `config.server.listen` and serves the API and the web pages in a
 /// background task.
 pub async fn start(config: &Config, opened: &OpenedServices) -> Result<RunningServer, ServerError> {
-    start_with(config, opened, axum::Router::new()).await
+    start_with(config, opened, axum::Router::new(), None).await
 }
 
-/// [`start`] with `extra` routes (the demo helpers) beside the API.
-pub(crate) async fn start_with(config: &Config, opened: &OpenedServices, extra: axum::Router) -> Result<RunningServer, ServerError> {
+/// [`start`] on a listener from [`bind`].
+pub async fn start_on(listener: TcpListener, config: &Config, opened: &OpenedServices) -> Result<RunningServer, ServerError> {
+    start_with(config, opened, axum::Router::new(), Some(listener)).await
+}
+
+/// [`start`] with `extra` routes (the demo helpers) beside the API, on
+/// `listener` if given.
+pub(crate) async fn start_with(
+    config: &Config,
+    opened: &OpenedServices,
+    extra: axum::Router,
+    listener: Option<TcpListener>,
+) -> Result<RunningServer, ServerError> {
     let state = AppState {
         services: opened.services.clone(),
         metrics: Arc::new(Metrics::default()),
@@ -158,9 +216,10 @@ pub(crate) async fn start_with(config: &Config, opened: &OpenedServices, extra: 
         request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
     };
     let router = wz_http::router_with(state, limits, wz_web::router().merge(extra));
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .map_err(ServerError::io(format!("binding {}", config.server.listen)))?;
+    let listener = match listener {
+        Some(listener) => listener,
+        None => bind(config).await?,
+    };
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
     let (shutdown, signal) = oneshot::channel::<()>();
     let connection = ConnectionLimits {

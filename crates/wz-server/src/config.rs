@@ -40,13 +40,15 @@ const ENV_KEYS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// Directory for the SQLite file and the key files.
+    /// Directory for the SQLite file and the key files. Empty (the
+    /// default) means [`default_data_dir`]; [`Config::load`] resolves it.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/wz.db`.
     pub database_url: Option<String>,
     /// Demo mode: seeds a population and allows self-enrolment.
     pub demo: bool,
-    /// Labeled faces used as demo portraits, when the folder exists.
+    /// Labeled faces used as demo portraits, when the folder exists. Empty
+    /// (the default) means [`default_faces_dir`].
     pub demo_faces_dir: PathBuf,
     /// People generated for the demo when the registry is empty.
     pub demo_people: usize,
@@ -206,10 +208,10 @@ pub struct LogConfig {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            data_dir: PathBuf::from("./data"),
+            data_dir: PathBuf::new(),
             database_url: None,
             demo: false,
-            demo_faces_dir: PathBuf::from("../shared/faces/dev"),
+            demo_faces_dir: PathBuf::new(),
             demo_people: 1000,
             demo_liveness: DemoLiveness::Geometry,
             server: ServerConfig::default(),
@@ -257,6 +259,49 @@ pub struct ConfigOverrides {
     /// `--listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
+    /// `--log-format`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The data directory when none is configured: `./data` if that folder
+/// exists (where earlier versions kept it), else the platform's data
+/// directory (`$XDG_DATA_HOME/wangzheng`, `~/.local/share/wangzheng`),
+/// else `./data`. It never depends on the working folder otherwise, so a
+/// command run from another folder finds the same registry.
+pub fn default_data_dir() -> PathBuf {
+    let local = PathBuf::from("./data");
+    if local.is_dir() {
+        return local;
+    }
+    dirs::data_dir().map_or(local, |dir| dir.join("wangzheng"))
+}
+
+/// The demo face set when none is configured: `../shared/faces/dev` from
+/// the working folder if it exists, else the same folder beside the source
+/// checkout this binary was built from, so a demo started from elsewhere
+/// still has portraits.
+pub fn default_faces_dir() -> PathBuf {
+    let local = PathBuf::from("../shared/faces/dev");
+    if local.is_dir() {
+        return local;
+    }
+    let beside_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+    if beside_checkout.is_dir() {
+        return beside_checkout;
+    }
+    local
+}
+
+/// Where the data directory in force was chosen, for messages.
+pub fn data_dir_origin(overrides: &ConfigOverrides) -> &'static str {
+    if overrides.data_dir.is_some() {
+        "--data-dir"
+    } else if std::env::var_os("WZ_DATA_DIR").is_some() {
+        "WZ_DATA_DIR"
+    } else {
+        "default; --data-dir or WZ_DATA_DIR to change"
+    }
 }
 
 impl Config {
@@ -283,7 +328,16 @@ impl Config {
         if let Some(listen) = overrides.listen {
             flags = flags.merge(Serialized::default("server.listen", listen));
         }
-        let config: Self = figment.merge(flags).extract().map_err(|e| ServerError::Config(e.to_string()))?;
+        if let Some(format) = overrides.log_format {
+            flags = flags.merge(Serialized::default("log.format", format));
+        }
+        let mut config: Self = figment.merge(flags).extract().map_err(|e| ServerError::Config(e.to_string()))?;
+        if config.data_dir.as_os_str().is_empty() {
+            config.data_dir = default_data_dir();
+        }
+        if config.demo_faces_dir.as_os_str().is_empty() {
+            config.demo_faces_dir = default_faces_dir();
+        }
         if config.demo_liveness == DemoLiveness::Presence && !config.demo {
             return Err(ServerError::Config(
                 "demo_liveness = \"presence\" skips the liveness movement checks and is only accepted with --demo".into(),
@@ -324,7 +378,14 @@ mod tests {
             assert_eq!(config.server.body_limit_bytes, 2000);
             assert_eq!(config.server.listen.port(), 9100);
             assert_eq!(config.log.format, LogFormat::Json);
+            assert_eq!(config.data_dir, default_data_dir());
+            assert!(config.data_dir.ends_with("wangzheng"), "{:?}", config.data_dir);
+            jail.create_dir("data")?;
+            let config = Config::load(Some(Path::new("custom.toml")), &overrides).unwrap();
             assert_eq!(config.database_url(), "sqlite://./data/wz.db");
+            jail.set_env("WZ_DATA_DIR", "/srv/wz");
+            let config = Config::load(Some(Path::new("custom.toml")), &overrides).unwrap();
+            assert_eq!(config.data_dir, Path::new("/srv/wz"));
             Ok(())
         });
     }

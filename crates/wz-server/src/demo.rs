@@ -5,8 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use wz_core::{PersonGenerator, PopulationSpec};
+pub use wz_proto::DemoCitizen;
 use wz_service::{SeedPerson, Services};
 
 use crate::{Config, ServerError};
@@ -17,17 +17,6 @@ const DEMO_SEED: u64 = 2026;
 const FEATURED: usize = 12;
 /// Records inserted per transaction.
 const BATCH: usize = 5_000;
-
-/// A featured demo citizen (synthetic).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DemoCitizen {
-    /// Generated name.
-    pub name: String,
-    /// Generated ID number.
-    pub id_number: String,
-    /// Face-set folder whose first image is the registry portrait.
-    pub portrait_source: Option<String>,
-}
 
 /// First image (by file name) of every identity folder under `faces_dir`.
 fn portraits(faces_dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -17,34 +17,13 @@ use serde::{Deserialize, Serialize};
 use wz_core::{Attribute, AuthMode, NationalIdNumber, PersonGenerator, PopulationSpec, ResultAlg, ResultCode, RpCategory};
 use wz_crypto::Sm2VerifyingKey;
 use wz_http::ApiError;
-use wz_proto::{RegisterTerminalRequest, TerminalResponse};
+use wz_proto::{DemoCardRequest, DemoEnrolledPerson, DemoPersonRequest, RegisterTerminalRequest, TerminalResponse};
+pub use wz_proto::{DemoParty, DemoSetup};
 use wz_service::{RelyingPartySpec, Services};
 
 use crate::app::start_with;
 use crate::keystore::write_secret;
 use crate::{seed_demo, Config, DemoCitizen, OpenedServices, RunningServer, ServerError};
-
-/// A demo relying party's credentials, shown to the demo consoles.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DemoParty {
-    /// Display name.
-    pub name: String,
-    /// Client id.
-    pub client_id: String,
-    /// Client secret (demo only: a real RP keeps it on its server).
-    pub client_secret: String,
-}
-
-/// What the demo pages are told.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DemoSetup {
-    /// Featured demo citizens (synthetic).
-    pub citizens: Vec<DemoCitizen>,
-    /// The service window's RP (government).
-    pub window: DemoParty,
-    /// The hotel's RP.
-    pub hotel: DemoParty,
-}
 
 /// Registers the demo window and hotel RPs on the first demo start and
 /// keeps their secrets in `<data_dir>/demo-relying-parties.json` (0600).
@@ -122,9 +101,18 @@ async fn register_party(
 /// Seeds the demo registry and parties (on first start) and serves the API,
 /// the pages and the `/v1/demo/*` helpers: what `wz serve --demo` runs.
 pub async fn start_demo(config: &Config, opened: &OpenedServices) -> Result<(RunningServer, DemoSetup), ServerError> {
+    start_demo_on(None, config, opened).await
+}
+
+/// [`start_demo`] on a listener bound beforehand (`wz serve` binds first).
+pub async fn start_demo_on(
+    listener: Option<tokio::net::TcpListener>,
+    config: &Config,
+    opened: &OpenedServices,
+) -> Result<(RunningServer, DemoSetup), ServerError> {
     let citizens = seed_demo(&opened.services, config).await?;
     let setup = seed_demo_parties(&opened.services, config, citizens).await?;
-    let server = start_with(config, opened, demo_router(opened.services.clone(), setup.clone())).await?;
+    let server = start_with(config, opened, demo_router(opened.services.clone(), setup.clone()), listener).await?;
     Ok((server, setup))
 }
 
@@ -159,14 +147,8 @@ async fn show_setup(State(demo): State<DemoState>) -> Json<DemoSetup> {
     Json(demo.setup.as_ref().clone())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CardRequest {
-    id_number: String,
-}
-
 /// A card file for a registered person (the demo's stand-in for the card).
-async fn issue_card(State(demo): State<DemoState>, body: Body<CardRequest>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn issue_card(State(demo): State<DemoState>, body: Body<DemoCardRequest>) -> Result<Json<serde_json::Value>, ApiError> {
     let request = parsed(body)?;
     let id_number = NationalIdNumber::parse(&request.id_number).map_err(|_| ApiError::new(ResultCode::InvalidRequest))?;
     let card = demo.services.cards.issue(&id_number, "demo-office").await?;
@@ -175,26 +157,10 @@ async fn issue_card(State(demo): State<DemoState>, body: Body<CardRequest>) -> R
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PersonRequest {
-    /// Name to print on the card.
-    name: String,
-    /// A photo (JPEG or PNG), base64: the registry portrait.
-    photo: String,
-}
-
-#[derive(Serialize)]
-struct EnrolledPerson {
-    name: String,
-    id_number: String,
-    card: serde_json::Value,
-}
-
 /// Self-enrolment at the demo registry office: a generated record (ID
 /// number, address, card) with the visitor's name and photo, which must
 /// show exactly one face.
-async fn enrol_person(State(demo): State<DemoState>, body: Body<PersonRequest>) -> Result<Json<EnrolledPerson>, ApiError> {
+async fn enrol_person(State(demo): State<DemoState>, body: Body<DemoPersonRequest>) -> Result<Json<DemoEnrolledPerson>, ApiError> {
     let request = parsed(body)?;
     let photo = base64::engine::general_purpose::STANDARD
         .decode(request.photo.trim())
@@ -220,7 +186,7 @@ async fn enrol_person(State(demo): State<DemoState>, body: Body<PersonRequest>) 
     record.portrait = Some(photo);
     demo.services.registry.enrol(&record, "demo-office").await?;
     let card = demo.services.cards.issue(&record.id_number, "demo-office").await?;
-    Ok(Json(EnrolledPerson {
+    Ok(Json(DemoEnrolledPerson {
         name: record.name.clone(),
         id_number: record.id_number.expose().to_owned(),
         card: serde_json::to_value(&card).map_err(|_| ApiError::new(ResultCode::InternalError))?,

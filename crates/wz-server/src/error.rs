@@ -20,6 +20,18 @@ pub enum ServerError {
     /// new keys that could never open them.
     #[error("the registry holds {0} records but its key files in the data directory are missing; restore them from backup")]
     RegistryKeysMissing(u64),
+    /// An offline command needs a registry and the data directory has none.
+    #[error("no registry at {} — start `wz serve --demo` to create one, or pass --data-dir (or set WZ_DATA_DIR) to the server's data directory", data_dir.display())]
+    NoRegistry {
+        /// The data directory looked in.
+        data_dir: PathBuf,
+    },
+    /// Another process listens on the configured address.
+    #[error("{addr} is in use (another `wz serve`?): stop it, or pass --listen with a free port, e.g. --listen {}", addr.port().saturating_add(1))]
+    PortInUse {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+    },
     /// File system failure.
     #[error("{what}: {source}")]
     Io {

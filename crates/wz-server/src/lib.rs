@@ -14,10 +14,16 @@ mod keystore;
 mod telemetry;
 mod webhooks;
 
-pub use app::{open_services, open_services_with, serve, start, OpenedServices, RunningServer};
-pub use config::{Config, ConfigOverrides, CredentialsConfig, DemoLiveness, LogConfig, LogFormat, ServerConfig};
+pub use app::{
+    bind, open_services, open_services_in, open_services_with, require_registry, serve, start, start_on, OpenMode, OpenedServices,
+    RunningServer,
+};
+pub use config::{
+    data_dir_origin, default_data_dir, default_faces_dir, Config, ConfigOverrides, CredentialsConfig, DemoLiveness, LogConfig, LogFormat,
+    ServerConfig,
+};
 pub use demo::{seed_demo, DemoCitizen};
-pub use demo_api::{start_demo, DemoParty, DemoSetup};
+pub use demo_api::{start_demo, start_demo_on, DemoParty, DemoSetup};
 pub use error::ServerError;
 pub use keystore::{load_or_create_keys, write_owner_only};
 pub use telemetry::init_tracing;

@@ -323,6 +323,21 @@ impl CredentialStore for SqliteStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
+
+    async fn cancel_enrolment(&self, id: &str, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let result = sqlx::query("UPDATE enrolments SET state = 'cancelled' WHERE id = ? AND state IN ('waiting', 'bound')")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        if result.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let entry = append(&mut tx, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(entry)
+    }
 }
 
 /// The outcome of each use, with one query for the credentials' statuses

@@ -90,7 +90,7 @@ pub async fn stale_or_missing_status_change_changes_nothing(store: Arc<dyn Store
         .update_identity_status(&lookup, &stale, AT, draft("registry.status_changed"))
         .await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
-    let missing = StatusChange::new(IdentityStatus::Valid, IdentityStatus::Cancelled, "deceased").unwrap();
+    let missing = StatusChange::new(IdentityStatus::Valid, IdentityStatus::Cancelled, "holder_deceased").unwrap();
     let result = store
         .update_identity_status(&LookupKey::from_bytes([9; 32]), &missing, AT, draft("x"))
         .await;

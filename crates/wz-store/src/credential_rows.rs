@@ -98,6 +98,8 @@ pub enum EnrolmentState {
     Bound,
     /// The credential was issued to that wallet.
     Completed,
+    /// The terminal ended it without issuing (final).
+    Cancelled,
 }
 
 impl EnrolmentState {
@@ -107,12 +109,13 @@ impl EnrolmentState {
             Self::Waiting => "waiting",
             Self::Bound => "bound",
             Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
         }
     }
 
     /// Parses stored text.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Waiting, Self::Bound, Self::Completed]
+        [Self::Waiting, Self::Bound, Self::Completed, Self::Cancelled]
             .into_iter()
             .find(|s| s.as_str() == text)
     }

@@ -75,4 +75,8 @@ pub trait CredentialStore: Send + Sync {
     /// Binds a waiting enrolment to a wallet's device key.
     /// [`StoreError::Conflict`] unless it is still waiting.
     async fn bind_enrolment(&self, id: &str, device_key: &[u8], audit: AuditDraft) -> Result<AuditEntry, StoreError>;
+
+    /// Ends a waiting or bound enrolment without issuing.
+    /// [`StoreError::Conflict`] once it is completed or cancelled.
+    async fn cancel_enrolment(&self, id: &str, audit: AuditDraft) -> Result<AuditEntry, StoreError>;
 }

@@ -61,7 +61,7 @@ macro_rules! asset {
 /// The pages, by URL path.
 #[rustfmt::skip]
 pub static PAGES: &[Page] = &[
-    page!("/", "index.html", "网证 WangZheng", "index.tagline", crypto: false, []),
+    page!("/", "index.html", "网证 WangZheng", "index.tagline", crypto: false, ["index.js"]),
     page!("/wallet", "wallet.html", "网证钱包 · WangZheng wallet", "wallet.title", crypto: true, ["vendor/jsQR.js", "camera.js", "wallet.js"]),
     page!("/window", "window.html", "政务服务窗口 · Service window", "window.title", crypto: true, ["window.js"]),
     page!("/hotel", "hotel.html", "酒店前台 · Hotel desk", "hotel.title", crypto: true, ["vendor/jsQR.js", "camera.js", "hotel.js"]),
@@ -77,6 +77,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("i18n.js", JS),
     asset!("wallet-crypto.js", JS),
     asset!("camera.js", JS),
+    asset!("index.js", JS),
     asset!("wallet.js", JS),
     asset!("window.js", JS),
     asset!("hotel.js", JS),

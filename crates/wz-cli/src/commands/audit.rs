@@ -8,17 +8,27 @@ use crate::Cli;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Verify every link of the audit chain; exit 2 and name the first broken link if any.
+    /// Verify every link of the audit chain; exit 2 and name the first
+    /// broken link if any, exit 3 if the chain is empty.
     Verify,
 }
 
 pub async fn run(cli: &Cli, command: &AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify => {
-            let config = cli.config(None, None)?;
-            let opened = wz_server::open_services(&config).await?;
+            let (config, opened) = cli.open_existing(None).await?;
             let report = opened.services.audit.verify().await?;
             match report.first_break {
+                // An empty chain proves nothing: a registry always has
+                // entries (its seeding, enrolments), so none means the wrong
+                // database or a truncated one.
+                None if report.entries_checked == 0 => {
+                    println!(
+                        "audit chain EMPTY: no entries in {}; nothing was verified (wrong --data-dir or --database-url?)",
+                        config.database_url()
+                    );
+                    Ok(ExitCode::from(3))
+                }
                 None => {
                     println!(
                         "audit chain intact: {} entries, head {}",

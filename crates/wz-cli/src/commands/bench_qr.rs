@@ -1,7 +1,8 @@
 //! `wz bench qr`: wallet QR code verification (验码) over HTTP. Run it
-//! beside `wz serve --demo` on the same data directory: it registers a
-//! terminal, enrols the featured demo citizens (card, password, their
-//! portrait as the terminal photo) into fresh wallets, signs `--codes`
+//! beside `wz serve --demo` (it needs the operator token, from the same
+//! data directory or `--admin-token`): it registers citizens of its own at
+//! the demo registry office and a terminal, enrols them into fresh wallets
+//! (card, password, the same photo at the terminal), signs `--codes`
 //! codes, then verifies each once from `--connections` concurrent
 //! connections and reports throughput and latency.
 
@@ -14,10 +15,9 @@ use std::time::Instant;
 use anyhow::Context;
 use base64::Engine;
 use wz_client::{Client, KeySigner};
-use wz_core::{unix_ms, CardChallenge, NationalIdNumber};
+use wz_core::{unix_ms, CardChallenge, CardFile};
 use wz_crypto::Sm2SigningKey;
 use wz_proto::{BindEnrolmentRequest, CompleteEnrolmentRequest, QrVerifyRequest, RegisterTerminalRequest};
-use wz_server::DemoCitizen;
 use wz_service::{Clock, EntropyRng, OsEntropy, SystemClock};
 
 use super::{admin_client, DEFAULT_SERVER};
@@ -42,32 +42,62 @@ pub struct QrBenchArgs {
     /// `POST /v1/authentications` in mode `credential` (signed result).
     #[arg(long, default_value = "qr", value_parser = ["qr", "credential"])]
     endpoint: String,
+    /// Face set whose photos become the benchmark's own citizens (default:
+    /// the demo face set).
+    #[arg(long)]
+    faces: Option<PathBuf>,
 }
 
 fn now() -> wz_client::NowMs {
     Arc::new(|| unix_ms(SystemClock.now()))
 }
 
-/// The first image of a face-set folder (the demo portrait).
-fn portrait(folder: &std::path::Path) -> Option<Vec<u8>> {
-    let mut images: Vec<PathBuf> = std::fs::read_dir(folder).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
-    images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
-    images.sort();
-    std::fs::read(images.first()?).ok()
+/// The first image of each of the first `count` face-set folders.
+fn faces(faces_dir: &std::path::Path, count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(faces_dir)
+        .with_context(|| format!("reading the face set {} (pass --faces DIR)", faces_dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    Ok(folders
+        .iter()
+        .filter_map(|folder| {
+            let mut images: Vec<PathBuf> = std::fs::read_dir(folder).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
+            images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
+            images.sort();
+            std::fs::read(images.first()?).ok()
+        })
+        .take(count)
+        .collect())
 }
 
-/// Enrols every featured citizen with a portrait into a fresh wallet.
+/// Benchmark citizens enrolled per run.
+const BENCH_CITIZENS: usize = 12;
+
+/// Enrols citizens of the benchmark's own into fresh wallets: each is
+/// registered at the demo registry office with a face-set photo (a new
+/// identity every run), then enrolled at a benchmark terminal with that
+/// photo. The featured demo citizens are never touched, so a wallet the
+/// user made keeps working.
 pub(crate) async fn enrol_wallets(
     cli: &Cli,
     admin_token: Option<&str>,
+    faces_dir: Option<&std::path::Path>,
     client: &Client,
 ) -> anyhow::Result<Vec<(KeySigner, String, String)>> {
-    let config = cli.config(None, None)?;
-    let admin = admin_client(client.base_url(), admin_token, &config.data_dir)?;
-    let listing = config.data_dir.join("demo-citizens.json");
-    let citizens: Vec<DemoCitizen> = serde_json::from_str(
-        &std::fs::read_to_string(&listing).with_context(|| format!("reading {} (run wz serve --demo first)", listing.display()))?,
-    )?;
+    let admin = admin_client(cli, client.base_url(), admin_token)?;
+    let faces_dir = match faces_dir {
+        Some(dir) => dir.to_owned(),
+        None => cli.config(None, None)?.demo_faces_dir,
+    };
+    let photos = faces(&faces_dir, BENCH_CITIZENS)?;
+    anyhow::ensure!(
+        !photos.is_empty(),
+        "no face images under {} (pass --faces DIR)",
+        faces_dir.display()
+    );
     let terminal_key = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "terminal")?;
     let registered = admin
         .register_terminal(&RegisterTerminalRequest {
@@ -76,18 +106,14 @@ pub(crate) async fn enrol_wallets(
         })
         .await?;
     let kiosk = KeySigner::terminal(&registered.id, terminal_key, now());
-    let opened = wz_server::open_services(&config).await?;
     let mut wallets = Vec::new();
-    for citizen in &citizens {
-        let Some(face) = citizen
-            .portrait_source
-            .as_ref()
-            .and_then(|f| portrait(&config.demo_faces_dir.join(f)))
-        else {
-            continue;
-        };
-        let id_number = NationalIdNumber::parse(&citizen.id_number)?;
-        let card = opened.services.cards.issue(&id_number, "bench").await?;
+    for (index, face) in photos.into_iter().enumerate() {
+        let face = base64::engine::general_purpose::STANDARD.encode(face);
+        let person = client
+            .demo_enrol_person(&format!("压测{:02}", index + 1), &face)
+            .await
+            .context("registering a benchmark citizen at the demo registry office (the server must run with --demo)")?;
+        let card = CardFile::parse(serde_json::to_string(&person.card)?.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let wallet = KeySigner::device(Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "device")?, now());
         let session = client.open_enrolment(&kiosk).await?;
         client
@@ -108,20 +134,20 @@ pub(crate) async fn enrol_wallets(
             card: serde_json::to_value(card.present(challenge).map_err(|e| anyhow::anyhow!("{e}"))?)?,
             password: "20481357".into(),
             password_confirmation: "20481357".into(),
-            face: base64::engine::general_purpose::STANDARD.encode(face),
+            face,
         };
         match client.complete_enrolment(&session.enrolment_id, &completion, &kiosk).await {
             Ok(issued) => wallets.push((wallet, issued.credential, issued.qr_key)),
-            Err(error) => eprintln!("skipping one demo citizen: {error}"),
+            Err(error) => eprintln!("skipping one benchmark citizen: {error}"),
         }
     }
-    anyhow::ensure!(!wallets.is_empty(), "no demo citizen could be enrolled");
+    anyhow::ensure!(!wallets.is_empty(), "no benchmark citizen could be enrolled");
     Ok(wallets)
 }
 
 pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
-    let wallets = enrol_wallets(cli, args.admin_token.as_deref(), &client).await?;
+    let wallets = enrol_wallets(cli, args.admin_token.as_deref(), args.faces.as_deref(), &client).await?;
     let started = Instant::now();
     let codes: Vec<String> = (0..args.codes)
         .map(|i| {
@@ -137,8 +163,7 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     );
     // Both endpoints are a relying party's: /v1/qr/verify needs one too.
     let party = {
-        let config = cli.config(None, None)?;
-        let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
+        let admin = admin_client(cli, &args.server, args.admin_token.as_deref())?;
         let request = wz_proto::RelyingPartyRequest {
             name: "benchmark bank".into(),
             category: "bank".into(),

@@ -1,7 +1,8 @@
 //! `wz bench session`: end-to-end latency of a service-window session,
 //! from the wallet submitting its proof to the relying party receiving the
 //! completed state over server-sent events. Run beside `wz serve --demo`
-//! on the same data directory; mode `credential` (no face inference).
+//! (citizens of its own, as `wz bench qr`); mode `credential` (no face
+//! inference).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -25,6 +26,10 @@ pub struct SessionBenchArgs {
     /// Operator token (else WZ_ADMIN_TOKEN or <data_dir>/keys/admin.token).
     #[arg(long, env = "WZ_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Face set whose photos become the benchmark's own citizens (default:
+    /// the demo face set).
+    #[arg(long)]
+    faces: Option<std::path::PathBuf>,
 }
 
 /// Waits on the SSE stream until a `completed` state arrives; returns when.
@@ -41,9 +46,8 @@ async fn completed_at(mut response: reqwest::Response) -> anyhow::Result<Instant
 
 pub async fn run(cli: &Cli, args: &SessionBenchArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
-    let wallets = super::bench_qr::enrol_wallets(cli, args.admin_token.as_deref(), &client).await?;
-    let config = cli.config(None, None)?;
-    let admin = admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)?;
+    let wallets = super::bench_qr::enrol_wallets(cli, args.admin_token.as_deref(), args.faces.as_deref(), &client).await?;
+    let admin = admin_client(cli, &args.server, args.admin_token.as_deref())?;
     let registered = admin
         .register_relying_party(&RelyingPartyRequest {
             name: "benchmark service window".into(),

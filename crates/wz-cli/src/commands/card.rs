@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use wz_client::Client;
-use wz_core::{CardChallenge, CardFile, NationalIdNumber};
+use wz_core::{CardChallenge, NationalIdNumber};
 use wz_proto::ReadCardRequest;
 
 use crate::Cli;
@@ -37,8 +37,7 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
     match command {
         CardCommand::Issue { id_number, out } => {
             let id_number = NationalIdNumber::parse(id_number).map_err(|e| anyhow::anyhow!("invalid ID number: {e}"))?;
-            let config = cli.config(None, None)?;
-            let opened = wz_server::open_services(&config).await?;
+            let (_, opened) = cli.open_existing(None).await?;
             let card = opened
                 .services
                 .cards
@@ -51,8 +50,7 @@ pub async fn run(cli: &Cli, command: &CardCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CardCommand::Read { file, server } => {
-            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let card = CardFile::parse(&bytes).map_err(|e| anyhow::anyhow!("{e} (card_malformed)"))?;
+            let card = super::card_file::read(file)?;
             let client = Client::new(server);
             let challenge = client.card_challenge().await?;
             let challenge = CardChallenge {

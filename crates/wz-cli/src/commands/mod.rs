@@ -6,32 +6,45 @@ pub mod bench_crypto;
 pub mod bench_qr;
 pub mod bench_session;
 pub mod card;
+pub mod card_file;
+pub mod demo;
 pub mod face;
 pub mod face_detectors;
 pub mod qr;
 pub mod qr_image;
 pub mod registry;
 pub mod rp;
+pub mod rp_credentials;
 pub mod seed;
 pub mod serve;
 pub mod terminal;
 pub mod wallet;
 pub mod wallet_file;
 
-use std::path::Path;
-
 use wz_client::Client;
+
+use crate::Cli;
 
 /// Default server URL for commands that speak HTTP.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// A client with the operator token from `--admin-token`, `WZ_ADMIN_TOKEN`,
 /// or `<data_dir>/keys/admin.token`.
-pub fn admin_client(server: &str, token: Option<&str>, data_dir: &Path) -> anyhow::Result<Client> {
+pub fn admin_client(cli: &Cli, server: &str, token: Option<&str>) -> anyhow::Result<Client> {
     let token = match token {
         Some(token) => token.to_owned(),
-        None => std::fs::read_to_string(data_dir.join("keys/admin.token"))
-            .map_err(|e| anyhow::anyhow!("no --admin-token given and {}/keys/admin.token unreadable: {e}", data_dir.display()))?,
+        None => {
+            let config = cli.config(None, None)?;
+            let path = config.data_dir.join("keys").join("admin.token");
+            std::fs::read_to_string(&path).map_err(|e| {
+                let why = if e.kind() == std::io::ErrorKind::NotFound { "missing".to_owned() } else { e.to_string() };
+                anyhow::anyhow!(
+                    "no operator token: {} is {why} ({}); pass --data-dir with the server's data directory, or --admin-token (WZ_ADMIN_TOKEN)",
+                    path.display(),
+                    wz_server::data_dir_origin(&cli.overrides(None, None))
+                )
+            })?
+        }
     };
     Ok(Client::new(server).with_admin_token(token.trim()))
 }

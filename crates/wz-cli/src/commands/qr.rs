@@ -25,10 +25,13 @@ pub enum QrCommand {
         /// The verifying relying party's client id (mode `credential` or
         /// `qr_verify`): only a relying party may spend a code.
         #[arg(long = "rp-id", env = "WZ_RP_ID")]
-        rp_id: String,
+        rp_id: Option<String>,
         /// Its client secret.
         #[arg(long = "rp-secret", env = "WZ_RP_SECRET", hide_env_values = true)]
-        rp_secret: String,
+        rp_secret: Option<String>,
+        /// Or its credentials file from `wz rp register --save FILE`.
+        #[arg(long = "rp", env = "WZ_RP_FILE")]
+        rp_file: Option<PathBuf>,
     },
 }
 
@@ -39,13 +42,15 @@ pub async fn run(command: &QrCommand) -> anyhow::Result<ExitCode> {
         server,
         rp_id,
         rp_secret,
+        rp_file,
     } = command;
+    let (rp_id, rp_secret) = super::rp_credentials::resolve(rp_id.as_deref(), rp_secret.as_deref(), rp_file.as_deref())?;
     let code = match (code, png) {
         (Some(code), _) => code.clone(),
-        (None, Some(png)) => qr_image::read(png)?,
+        (None, Some(png)) => qr_image::scan(png, std::time::Duration::from_secs(60)).await?,
         (None, None) => anyhow::bail!("give the code's text or --png FILE"),
     };
-    match Client::new(server).verify_qr((rp_id, rp_secret), &QrVerifyRequest { code }).await {
+    match Client::new(server).verify_qr((&rp_id, &rp_secret), &QrVerifyRequest { code }).await {
         Ok(verified) => {
             println!(
                 "{}: {} credential, holder {} (your pairwise subject), valid until {}",

@@ -41,11 +41,11 @@ pub enum RegistryCommand {
         /// ID number of the holder.
         #[arg(long)]
         id_number: String,
-        /// valid, reported_lost, expired or cancelled.
-        #[arg(long)]
+        /// The new status.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(wz_core::STATUS_NAMES))]
         status: String,
-        /// Reason code, e.g. reported_by_holder.
-        #[arg(long)]
+        /// Why: a reason code from the closed list.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(wz_core::STATUS_REASONS))]
         reason: String,
         /// Server URL.
         #[arg(long, env = "WZ_SERVER_URL", default_value = super::DEFAULT_SERVER)]
@@ -77,8 +77,7 @@ pub async fn run(cli: &Cli, command: &RegistryCommand) -> anyhow::Result<ExitCod
         } => {
             let id_number = NationalIdNumber::parse(id_number).map_err(|e| anyhow::anyhow!("invalid ID number: {e}"))?;
             let portrait = read_photo(photo)?;
-            let config = cli.config(demo.then_some(true), None)?;
-            let opened = wz_server::open_services(&config).await?;
+            let (_, opened) = cli.open_existing(demo.then_some(true)).await?;
             let services = &opened.services;
             let today = services.context.clock.now().date();
             let mut serial = [0u8; 8];
@@ -116,8 +115,7 @@ pub async fn run(cli: &Cli, command: &RegistryCommand) -> anyhow::Result<ExitCod
             server,
             admin_token,
         } => {
-            let config = cli.config(None, None)?;
-            let client = super::admin_client(server, admin_token.as_deref(), &config.data_dir)?;
+            let client = super::admin_client(cli, server, admin_token.as_deref())?;
             let request = ChangeStatusRequest {
                 id_number: id_number.clone(),
                 status: status.clone(),

@@ -70,10 +70,37 @@ impl Registration {
     }
 }
 
+/// Which relying party acts: a saved credentials file, or id and secret.
+#[derive(clap::Args)]
+pub struct PartyFlags {
+    /// Credentials file from `wz rp register --save FILE`.
+    #[arg(long = "rp", env = "WZ_RP_FILE")]
+    file: Option<PathBuf>,
+    /// Client id (instead of --rp).
+    #[arg(long, env = "WZ_RP_ID")]
+    id: Option<String>,
+    /// Client secret (instead of --rp).
+    #[arg(long, env = "WZ_RP_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+}
+
+impl PartyFlags {
+    fn resolve(&self) -> anyhow::Result<(String, String)> {
+        super::rp_credentials::resolve(self.id.as_deref(), self.secret.as_deref(), self.file.as_deref())
+    }
+}
+
 #[derive(Subcommand)]
 pub enum RpCommand {
     /// Register a relying party; prints its client id and secret (once).
-    Register(Registration),
+    Register {
+        #[command(flatten)]
+        registration: Registration,
+        /// Also write the client id and secret to this file (0600), for
+        /// `--rp FILE` later.
+        #[arg(long)]
+        save: Option<PathBuf>,
+    },
     /// Change a registration (all fields are replaced).
     Update {
         /// Client id.
@@ -106,12 +133,8 @@ pub enum RpCommand {
     /// Open a service-window session: shows the rotating QR code (text,
     /// and as an image rewritten every second with --png) until the result.
     Session {
-        /// Client id.
-        #[arg(long, env = "WZ_RP_ID")]
-        id: String,
-        /// Client secret.
-        #[arg(long, env = "WZ_RP_SECRET", hide_env_values = true)]
-        secret: String,
+        #[command(flatten)]
+        party: PartyFlags,
         /// credential, portrait_credential or portrait_credential_pin.
         #[arg(long, default_value = "credential")]
         mode: String,
@@ -127,12 +150,8 @@ pub enum RpCommand {
     },
     /// Authenticate a person as a relying party.
     Auth {
-        /// Client id.
-        #[arg(long, env = "WZ_RP_ID")]
-        id: String,
-        /// Client secret.
-        #[arg(long, env = "WZ_RP_SECRET", hide_env_values = true)]
-        secret: String,
+        #[command(flatten)]
+        party: PartyFlags,
         /// Mode, e.g. credential.
         #[arg(long)]
         mode: String,
@@ -177,10 +196,7 @@ fn party_client(args: &RpArgs, id: &str) -> anyhow::Result<Client> {
 }
 
 pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
-    let admin = || -> anyhow::Result<Client> {
-        let config = cli.config(None, None)?;
-        admin_client(&args.server, args.admin_token.as_deref(), &config.data_dir)
-    };
+    let admin = || admin_client(cli, &args.server, args.admin_token.as_deref());
     let show = |party: &wz_proto::RelyingPartyResponse| {
         println!(
             "{}  {} ({}{})  modes {}  grants {}",
@@ -197,11 +213,20 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
         );
     };
     match &args.command {
-        RpCommand::Register(registration) => {
+        RpCommand::Register { registration, save } => {
+            if let Some(path) = save {
+                anyhow::ensure!(!path.exists(), "{} exists; not overwriting saved credentials", path.display());
+            }
             let registered = admin()?.register_relying_party(&registration.request()).await?;
             show(&registered.relying_party);
             println!("client id:     {}", registered.relying_party.id);
-            println!("client secret: {}   (shown once; store it)", registered.client_secret);
+            match save {
+                Some(path) => {
+                    super::rp_credentials::save(path, &registered.relying_party.id, &registered.client_secret)?;
+                    println!("client secret: written to {} (use --rp {})", path.display(), path.display());
+                }
+                None => println!("client secret: {}   (shown once; store it)", registered.client_secret),
+            }
         }
         RpCommand::Update { id, registration } => show(&admin()?.update_relying_party(id, &registration.request()).await?),
         RpCommand::RotateSecret { id } => {
@@ -225,14 +250,14 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
             }
         }
         RpCommand::Session {
-            id,
-            secret,
+            party,
             mode,
             purpose,
             attributes,
             png,
         } => {
-            let client = party_client(args, id)?;
+            let (id, secret) = party.resolve()?;
+            let client = party_client(args, &id)?;
             let request = wz_proto::CreateSessionRequest {
                 mode: mode.clone(),
                 purpose: purpose.clone(),
@@ -278,8 +303,7 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
             }
         }
         RpCommand::Auth {
-            id,
-            secret,
+            party,
             mode,
             purpose,
             attributes,
@@ -293,7 +317,7 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
         } => {
             let code = match (code, code_png) {
                 (Some(code), _) => Some(code.clone()),
-                (None, Some(png)) => Some(qr_image::read(png)?),
+                (None, Some(png)) => Some(qr_image::scan(png, std::time::Duration::from_secs(60)).await?),
                 (None, None) => None,
             };
             let portrait = portrait
@@ -314,7 +338,19 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
                 password: None,
                 card: None,
             };
-            let answer = party_client(args, id)?.authenticate(id, secret, &request).await?;
+            let (id, secret) = party.resolve()?;
+            let answer = match party_client(args, &id)?.authenticate(&id, &secret, &request).await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    println!("refused: {error}");
+                    if error.code() == Some("mode_not_allowed") {
+                        println!(
+                            "  `wz rp list` shows the modes {id} may use; an operator adds {mode} with `wz rp update {id} … --modes …`"
+                        );
+                    }
+                    return Ok(ExitCode::from(2));
+                }
+            };
             println!(
                 "{}  level {}  subject {}  (request {}, {} signature by {})",
                 answer.result,

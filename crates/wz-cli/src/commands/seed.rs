@@ -24,6 +24,7 @@ pub struct SeedArgs {
 
 pub async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config(None, None)?;
+    cli.announce_data_dir(&config);
     let opened = wz_server::open_services(&config).await?;
     println!(
         "database {} is up to date; {} identities",
@@ -35,8 +36,9 @@ pub async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 pub async fn run(cli: &Cli, args: &SeedArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.people > 0 && args.batch > 0, "--people and --batch must be positive");
-    let config = cli.config(None, None)?;
-    let opened = wz_server::open_services(&config).await?;
+    // Adds to an existing registry: seeding into a folder that holds none
+    // would make a new registry nobody serves (`wz migrate` creates one).
+    let (config, opened) = cli.open_existing(None).await?;
     let today = opened.services.context.clock.now().date();
     let mut generator = PersonGenerator::new(PopulationSpec { seed: args.seed, today });
     let started = Instant::now();

@@ -1,9 +1,10 @@
 //! `wz serve`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Args;
+use wz_server::LogFormat;
 
 use crate::Cli;
 
@@ -12,26 +13,62 @@ pub struct ServeArgs {
     /// Demo mode: seed a population if the registry is empty, allow self-enrolment.
     #[arg(long)]
     demo: bool,
-    /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long)]
+    /// Where to listen: a port (9090, on 127.0.0.1) or ADDRESS:PORT
+    /// (0.0.0.0:9090, `[::1]:9090`). Default 127.0.0.1:8080.
+    #[arg(long, value_parser = parse_listen)]
     listen: Option<SocketAddr>,
+    /// Port on 127.0.0.1: shorthand for --listen PORT.
+    #[arg(long, conflicts_with = "listen")]
+    port: Option<u16>,
+    /// Log lines as `pretty` text (no colour unless stderr is a terminal)
+    /// or `json`, one object per line.
+    #[arg(long, value_parser = ["pretty", "json"])]
+    log_format: Option<String>,
+}
+
+/// `9090`, `:9090`, `localhost:9090` or `ADDRESS:PORT`.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if let Some(port) = text.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+        }
+    }
+    text.parse::<SocketAddr>().map_err(|_| {
+        format!("`{text}` is not a port or ADDRESS:PORT; for example --listen 9090, --listen 0.0.0.0:9090 or --listen [::1]:9090")
+    })
 }
 
 pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = cli.config(args.demo.then_some(true), args.listen)?;
+    let listen = args
+        .listen
+        .or(args.port.map(|port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)));
+    let mut overrides = cli.overrides(args.demo.then_some(true), listen);
+    overrides.log_format = args
+        .log_format
+        .as_deref()
+        .map(|f| if f == "json" { LogFormat::Json } else { LogFormat::Pretty });
+    let config = wz_server::Config::load(cli.config.as_deref(), &overrides)?;
     wz_server::init_tracing(&config.log);
+    // Bind first: a port in use must not leave a seeded data directory.
+    let listener = wz_server::bind(&config).await?;
+    cli.announce_data_dir(&config);
     let opened = wz_server::open_services(&config).await?;
     let (server, citizens) = if config.demo {
         println!("Preparing the demo registry ({} people)...", config.demo_people);
-        let (server, setup) = wz_server::start_demo(&config, &opened).await?;
+        let (server, setup) = wz_server::start_demo_on(Some(listener), &config, &opened).await?;
         (server, setup.citizens)
     } else {
-        (wz_server::start(&config, &opened).await?, Vec::new())
+        (wz_server::start_on(listener, &config, &opened).await?, Vec::new())
     };
     let url = server.url();
     println!();
     println!("WangZheng (网证) is running. Open:");
-    println!("  {url}/                   landing page");
+    println!("  {url}/                   landing page: where to begin");
     println!("  {url}/wallet             citizen wallet (phone)");
     println!("  {url}/window             service-window console");
     println!("  {url}/hotel              hotel desk");
@@ -43,6 +80,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     println!("  {url}/v1/openapi.json    API description");
     println!("  {url}/v1/keys            published keys");
     println!("  {url}/healthz  {url}/readyz  {url}/metrics");
+    println!("Data directory: {}", config.data_dir.display());
     println!("Operator token: {}", opened.admin_token_path.display());
     println!(
         "Registry: {} identities in {}",
@@ -59,12 +97,47 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 citizen.portrait_source.as_deref().unwrap_or("-")
             );
         }
+        println!("\nTry, in another terminal:");
+        // Other commands find this server and data directory only if told
+        // where they are when they differ from the defaults.
+        let mut exports = Vec::new();
+        if url != super::DEFAULT_SERVER {
+            exports.push(format!("WZ_SERVER_URL={url}"));
+        }
+        if config.data_dir != wz_server::default_data_dir() {
+            let dir = std::fs::canonicalize(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+            exports.push(format!("WZ_DATA_DIR={}", dir.display()));
+        }
+        if let Some(database) = &config.database_url {
+            if database.starts_with("postgres") {
+                exports.push("WZ_DATABASE_URL=…".to_owned());
+            }
+        }
+        if !exports.is_empty() {
+            println!("  export {}", exports.join(" "));
+        }
         println!(
-            "Try: wz card issue --id-number {} --out card.json && wz card read card.json",
+            "  wz card issue --id-number {} --out card.json && wz card read card.json",
             citizens[0].id_number
         );
     }
     println!("\nPress Ctrl-C to stop.");
     wz_server::serve(server).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+
+    #[test]
+    fn listen_takes_a_bare_port_or_an_address() {
+        assert_eq!(parse_listen("9090").unwrap().to_string(), "127.0.0.1:9090");
+        assert_eq!(parse_listen(":9090").unwrap().to_string(), "127.0.0.1:9090");
+        assert_eq!(parse_listen("localhost:9090").unwrap().to_string(), "127.0.0.1:9090");
+        assert_eq!(parse_listen("0.0.0.0:80").unwrap().to_string(), "0.0.0.0:80");
+        assert_eq!(parse_listen("[::1]:80").unwrap().to_string(), "[::1]:80");
+        let refused = parse_listen("90x0").unwrap_err();
+        assert!(refused.contains("--listen 9090"), "{refused}");
+    }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use base64::Engine;
 use clap::Subcommand;
 use wz_client::{Client, KeySigner};
-use wz_core::{unix_ms, CardChallenge, CardFile};
+use wz_core::{unix_ms, CardChallenge};
 use wz_crypto::Sm2SigningKey;
 use wz_proto::{CompleteEnrolmentRequest, RegisterTerminalRequest};
 use wz_service::{Clock, EntropyRng, OsEntropy, SystemClock};
@@ -48,7 +48,8 @@ pub enum TerminalCommand {
         /// Photo taken at the terminal.
         #[arg(long)]
         face: PathBuf,
-        /// File with the new 8-digit password on its first two lines (typed twice).
+        /// File with the new 8-digit password: on one line, or on two lines
+        /// as typed twice at the keypad (they must match).
         #[arg(long)]
         password_file: PathBuf,
         /// Also write the enrolment QR code as an image.
@@ -76,6 +77,21 @@ fn load_key(path: &Path) -> anyhow::Result<KeySigner> {
     Ok(KeySigner::terminal(id.trim(), key, now()))
 }
 
+/// The new password from a file: one line (typed once), or two lines (typed
+/// twice; compared by the platform). Only 8 digits are a password.
+fn read_passwords(path: &Path) -> anyhow::Result<(String, String)> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let password = lines.next().unwrap_or("").to_owned();
+    let confirmation = lines.next().map_or_else(|| password.clone(), str::to_owned);
+    anyhow::ensure!(
+        password.len() == 8 && password.bytes().all(|b| b.is_ascii_digit()),
+        "{}: the card password must be 8 digits on the first line (a second line, if any, repeats it)",
+        path.display()
+    );
+    Ok((password, confirmation))
+}
+
 pub async fn run(cli: &Cli, command: &TerminalCommand) -> anyhow::Result<ExitCode> {
     match command {
         TerminalCommand::Register {
@@ -85,8 +101,7 @@ pub async fn run(cli: &Cli, command: &TerminalCommand) -> anyhow::Result<ExitCod
             admin_token,
         } => {
             anyhow::ensure!(!key_out.exists(), "{} exists; not overwriting a terminal key", key_out.display());
-            let config = cli.config(None, None)?;
-            let admin = admin_client(server, admin_token.as_deref(), &config.data_dir)?;
+            let admin = admin_client(cli, server, admin_token.as_deref())?;
             let key = Sm2SigningKey::generate(&mut EntropyRng(&OsEntropy), "terminal")?;
             let request = RegisterTerminalRequest {
                 name: name.clone(),
@@ -118,16 +133,10 @@ pub async fn run(cli: &Cli, command: &TerminalCommand) -> anyhow::Result<ExitCod
         } => {
             let kiosk = load_key(key)?;
             let client = Client::new(server);
-            let card = CardFile::parse(&std::fs::read(card).with_context(|| format!("reading {}", card.display()))?)
-                .map_err(|e| anyhow::anyhow!("{e} (card_malformed)"))?;
+            let card = super::card_file::read(card)?;
             let face = base64::engine::general_purpose::STANDARD
                 .encode(std::fs::read(face).with_context(|| format!("reading {}", face.display()))?);
-            let passwords = Zeroizing::new(std::fs::read_to_string(password_file)?);
-            let mut lines = passwords.lines();
-            let (password, confirmation) = (
-                lines.next().unwrap_or("").trim().to_owned(),
-                lines.next().unwrap_or("").trim().to_owned(),
-            );
+            let (password, confirmation) = read_passwords(password_file)?;
             let opened = client.open_enrolment(&kiosk).await?;
             println!("show this code to the citizen's wallet:\n{}", opened.qr_payload);
             if let Some(out) = qr_out {
@@ -158,7 +167,15 @@ pub async fn run(cli: &Cli, command: &TerminalCommand) -> anyhow::Result<ExitCod
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                     Err(error) => {
-                        println!("refused: {error}");
+                        if error.code() == Some("enrolment_state") {
+                            println!("refused: no wallet scanned the code within {wait} s (--wait)");
+                        } else {
+                            println!("refused: {error}");
+                        }
+                        // Tell the wallet at once rather than let it wait for the expiry.
+                        if let Err(cancel) = client.cancel_enrolment(&opened.enrolment_id, &kiosk).await {
+                            eprintln!("could not end the enrolment on the platform: {cancel}");
+                        }
                         return Ok(ExitCode::from(2));
                     }
                 }

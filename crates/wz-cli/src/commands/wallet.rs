@@ -11,7 +11,7 @@ use clap::Subcommand;
 use wz_client::Client;
 use wz_proto::{BindEnrolmentRequest, CredentialStatusRequest, EnrolledCredentialRequest, LightApplicationRequest, PasswordCheckRequest};
 
-use super::wallet_file::{passphrase, Wallet};
+use super::wallet_file::{new_passphrase, passphrase, Wallet};
 use super::{qr_image, DEFAULT_SERVER};
 
 #[derive(clap::Args)]
@@ -88,6 +88,10 @@ pub enum WalletCommand {
     },
 }
 
+/// How long a scan waits for the picture to appear (the other side, e.g.
+/// `wz terminal enrol` started just before in another terminal, writes it).
+const SCAN_WAIT: Duration = Duration::from_secs(60);
+
 fn frames(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     for path in paths {
@@ -121,7 +125,7 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
     match &args.command {
         WalletCommand::Init => {
-            let wallet = Wallet::create(&args.wallet, passphrase(args.passphrase_file.as_deref())?)?;
+            let wallet = Wallet::create(&args.wallet, new_passphrase(args.passphrase_file.as_deref())?)?;
             println!(
                 "wallet {} created; device key {}",
                 args.wallet.display(),
@@ -209,7 +213,7 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
             let signer = wallet.signer()?;
             let payload = match (payload, png) {
                 (Some(text), _) => text.clone(),
-                (None, Some(png)) => qr_image::read(png)?,
+                (None, Some(png)) => qr_image::scan(png, SCAN_WAIT).await?,
                 (None, None) => anyhow::bail!("give --payload TEXT or --png FILE"),
             };
             let scanned = match client.scan_session(&payload, &signer).await {
@@ -335,7 +339,7 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
 async fn enrol(args: &WalletArgs, client: &Client, qr: Option<&str>, qr_png: Option<&Path>, wait: u64) -> anyhow::Result<ExitCode> {
     let payload = match (qr, qr_png) {
         (Some(text), _) => text.to_owned(),
-        (None, Some(png)) => qr_image::read(png)?,
+        (None, Some(png)) => qr_image::scan(png, SCAN_WAIT).await?,
         (None, None) => anyhow::bail!("give --qr TEXT or --qr-png FILE"),
     };
     let mut wallet = open(args)?;
@@ -372,7 +376,16 @@ async fn enrol(args: &WalletArgs, client: &Client, qr: Option<&str>, qr_png: Opt
             Err(error) if error.code() == Some("enrolment_state") && std::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            Err(error) => return Ok(refused(&error)),
+            Err(error) if error.code() == Some("enrolment_state") => {
+                println!("refused: the terminal did not finish within {wait} s (--wait); start again at the terminal");
+                return Ok(ExitCode::from(2));
+            }
+            Err(error) => {
+                // Cancelled or expired: nothing will come; the wallet forgets it.
+                wallet.secrets.enrolment_id = None;
+                wallet.save()?;
+                return Ok(refused(&error));
+            }
         }
     }
 }

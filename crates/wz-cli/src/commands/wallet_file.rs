@@ -51,15 +51,25 @@ pub struct Wallet {
     pub secrets: WalletSecrets,
 }
 
-/// The passphrase from `WZ_WALLET_PASSPHRASE` or the first line of a file.
+/// The passphrase from `WZ_WALLET_PASSPHRASE` or the first line of a file,
+/// to open a wallet: any length (a wrong one is told as wrong).
 pub fn passphrase(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
     if let Some(file) = file {
         let text = Zeroizing::new(std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?);
         return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
     }
     let text = std::env::var("WZ_WALLET_PASSPHRASE").context("set WZ_WALLET_PASSPHRASE or give --passphrase-file")?;
-    anyhow::ensure!(text.chars().count() >= 8, "the wallet passphrase must have at least 8 characters");
     Ok(Zeroizing::new(text))
+}
+
+/// [`passphrase`] for a new wallet: at least 8 characters.
+pub fn new_passphrase(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
+    let text = passphrase(file)?;
+    anyhow::ensure!(
+        text.chars().count() >= 8,
+        "a new wallet's passphrase must have at least 8 characters"
+    );
+    Ok(text)
 }
 
 impl Wallet {
@@ -82,14 +92,14 @@ impl Wallet {
     /// Opens and decrypts a wallet.
     pub fn open(path: &Path, passphrase: Zeroizing<String>) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading wallet {}", path.display()))?;
-        let file: SealedFile = serde_json::from_str(&text).context("not a wallet file")?;
+        let file: SealedFile = serde_json::from_str(&text).with_context(|| format!("{} is not a wallet file", path.display()))?;
         anyhow::ensure!(file.format == FORMAT && file.kdf == "argon2id", "unsupported wallet format");
         let salt: [u8; 16] = hex::decode(&file.salt)?.try_into().map_err(|_| anyhow::anyhow!("bad salt"))?;
         let key = key_from_passphrase(passphrase.as_bytes(), &salt, file.memory_kib, file.iterations)?;
         let sealed = base64::engine::general_purpose::STANDARD.decode(&file.sealed)?;
         let plain = Zeroizing::new(
             key.open(FORMAT.as_bytes(), &sealed)
-                .map_err(|_| anyhow::anyhow!("wrong passphrase or damaged wallet"))?,
+                .map_err(|_| anyhow::anyhow!("wrong passphrase for {} (or the file is damaged)", path.display()))?,
         );
         Ok(Self {
             path: path.to_owned(),

@@ -42,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/v1/terminal/enrolments/{id}/complete",
             post(terminals::complete).layer(DefaultBodyLimit::max(credentials::LIGHT_BODY_LIMIT)),
         )
+        .route("/v1/terminal/enrolments/{id}/cancel", post(terminals::cancel))
         .route("/v1/wallet/enrolments", post(terminals::bind))
         .route("/v1/wallet/enrolments/credential", post(terminals::enrolled))
         .route("/v1/wallet/status", post(wallet::status))

@@ -123,7 +123,7 @@ impl Modify for CommonResponses {
     info(title = "WangZheng (网证) API", version = "1", description = "Trusted online identity platform. Errors: {code, message, message_zh, request_id}; codes in docs/result-codes.md."),
     paths(
         system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit,
-        terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete,
+        terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete, terminals::cancel,
         terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr, relying_parties::register,
         relying_parties::update, relying_parties::rotate_secret, relying_parties::set_state, relying_parties::list,
         relying_parties::authenticate, relying_parties::history, sessions::create, sessions::show, sessions::events, sessions::cancel,

@@ -6,8 +6,8 @@ use axum::Json;
 use wz_core::{CardPresentation, ResultCode};
 use wz_crypto::Sm2VerifyingKey;
 use wz_proto::{
-    BindEnrolmentRequest, BindEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse, EnrolledCredentialRequest,
-    OpenEnrolmentResponse, RegisterTerminalRequest, TerminalResponse,
+    BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,
+    EnrolledCredentialRequest, OpenEnrolmentResponse, RegisterTerminalRequest, TerminalResponse,
 };
 use wz_service::TerminalCompletion;
 
@@ -92,6 +92,23 @@ pub(crate) async fn complete(
         .complete_enrolment(signed.request(), &id, completion)
         .await?;
     Ok(Json(credential_response(&app, &credential)))
+}
+
+/// Ends an enrolment without issuing (signed by the terminal that opened
+/// it): the bound wallet is answered `enrolment_cancelled` from then on.
+#[utoipa::path(post, path = "/v1/terminal/enrolments/{id}/cancel",
+    params(("id" = String, Path, description = "Enrolment id")),
+    responses((status = 200, body = CancelledEnrolmentResponse), (status = 401, body = wz_proto::ErrorBody), (status = 404, body = wz_proto::ErrorBody), (status = 409, body = wz_proto::ErrorBody)))]
+pub(crate) async fn cancel(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    signed: Signed<serde_json::Value>,
+) -> Result<Json<CancelledEnrolmentResponse>, ApiError> {
+    app.services.credentials.cancel_enrolment(signed.request(), &id).await?;
+    Ok(Json(CancelledEnrolmentResponse {
+        enrolment_id: id,
+        state: "cancelled".into(),
+    }))
 }
 
 /// The credential an enrolment issued, for the wallet bound to it (signed).

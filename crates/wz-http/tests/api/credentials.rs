@@ -526,6 +526,44 @@ fn kiosk_id(kiosk: &KeySigner) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_enrolment_tells_the_wallet_and_can_never_complete() {
+    let (server, people) = server_with_portraits(1, |_| {}).await;
+    let client = &server.client;
+    let (kiosk, other_kiosk, phone) = (terminal(&server).await, terminal(&server).await, wallet());
+    let opened = client.open_enrolment(&kiosk).await.unwrap();
+    let bind = BindEnrolmentRequest {
+        qr_payload: opened.qr_payload,
+    };
+    client.bind_enrolment(&bind, &phone).await.unwrap();
+    let waiting = EnrolledCredentialRequest {
+        enrolment_id: opened.enrolment_id.clone(),
+    };
+    assert_eq!(code(client.enrolled_credential(&waiting, &phone).await), "enrolment_state");
+    // Only the terminal that opened it may end it.
+    assert_eq!(
+        code(client.cancel_enrolment(&opened.enrolment_id, &other_kiosk).await),
+        "enrolment_not_found"
+    );
+    let cancelled = client.cancel_enrolment(&opened.enrolment_id, &kiosk).await.unwrap();
+    assert_eq!(cancelled.state, "cancelled");
+    assert_eq!(code(client.enrolled_credential(&waiting, &phone).await), "enrolment_cancelled");
+    assert_eq!(
+        code(client.cancel_enrolment(&opened.enrolment_id, &kiosk).await),
+        "enrolment_cancelled"
+    );
+    let completion = CompleteEnrolmentRequest {
+        card: present_card(&server, &people[0]).await,
+        password: "20481357".into(),
+        password_confirmation: "20481357".into(),
+        face: b64(people[0].portrait.as_deref().unwrap()),
+    };
+    assert_eq!(
+        code(client.complete_enrolment(&opened.enrolment_id, &completion, &kiosk).await),
+        "enrolment_cancelled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_terminals_and_replayed_requests_are_refused() {
     let (server, _) = server_with_portraits(1, |_| {}).await;
     let nobody = terminal_signer("t-0000000000000000", fresh_key("terminal"));

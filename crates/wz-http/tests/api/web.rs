@@ -12,6 +12,30 @@ fn faces() -> PathBuf {
 }
 
 #[tokio::test]
+async fn the_admin_console_offers_exactly_the_status_reasons_the_platform_accepts() {
+    let server = spawn_server().await;
+    let page = reqwest::get(format!("{}/admin", server.url)).await.unwrap().text().await.unwrap();
+    let select = page
+        .split("<select id=\"id-reason\">")
+        .nth(1)
+        .unwrap()
+        .split("</select>")
+        .next()
+        .unwrap();
+    for reason in wz_core::STATUS_REASONS {
+        assert!(
+            select.contains(&format!("<option value=\"{reason}\">")),
+            "/admin does not offer {reason}"
+        );
+    }
+    assert_eq!(
+        select.matches("<option").count(),
+        wz_core::STATUS_REASONS.len(),
+        "/admin offers a reason the platform refuses"
+    );
+}
+
+#[tokio::test]
 async fn pages_and_assets_are_served_with_a_strict_policy() {
     let server = spawn_server().await;
     let http = reqwest::Client::new();

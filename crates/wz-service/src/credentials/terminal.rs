@@ -128,7 +128,25 @@ impl CredentialService {
         })
     }
 
-    /// A session that exists and has not expired.
+    /// The terminal that signed `request` ends its enrolment `id` without
+    /// issuing (the card was refused, the face did not match, the citizen
+    /// left): the bound wallet learns `enrolment_cancelled` at once.
+    pub async fn cancel_enrolment(&self, request: SignedRequest<'_>, id: &str) -> Result<(), ServiceError> {
+        let terminal = self.context.verify_terminal_request(&request).await?;
+        let enrolment = self.open_session(id).await?;
+        if enrolment.terminal_id != terminal.id {
+            return Err(ServiceError::Refused(ResultCode::EnrolmentNotFound));
+        }
+        let actor = format!("terminal:{}", terminal.id);
+        let audit = AuditDraft::new(&actor, "enrolment.cancelled", Some(id.to_owned()), self.context.clock.now());
+        self.context.store.cancel_enrolment(id, audit).await.map_err(|e| match e {
+            wz_store::StoreError::Conflict => ServiceError::Refused(ResultCode::EnrolmentState),
+            other => other.into(),
+        })?;
+        Ok(())
+    }
+
+    /// A session that exists, was not cancelled and has not expired.
     async fn open_session(&self, id: &str) -> Result<EnrolmentRow, ServiceError> {
         let enrolment = self
             .context
@@ -136,6 +154,9 @@ impl CredentialService {
             .find_enrolment(id)
             .await?
             .ok_or(ServiceError::Refused(ResultCode::EnrolmentNotFound))?;
+        if enrolment.state == EnrolmentState::Cancelled {
+            return Err(ServiceError::Refused(ResultCode::EnrolmentCancelled));
+        }
         if enrolment.state != EnrolmentState::Completed && unix_ms(self.context.clock.now()) > enrolment.expires_at_ms {
             return Err(ServiceError::Refused(ResultCode::EnrolmentExpired));
         }

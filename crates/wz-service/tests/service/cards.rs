@@ -95,7 +95,7 @@ async fn cancelled_expired_superseded_and_unknown_cards_are_refused() {
     fixture
         .services
         .registry
-        .change_status(&person.id_number, IdentityStatus::Cancelled, "deceased", "test")
+        .change_status(&person.id_number, IdentityStatus::Cancelled, "holder_deceased", "test")
         .await
         .unwrap();
     assert_eq!(code(read(&fixture, &card).await), ResultCode::CardCancelled);

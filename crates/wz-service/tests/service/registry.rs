@@ -69,7 +69,7 @@ async fn status_changes_follow_the_lifecycle_with_history() {
         .await
         .unwrap();
     registry
-        .change_status(id, IdentityStatus::Cancelled, "deceased", "operator")
+        .change_status(id, IdentityStatus::Cancelled, "holder_deceased", "operator")
         .await
         .unwrap();
     let refused = registry.change_status(id, IdentityStatus::Valid, "found", "operator").await;

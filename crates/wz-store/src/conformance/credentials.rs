@@ -276,7 +276,7 @@ pub async fn enrolments_bind_once_and_complete_with_issuance(store: Arc<dyn Stor
         expires_at_ms: 2,
     };
     store.insert_enrolment(&enrolment, draft("enrolment.opened")).await.unwrap();
-    assert_eq!(store.find_enrolment("e-1").await.unwrap(), Some(enrolment));
+    assert_eq!(store.find_enrolment("e-1").await.unwrap(), Some(enrolment.clone()));
     let completing = NewCredential {
         enrolment: Some("e-1".into()),
         ..issue(credential(1, 1))
@@ -303,6 +303,32 @@ pub async fn enrolments_bind_once_and_complete_with_issuance(store: Arc<dyn Stor
     };
     assert!(matches!(
         store.insert_credential(&again, draft("credential.issued")).await,
+        Err(StoreError::Conflict)
+    ));
+    // A completed enrolment cannot be cancelled; a bound one can, once,
+    // and is then never completed.
+    assert!(matches!(
+        store.cancel_enrolment("e-1", draft("enrolment.cancelled")).await,
+        Err(StoreError::Conflict)
+    ));
+    let second = EnrolmentRow {
+        id: "e-2".into(),
+        ..enrolment
+    };
+    store.insert_enrolment(&second, draft("enrolment.opened")).await.unwrap();
+    store.bind_enrolment("e-2", &[4; 65], draft("enrolment.bound")).await.unwrap();
+    store.cancel_enrolment("e-2", draft("enrolment.cancelled")).await.unwrap();
+    assert_eq!(store.find_enrolment("e-2").await.unwrap().unwrap().state, EnrolmentState::Cancelled);
+    assert!(matches!(
+        store.cancel_enrolment("e-2", draft("enrolment.cancelled")).await,
+        Err(StoreError::Conflict)
+    ));
+    let after_cancel = NewCredential {
+        enrolment: Some("e-2".into()),
+        ..issue(credential(1, 3))
+    };
+    assert!(matches!(
+        store.insert_credential(&after_cancel, draft("credential.issued")).await,
         Err(StoreError::Conflict)
     ));
 }
