@@ -35,6 +35,7 @@ pub fn admin_client(cli: &Cli, server: &str, token: Option<&str>) -> anyhow::Res
         Some(token) => token.to_owned(),
         None => {
             let config = cli.config(None, None)?;
+            cli.announce_data_dir(&config);
             let path = config.data_dir.join("keys").join("admin.token");
             std::fs::read_to_string(&path).map_err(|e| {
                 let why = if e.kind() == std::io::ErrorKind::NotFound { "missing".to_owned() } else { e.to_string() };
