@@ -103,7 +103,10 @@ fn secret_bytes(hex_text: &str) -> [u8; 32] {
 
 /// Reads server-sent events until one reports a final state; returns the
 /// states seen and when the last arrived.
-async fn watch(url: String, party: (String, String)) -> (Vec<serde_json::Value>, Instant) {
+/// Follows a session's event stream to a final state; `opened` fires with
+/// the first event, so the caller acts only once the stream is there.
+async fn watch(url: String, party: (String, String), opened: tokio::sync::oneshot::Sender<()>) -> (Vec<serde_json::Value>, Instant) {
+    let mut opened = Some(opened);
     let mut response = reqwest::Client::new()
         .get(url)
         .basic_auth(party.0, Some(party.1))
@@ -120,6 +123,9 @@ async fn watch(url: String, party: (String, String)) -> (Vec<serde_json::Value>,
                 let event: serde_json::Value = serde_json::from_str(data).unwrap();
                 let state = event["state"].as_str().unwrap().to_owned();
                 events.push(event);
+                if let Some(opened) = opened.take() {
+                    let _ = opened.send(());
+                }
                 if ["completed", "declined", "expired", "cancelled"].contains(&state.as_str()) {
                     return (events, Instant::now());
                 }
@@ -155,10 +161,15 @@ async fn a_window_session_completes_once_and_reaches_both_sides() {
         client.session(other.auth(), &created.session_id, None).await.unwrap_err().code(),
         Some("session_not_found")
     );
+    let (opened, stream_open) = tokio::sync::oneshot::channel();
     let sse = tokio::spawn(watch(
         format!("{}/v1/sessions/{}/events", server.url, created.session_id),
         (window.id.clone(), window.secret.clone()),
+        opened,
     ));
+    // On a busy machine the spawned watcher may connect late: it must see
+    // `created` before anything happens to the session.
+    stream_open.await.unwrap();
 
     // A frame photographed three seconds ago is stale; a forged one invalid.
     let old = session_frame(&secret, &created.session_id, unix_ms(SystemClock.now()) - 3_500);
