@@ -11,8 +11,8 @@ use tokio::task::JoinHandle;
 use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
 use wz_service::{FaceService, GeometryLiveness, LivenessCheck, OsEntropy, PresenceLiveness, ServiceContext, Services, SystemClock};
 use wz_store::Store;
-use wz_store_postgres::{PgConfig, PgStore};
-use wz_store_sqlite::{SqliteConfig, SqliteStore};
+use wz_store_postgres::PgConfig;
+use wz_store_sqlite::SqliteConfig;
 use zeroize::Zeroizing;
 
 use crate::keystore::load_or_create_keys;
@@ -31,7 +31,7 @@ pub struct OpenedServices {
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
     let url = config.database_url();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(&PgConfig {
+        let store = wz_store_postgres::connect(&PgConfig {
             url,
             max_connections: 16,
             schema: None,
@@ -43,7 +43,7 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
     if let Some(parent) = sqlite.path.parent() {
         std::fs::create_dir_all(parent).map_err(ServerError::io(format!("creating {}", parent.display())))?;
     }
-    Ok(Arc::new(SqliteStore::open(&sqlite).await?))
+    Ok(Arc::new(wz_store_sqlite::open(&sqlite).await?))
 }
 
 /// Whether opening may create a new registry (database and keys).

@@ -1,9 +1,6 @@
-//! Connecting and migrating.
+//! Connecting and migrating, then handing the pool to the shared SQL store.
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use wz_store::sql::{self, Dialect, SqlStore};
 use wz_store::StoreError;
 
 /// How to reach the database.
@@ -18,38 +15,16 @@ pub struct PgConfig {
     pub schema: Option<String>,
 }
 
-/// The PostgreSQL store.
-#[derive(Debug, Clone)]
-pub struct PgStore {
-    pub(crate) pool: PgPool,
-}
-
-pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
-}
-
-impl PgStore {
-    /// Connects and runs pending migrations.
-    pub async fn connect(config: &PgConfig) -> Result<Self, StoreError> {
-        let mut options = PgConnectOptions::from_str(&config.url).map_err(unavailable)?;
-        if let Some(schema) = &config.schema {
-            options = options.options([("search_path", schema.as_str())]);
-        }
-        let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        Ok(Self { pool })
-    }
-
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
+/// Connects and runs pending migrations. One pool serves reads and writes:
+/// PostgreSQL runs concurrent writers itself.
+pub async fn connect(config: &PgConfig) -> Result<SqlStore, StoreError> {
+    sqlx::any::install_default_drivers();
+    // A schema name the caller chose (tests), quoted as an identifier.
+    let search_path = config
+        .schema
+        .as_ref()
+        .map(|schema| format!("SET search_path TO \"{}\"", schema.replace('"', "\"\"")));
+    let pool = sql::pool(&config.url, config.max_connections, search_path).await?;
+    sql::migrate(&pool, &sqlx::migrate!("./migrations")).await?;
+    Ok(SqlStore::new(pool.clone(), pool, Dialect::Postgres))
 }

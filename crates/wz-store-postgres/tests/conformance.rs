@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use wz_store::Store;
-use wz_store_postgres::{PgConfig, PgStore};
+use wz_store_postgres::PgConfig;
 
 async fn fresh_store() -> Option<Arc<dyn Store>> {
     let Ok(url) = std::env::var("WZ_TEST_DATABASE_URL") else {
@@ -24,7 +24,7 @@ async fn fresh_store() -> Option<Arc<dyn Store>> {
         max_connections: 4,
         schema: Some(schema),
     };
-    Some(Arc::new(PgStore::connect(&config).await.unwrap()))
+    Some(Arc::new(wz_store_postgres::connect(&config).await.unwrap()))
 }
 
 wz_store::store_conformance_suite!(fresh_store());

@@ -1,5 +1,6 @@
 //! SQLite backend of the WangZheng store: one file (WAL journal), the
-//! default for a single machine.
+//! default for a single machine. It opens, configures and migrates the
+//! file; the queries are `wz_store::sql`'s, shared with PostgreSQL.
 //!
 //! Writes go through a pool of exactly one connection, so transactions are
 //! serialised in-process and the audit chain's read-then-append is never
@@ -7,11 +8,6 @@
 //! WAL. Must not be depended on by libraries other than the server assembly
 //! and the test kit.
 
-mod audit;
-mod credentials;
-mod identities;
 mod open;
-mod relying_parties;
-mod sessions;
 
-pub use open::{SqliteConfig, SqliteStore};
+pub use open::{open, SqliteConfig};

@@ -1,10 +1,9 @@
-//! Opening the database and running migrations.
+//! Opening the database, running migrations, and handing two pools over
+//! to the shared SQL store.
 
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use wz_store::sql::{self, Dialect, SqlStore};
 use wz_store::StoreError;
 
 /// Where and how to open the database.
@@ -28,52 +27,48 @@ impl SqliteConfig {
     }
 }
 
-/// The SQLite store.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pub(crate) writer: SqlitePool,
-    pub(crate) reader: SqlitePool,
+/// Per-connection settings, run on every connection either pool opens:
+/// FULL, so a committed transaction survives power loss and not only a
+/// process kill (issued credentials and audit entries must not vanish);
+/// foreign keys enforced; waits up to 10 s for another process's lock.
+const CONNECTION_PRAGMAS: &str = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// Opens (creating if needed) and migrates the database: one writer
+/// connection, and a read-only pool beside it.
+pub async fn open(config: &SqliteConfig) -> Result<SqlStore, StoreError> {
+    owner_only(&config.path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}", url_path(&config.path));
+    let writer = sql::pool(&url, 1, Some(CONNECTION_PRAGMAS.to_owned())).await?;
+    // WAL is a property of the file: readers proceed beside the writer.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&writer)
+        .await
+        .map_err(sql::unavailable)?;
+    sql::migrate(&writer, &sqlx::migrate!("./migrations")).await?;
+    let reader = sql::pool(
+        &format!("{url}?mode=ro"),
+        config.read_connections,
+        Some(CONNECTION_PRAGMAS.to_owned()),
+    )
+    .await?;
+    Ok(SqlStore::new(reader, writer, Dialect::Sqlite))
 }
 
-pub(crate) fn unavailable(error: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database.
-    pub async fn open(config: &SqliteConfig) -> Result<Self, StoreError> {
-        owner_only(&config.path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let base = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(unavailable)?
-            .filename(&config.path)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a committed transaction survives power loss, not only a
-            // process kill; issued credentials and audit entries must not vanish.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(base.clone().create_if_missing(true))
-            .await
-            .map_err(unavailable)?;
-        sqlx::migrate!("./migrations")
-            .run(&writer)
-            .await
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(config.read_connections.max(1))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(unavailable)?;
-        Ok(Self { writer, reader })
+/// The path as a URL path: the driver percent-decodes it, so `%`, `?`,
+/// `#` and spaces in a folder name survive.
+fn url_path(path: &std::path::Path) -> String {
+    let mut out = String::new();
+    for c in path.display().to_string().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
     }
-
-    /// Closes both pools, flushing the WAL.
-    pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
-    }
+    out
 }
 
 /// The database holds session secrets, sealed records and webhook URLs:
@@ -114,6 +109,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_connection_is_durable_and_checks_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wz.db");
+        owner_only(&path).unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = sql::pool(&format!("sqlite://{}", url_path(&path)), 1, Some(CONNECTION_PRAGMAS.to_owned()))
+            .await
+            .unwrap();
+        let setting = |name: &'static str| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!("PRAGMA {name}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(setting("synchronous").await, 2, "synchronous = FULL");
+        assert_eq!(setting("foreign_keys").await, 1);
+        assert_eq!(setting("busy_timeout").await, 10_000);
+    }
+
+    #[tokio::test]
+    async fn a_folder_name_with_url_characters_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join("a b?c#d%e");
+        std::fs::create_dir(&odd).unwrap();
+        let config = SqliteConfig {
+            path: odd.join("wz.db"),
+            read_connections: 1,
+        };
+        let store = open(&config).await.unwrap();
+        wz_store::Store::ping(&store).await.unwrap();
+        assert!(odd.join("wz.db").exists());
+    }
+
+    #[tokio::test]
     async fn the_database_and_its_journal_are_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wz.db");
@@ -121,13 +153,13 @@ mod tests {
             path: path.clone(),
             read_connections: 1,
         };
-        let store = SqliteStore::open(&config).await.unwrap();
+        let store = open(&config).await.unwrap();
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&dir.path().join("wz.db-wal")), 0o600);
         drop(store);
         // An existing database others could read is tightened.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let _store = SqliteStore::open(&config).await.unwrap();
+        let _store = open(&config).await.unwrap();
         assert_eq!(mode(&path), 0o600);
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use wz_store::Store;
-use wz_store_sqlite::{SqliteConfig, SqliteStore};
+use wz_store_sqlite::SqliteConfig;
 
 async fn fresh_store() -> Option<Arc<dyn Store>> {
     // The directory must outlive the store; leak it for the test's lifetime.
@@ -14,7 +14,7 @@ async fn fresh_store() -> Option<Arc<dyn Store>> {
         path: dir.path().join("wz.db"),
         read_connections: 2,
     };
-    Some(Arc::new(SqliteStore::open(&config).await.unwrap()))
+    Some(Arc::new(wz_store_sqlite::open(&config).await.unwrap()))
 }
 
 wz_store::store_conformance_suite!(fresh_store());
@@ -22,7 +22,7 @@ wz_store::store_conformance_suite!(fresh_store());
 #[tokio::test]
 async fn audit_log_refuses_update_and_delete() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&SqliteConfig {
+    let store = wz_store_sqlite::open(&SqliteConfig {
         path: dir.path().join("wz.db"),
         read_connections: 1,
     })

@@ -163,7 +163,8 @@ macro_rules! store_conformance_suite {
             revoking_on_request_audits,
             relying_parties_register_and_update_once,
             audit_by_subject_lists_newest_first,
-            sessions_change_once_and_keep_their_webhook
+            sessions_change_once_and_keep_their_webhook,
+            large_batches_and_flags_round_trip
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

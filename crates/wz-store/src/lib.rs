@@ -2,7 +2,9 @@
 //! PostgreSQL backends implement, the rows it speaks in, `StoreError`, and
 //! (feature `testing`) the conformance suite both backends must pass.
 //!
-//! Must not depend on a database driver: backends live in their own crates.
+//! Must not depend on a database driver: the one SQL implementation (feature
+//! `sql`, module [`sql`]) speaks through sqlx's `Any` driver, and the
+//! backend crates, which connect and migrate, bring the drivers.
 //! Every method that performs an action takes the audit draft for it and
 //! writes both in one transaction, so the audit chain can never miss or
 //! invent an action.
@@ -20,6 +22,9 @@ mod store;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+
+#[cfg(feature = "sql")]
+pub mod sql;
 
 pub use credential_rows::{
     CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, TerminalRow, UseAudit,

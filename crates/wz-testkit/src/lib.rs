@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 use wz_core::{PersonGenerator, PopulationSpec};
 use wz_service::{Clock, Entropy, Keyring, SeedPerson, ServiceContext, Services};
 use wz_store::Store;
-use wz_store_sqlite::{SqliteConfig, SqliteStore};
+use wz_store_sqlite::SqliteConfig;
 
 /// The fixed "now" of tests.
 pub const TEST_NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
@@ -135,7 +135,7 @@ pub async fn temp_sqlite_store() -> (TempDir, Arc<dyn Store>) {
         path: dir.path().join("wz.db"),
         read_connections: 2,
     };
-    let store = SqliteStore::open(&config).await.unwrap();
+    let store = wz_store_sqlite::open(&config).await.unwrap();
     (dir, Arc::new(store))
 }
 

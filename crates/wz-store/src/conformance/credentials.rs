@@ -359,3 +359,45 @@ pub async fn revoking_on_request_audits(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(status_of(&found), Some("credential_revoked"));
 }
+
+/// What the shared SQL layer adds: multi-row statements numbered past a
+/// few hundred placeholders (one batch of 400 uses, 1,200 values; a batch
+/// of 50 audit entries) and boolean columns, both the same on every
+/// database.
+pub async fn large_batches_and_flags_round_trip(store: Arc<dyn Store>) {
+    let uses: Vec<NonceUse> = (0..400u16)
+        .map(|n| {
+            let mut nonce = [0u8; 16];
+            nonce[..2].copy_from_slice(&n.to_be_bytes());
+            NonceUse {
+                kind: "qr",
+                nonce,
+                expires_at_ms: 100 + i64::from(n),
+                credential: None,
+            }
+        })
+        .collect();
+    let outcomes = store.record_uses(&uses, &|_, _| draft("qr.verified")).await.unwrap();
+    assert!(outcomes.iter().all(|o| *o == UseOutcome::Fresh), "{outcomes:?}");
+    let again = store.record_uses(&uses[..3], &|_, _| draft("qr.verified")).await.unwrap();
+    assert_eq!(again, vec![UseOutcome::Replayed; 3]);
+    assert_eq!(audit_len(&store).await, 403);
+    let entries = store.list_audit(0, 1_000).await.unwrap();
+    assert!(wz_core::verify_chain(None, &entries).is_ok(), "one chain across the batch");
+
+    let terminal = TerminalRow {
+        id: "t-off".into(),
+        name: "停用终端".into(),
+        public_key: vec![4; 65],
+        active: false,
+        created_at_ms: 1,
+    };
+    store.insert_terminal(&terminal, draft("terminal.registered")).await.unwrap();
+    assert_eq!(store.find_terminal("t-off").await.unwrap(), Some(terminal));
+    let suspended = crate::RelyingPartyRow {
+        active: false,
+        ..super::relying_parties::party("rp-off")
+    };
+    store.insert_relying_party(&suspended, draft("rp.registered")).await.unwrap();
+    assert_eq!(store.find_relying_party("rp-off").await.unwrap(), Some(suspended));
+}

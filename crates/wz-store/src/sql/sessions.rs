@@ -1,17 +1,17 @@
-//! The `SessionStore` implementation for PostgreSQL.
+//! The `SessionStore` implementation: sessions and the webhook outbox.
 
+use crate::columns::{name_list, name_list_column, secret_column, SESSION_COLUMNS, WEBHOOK_COLUMNS};
+use crate::{SessionChange, SessionRow, SessionStore, StoreError, WebhookRow};
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use wz_core::{AuditDraft, AuditEntry};
-use wz_store::columns::{name_list, name_list_column, secret_column, SESSION_COLUMNS, WEBHOOK_COLUMNS};
-use wz_store::{SessionChange, SessionRow, SessionStore, StoreError, WebhookRow};
 
-use crate::audit::append;
-use crate::connect::unavailable;
-use crate::PgStore;
+use super::audit::append;
+use super::unavailable;
+use super::SqlStore;
 
-fn session_from(row: &PgRow) -> Result<SessionRow, StoreError> {
+fn session_from(row: &AnyRow) -> Result<SessionRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     Ok(SessionRow {
         id: row.try_get(0).map_err(get)?,
@@ -31,7 +31,7 @@ fn session_from(row: &PgRow) -> Result<SessionRow, StoreError> {
     })
 }
 
-fn webhook_from(row: &PgRow) -> Result<WebhookRow, StoreError> {
+fn webhook_from(row: &AnyRow) -> Result<WebhookRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     Ok(WebhookRow {
         id: row.try_get(0).map_err(get)?,
@@ -45,9 +45,9 @@ fn webhook_from(row: &PgRow) -> Result<WebhookRow, StoreError> {
 }
 
 #[async_trait]
-impl SessionStore for PgStore {
+impl SessionStore for SqlStore {
     async fn insert_sessions(&self, rows: &[SessionRow], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         for row in rows {
             let result = sqlx::query(&format!(
                 "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -74,7 +74,7 @@ impl SessionStore for PgStore {
                 Err(error) => return Err(unavailable(error)),
             }
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -82,7 +82,7 @@ impl SessionStore for PgStore {
     async fn find_session(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await
             .map_err(unavailable)?;
         row.as_ref().map(session_from).transpose()
@@ -93,7 +93,7 @@ impl SessionStore for PgStore {
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE transaction_id = $1 ORDER BY id"
         ))
         .bind(transaction_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(unavailable)?;
         rows.iter().map(session_from).collect()
@@ -106,7 +106,7 @@ impl SessionStore for PgStore {
         webhook: Option<&WebhookRow>,
         audit: AuditDraft,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE sessions SET state = $1, device_key = COALESCE($2, device_key), result = COALESCE($3, result), updated_at_ms = $4 \
              WHERE id = $5 AND state = $6 AND expires_at_ms >= $7",
@@ -140,7 +140,7 @@ impl SessionStore for PgStore {
             .await
             .map_err(unavailable)?;
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -152,7 +152,7 @@ impl SessionStore for PgStore {
         ))
         .bind(now_ms)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(unavailable)?;
         rows.iter().map(webhook_from).collect()
@@ -170,7 +170,7 @@ impl SessionStore for PgStore {
             .bind(next_attempt_at_ms)
             .bind(delivered_at_ms)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(())

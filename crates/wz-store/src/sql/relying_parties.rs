@@ -1,17 +1,16 @@
-//! The `RelyingPartyStore` implementation for SQLite.
+//! The `RelyingPartyStore` implementation.
 
+use crate::columns::{name_list, RelyingPartyColumns, RELYING_PARTY_COLUMNS};
+use crate::{RelyingPartyRow, RelyingPartyStore, StoreError};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use wz_core::{AuditDraft, AuditEntry};
-use wz_store::columns::{name_list, RelyingPartyColumns, RELYING_PARTY_COLUMNS};
-use wz_store::{RelyingPartyRow, RelyingPartyStore, StoreError};
 
-use crate::audit::{append, entry_from_row};
-use crate::open::unavailable;
-use crate::SqliteStore;
+use super::audit::{append, entry_from_row};
+use super::{flag, unavailable, SqlStore};
 
-fn relying_party_from(row: &SqliteRow) -> Result<RelyingPartyRow, StoreError> {
+fn relying_party_from(row: &AnyRow) -> Result<RelyingPartyRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     RelyingPartyColumns {
         id: row.try_get(0).map_err(get)?,
@@ -23,7 +22,7 @@ fn relying_party_from(row: &SqliteRow) -> Result<RelyingPartyRow, StoreError> {
         secret_digest: row.try_get(6).map_err(get)?,
         public_key: row.try_get(7).map_err(get)?,
         alg: row.try_get(8).map_err(get)?,
-        active: row.try_get(9).map_err(get)?,
+        active: flag(row, 9)?,
         created_at_ms: row.try_get(10).map_err(get)?,
         updated_at_ms: row.try_get(11).map_err(get)?,
     }
@@ -31,11 +30,11 @@ fn relying_party_from(row: &SqliteRow) -> Result<RelyingPartyRow, StoreError> {
 }
 
 #[async_trait]
-impl RelyingPartyStore for SqliteStore {
+impl RelyingPartyStore for SqlStore {
     async fn insert_relying_party(&self, row: &RelyingPartyRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(&format!(
-            "INSERT INTO relying_parties ({RELYING_PARTY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO relying_parties ({RELYING_PARTY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(&row.id)
         .bind(&row.name)
@@ -56,7 +55,7 @@ impl RelyingPartyStore for SqliteStore {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
             Err(error) => return Err(unavailable(error)),
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -67,8 +66,12 @@ impl RelyingPartyStore for SqliteStore {
         expected_updated_at_ms: i64,
         audit: AuditDraft,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT updated_at_ms FROM relying_parties WHERE id = ?")
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT updated_at_ms FROM relying_parties WHERE id = $1{}",
+            self.dialect.lock_rows()
+        );
+        let current: Option<i64> = sqlx::query_scalar(&sql)
             .bind(&row.id)
             .fetch_optional(&mut *tx)
             .await
@@ -79,8 +82,8 @@ impl RelyingPartyStore for SqliteStore {
             Some(_) => {}
         }
         sqlx::query(
-            "UPDATE relying_parties SET name = ?, category = ?, modes = ?, grants = ?, webhook_url = ?, secret_digest = ?, \
-             public_key = ?, alg = ?, active = ?, updated_at_ms = ? WHERE id = ?",
+            "UPDATE relying_parties SET name = $1, category = $2, modes = $3, grants = $4, webhook_url = $5, secret_digest = $6, \
+             public_key = $7, alg = $8, active = $9, updated_at_ms = $10 WHERE id = $11",
         )
         .bind(&row.name)
         .bind(&row.category)
@@ -96,13 +99,13 @@ impl RelyingPartyStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
 
     async fn find_relying_party(&self, id: &str) -> Result<Option<RelyingPartyRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {RELYING_PARTY_COLUMNS} FROM relying_parties WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {RELYING_PARTY_COLUMNS} FROM relying_parties WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.reader)
             .await
@@ -119,7 +122,7 @@ impl RelyingPartyStore for SqliteStore {
     }
 
     async fn list_audit_by_subject(&self, subject: &str, action: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE subject = ? AND action = ? ORDER BY seq DESC LIMIT ?")
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE subject = $1 AND action = $2 ORDER BY seq DESC LIMIT $3")
             .bind(subject)
             .bind(action)
             .bind(i64::from(limit))

@@ -1,30 +1,25 @@
-//! The `Store` implementation for PostgreSQL.
+//! The `Store` implementation: the registry and the audit chain.
 
+use crate::columns::{millis, status_column};
+use crate::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, CardSerial, LookupKey, StatusChange};
-use wz_store::columns::{millis, status_column};
-use wz_store::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
 
-use crate::audit::{append, entry_from_row};
-use crate::connect::unavailable;
-use crate::credentials::revoke_active;
-use crate::PgStore;
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-}
+use super::audit::{append, entry_from_row};
+use super::credentials::revoke_active;
+use super::{is_unique_violation, unavailable, SqlStore};
 
 #[async_trait]
-impl Store for PgStore {
+impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable)?;
+        sqlx::query("SELECT 1").execute(&self.writer).await.map_err(unavailable)?;
         Ok(())
     }
 
     async fn insert_identities(&self, rows: &[NewIdentity], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let at = millis(audit.at);
         for row in rows {
             let result =
@@ -42,7 +37,7 @@ impl Store for PgStore {
                 Err(error) => return Err(unavailable(error)),
             }
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -50,7 +45,7 @@ impl Store for PgStore {
     async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError> {
         let row = sqlx::query("SELECT card_serial, status, sealed, updated_at_ms FROM identities WHERE lookup = $1")
             .bind(lookup.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await
             .map_err(unavailable)?;
         let Some(row) = row else { return Ok(None) };
@@ -71,8 +66,9 @@ impl Store for PgStore {
         at: OffsetDateTime,
         audit: AuditDraft,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let current = sqlx::query("SELECT status FROM identities WHERE lookup = $1 FOR UPDATE")
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT status FROM identities WHERE lookup = $1{}", self.dialect.lock_rows());
+        let current = sqlx::query(&sql)
             .bind(lookup.as_bytes().as_slice())
             .fetch_optional(&mut *tx)
             .await
@@ -100,7 +96,7 @@ impl Store for PgStore {
         if let Some(code) = change.to.refusal() {
             revoke_active(&mut tx, lookup, code.as_str(), millis(at)).await?;
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -108,7 +104,7 @@ impl Store for PgStore {
     async fn list_status_history(&self, lookup: &LookupKey) -> Result<Vec<StatusHistoryRow>, StoreError> {
         let rows = sqlx::query("SELECT from_status, to_status, reason, at_ms FROM identity_status_history WHERE lookup = $1 ORDER BY id")
             .bind(lookup.as_bytes().as_slice())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await
             .map_err(unavailable)?;
         rows.iter()
@@ -125,15 +121,15 @@ impl Store for PgStore {
 
     async fn count_identities(&self) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM identities")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.reader)
             .await
             .map_err(unavailable)?;
         Ok(count.max(0) as u64)
     }
 
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let entry = append(&mut tx, &audit).await?;
+        let mut tx = self.begin_write().await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -142,7 +138,7 @@ impl Store for PgStore {
         let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await
             .map_err(unavailable)?;
         rows.iter().map(entry_from_row).collect()

@@ -1,25 +1,24 @@
-//! The `CredentialStore` implementation for SQLite. Every write runs in a
-//! `BEGIN IMMEDIATE` transaction on the single writer connection, so checks
-//! and writes of one call are never interleaved with another's.
+//! The `CredentialStore` implementation. Writes that check before they
+//! change lock the rows they read first ([`Dialect::lock_rows`]; SQLite's
+//! one writer needs none): concurrent issuances for one identity, or
+//! password attempts from several devices, queue behind each other instead
+//! of racing.
 
-use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
-use time::OffsetDateTime;
-use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
-use wz_store::columns::{
-    millis, password_state, status_column, CredentialColumns, EnrolmentColumns, CREDENTIAL_COLUMNS, ENROLMENT_COLUMNS,
-};
-use wz_store::{
+use crate::columns::{millis, password_state, status_column, CredentialColumns, EnrolmentColumns, CREDENTIAL_COLUMNS, ENROLMENT_COLUMNS};
+use crate::{
     CredentialRow, CredentialStatus, CredentialStore, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, StoreError, TerminalRow,
     UseAudit, UseOutcome,
 };
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
 
-use crate::audit::{append, append_many};
-use crate::open::unavailable;
-use crate::SqliteStore;
+use super::audit::{append, append_many};
+use super::{flag, unavailable, value_rows, Dialect, SqlStore};
 
-fn credential_from(row: &SqliteRow) -> Result<CredentialRow, StoreError> {
+fn credential_from(row: &AnyRow) -> Result<CredentialRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     CredentialColumns {
         serial: row.try_get(0).map_err(get)?,
@@ -38,7 +37,7 @@ fn credential_from(row: &SqliteRow) -> Result<CredentialRow, StoreError> {
     .into_row()
 }
 
-fn enrolment_from(row: &SqliteRow) -> Result<EnrolmentRow, StoreError> {
+fn enrolment_from(row: &AnyRow) -> Result<EnrolmentRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     EnrolmentColumns {
         id: row.try_get(0).map_err(get)?,
@@ -54,9 +53,9 @@ fn enrolment_from(row: &SqliteRow) -> Result<EnrolmentRow, StoreError> {
 }
 
 /// Revokes the identity's active credentials inside the caller's transaction.
-pub(crate) async fn revoke_active(conn: &mut SqliteConnection, lookup: &LookupKey, reason: &str, at_ms: i64) -> Result<u64, StoreError> {
+pub(crate) async fn revoke_active(conn: &mut AnyConnection, lookup: &LookupKey, reason: &str, at_ms: i64) -> Result<u64, StoreError> {
     let result = sqlx::query(
-        "UPDATE credentials SET status = 'revoked', revoked_reason = ?, revoked_at_ms = ? WHERE lookup = ? AND status = 'active'",
+        "UPDATE credentials SET status = 'revoked', revoked_reason = $1, revoked_at_ms = $2 WHERE lookup = $3 AND status = 'active'",
     )
     .bind(reason)
     .bind(at_ms)
@@ -67,9 +66,9 @@ pub(crate) async fn revoke_active(conn: &mut SqliteConnection, lookup: &LookupKe
     Ok(result.rows_affected())
 }
 
-async fn write_password(conn: &mut SqliteConnection, lookup: &LookupKey, state: &PasswordState) -> Result<(), StoreError> {
+async fn write_password(conn: &mut AnyConnection, lookup: &LookupKey, state: &PasswordState) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO card_passwords (lookup, salt, digest, epoch, failures, locked_until_ms) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO card_passwords (lookup, salt, digest, epoch, failures, locked_until_ms) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (lookup) DO UPDATE SET salt = excluded.salt, digest = excluded.digest, epoch = excluded.epoch, \
          failures = excluded.failures, locked_until_ms = excluded.locked_until_ms",
     )
@@ -85,8 +84,11 @@ async fn write_password(conn: &mut SqliteConnection, lookup: &LookupKey, state: 
     Ok(())
 }
 
-async fn read_password(conn: &mut SqliteConnection, lookup: &LookupKey) -> Result<Option<PasswordState>, StoreError> {
-    let row = sqlx::query("SELECT salt, digest, epoch, failures, locked_until_ms FROM card_passwords WHERE lookup = ?")
+/// The password row; `lock` is [`Dialect::lock_rows`] when the caller goes
+/// on to change it, empty for a plain read.
+async fn read_password(conn: &mut AnyConnection, lookup: &LookupKey, lock: &str) -> Result<Option<PasswordState>, StoreError> {
+    let sql = format!("SELECT salt, digest, epoch, failures, locked_until_ms FROM card_passwords WHERE lookup = $1{lock}");
+    let row = sqlx::query(&sql)
         .bind(lookup.as_bytes().as_slice())
         .fetch_optional(&mut *conn)
         .await
@@ -96,17 +98,18 @@ async fn read_password(conn: &mut SqliteConnection, lookup: &LookupKey) -> Resul
 }
 
 /// Checks and applies the optional parts of an issuance (password, enrolment).
-async fn apply_issuance_parts(conn: &mut SqliteConnection, new: &NewCredential) -> Result<(), StoreError> {
+async fn apply_issuance_parts(conn: &mut AnyConnection, dialect: Dialect, new: &NewCredential) -> Result<(), StoreError> {
     let lookup = &new.row.lookup;
     if let Some(update) = &new.password {
-        let current = read_password(conn, lookup).await?.map(|p| p.epoch);
+        let current = read_password(conn, lookup, dialect.lock_rows()).await?.map(|p| p.epoch);
         if current != update.expected_epoch {
             return Err(StoreError::Conflict);
         }
         write_password(conn, lookup, &update.state).await?;
     }
     if let Some(id) = &new.enrolment {
-        let row = sqlx::query("SELECT state, device_key FROM enrolments WHERE id = ?")
+        let sql = format!("SELECT state, device_key FROM enrolments WHERE id = $1{}", dialect.lock_rows());
+        let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await
@@ -116,7 +119,7 @@ async fn apply_issuance_parts(conn: &mut SqliteConnection, new: &NewCredential) 
         if state != EnrolmentState::Bound.as_str() || device_key.as_deref() != Some(new.row.device_key.as_slice()) {
             return Err(StoreError::Conflict);
         }
-        sqlx::query("UPDATE enrolments SET state = 'completed', credential_serial = ? WHERE id = ?")
+        sqlx::query("UPDATE enrolments SET state = 'completed', credential_serial = $1 WHERE id = $2")
             .bind(new.row.serial.as_bytes().as_slice())
             .bind(id)
             .execute(&mut *conn)
@@ -127,14 +130,15 @@ async fn apply_issuance_parts(conn: &mut SqliteConnection, new: &NewCredential) 
 }
 
 #[async_trait]
-impl CredentialStore for SqliteStore {
+impl CredentialStore for SqlStore {
     async fn insert_credential(&self, new: &NewCredential, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
         if new.row.status != CredentialStatus::Active {
             return Err(StoreError::Conflict);
         }
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let lookup = &new.row.lookup;
-        let status = sqlx::query("SELECT status FROM identities WHERE lookup = ?")
+        let sql = format!("SELECT status FROM identities WHERE lookup = $1{}", self.dialect.lock_rows());
+        let status = sqlx::query(&sql)
             .bind(lookup.as_bytes().as_slice())
             .fetch_optional(&mut *tx)
             .await
@@ -143,11 +147,11 @@ impl CredentialStore for SqliteStore {
         if status_column(status.get(0))? != wz_core::IdentityStatus::Valid {
             return Err(StoreError::Conflict);
         }
-        apply_issuance_parts(&mut tx, new).await?;
+        apply_issuance_parts(&mut tx, self.dialect, new).await?;
         revoke_active(&mut tx, lookup, &new.replaces_reason, new.row.issued_at_ms).await?;
         let row = &new.row;
         sqlx::query(&format!(
-            "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', NULL, NULL, ?)"
+            "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', NULL, NULL, $9)"
         ))
         .bind(row.serial.as_bytes().as_slice())
         .bind(row.number.as_bytes().as_slice())
@@ -161,13 +165,13 @@ impl CredentialStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
 
     async fn find_credential(&self, serial: &CredentialSerial) -> Result<Option<CredentialRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE serial = ?"))
+        let row = sqlx::query(&format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE serial = $1"))
             .bind(serial.as_bytes().as_slice())
             .fetch_optional(&self.reader)
             .await
@@ -177,7 +181,7 @@ impl CredentialStore for SqliteStore {
 
     async fn list_credentials(&self, lookup: &LookupKey) -> Result<Vec<CredentialRow>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE lookup = ? ORDER BY issued_at_ms DESC, serial"
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE lookup = $1 ORDER BY issued_at_ms DESC, serial"
         ))
         .bind(lookup.as_bytes().as_slice())
         .fetch_all(&self.reader)
@@ -187,16 +191,16 @@ impl CredentialStore for SqliteStore {
     }
 
     async fn revoke_credentials(&self, lookup: &LookupKey, reason: &str, at: OffsetDateTime, audit: AuditDraft) -> Result<u64, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let revoked = revoke_active(&mut tx, lookup, reason, millis(at)).await?;
-        append(&mut tx, &audit).await?;
+        append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(revoked)
     }
 
     async fn find_password(&self, lookup: &LookupKey) -> Result<Option<PasswordState>, StoreError> {
         let mut conn = self.reader.acquire().await.map_err(unavailable)?;
-        read_password(&mut conn, lookup).await
+        read_password(&mut conn, lookup, "").await
     }
 
     async fn attempt_password(
@@ -207,35 +211,37 @@ impl CredentialStore for SqliteStore {
         check: &(dyn for<'s> Fn(&'s PasswordState) -> bool + Send + Sync),
         audit: &(dyn Fn(PasswordAttempt) -> AuditDraft + Send + Sync),
     ) -> Result<PasswordAttempt, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let state = read_password(&mut tx, lookup).await?.ok_or(StoreError::NotFound)?;
+        let mut tx = self.begin_write().await?;
+        let state = read_password(&mut tx, lookup, self.dialect.lock_rows())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let (next, outcome) = state.attempt(at, policy, check);
         if next != state {
             write_password(&mut tx, lookup, &next).await?;
         }
-        append(&mut tx, &audit(outcome)).await?;
+        append(&mut tx, self.dialect, &audit(outcome)).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(outcome)
     }
 
     async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<UseOutcome>, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let outcomes = batch_outcomes(&mut tx, uses).await?;
         let drafts: Vec<AuditDraft> = outcomes.iter().enumerate().map(|(index, outcome)| audit(index, outcome)).collect();
-        append_many(&mut tx, &drafts).await?;
+        append_many(&mut tx, self.dialect, &drafts).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(outcomes)
     }
 
     async fn consume_nonce(&self, nonce: &NonceUse) -> Result<bool, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         let fresh = insert_nonce(&mut tx, nonce).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(fresh)
     }
 
     async fn purge_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM used_nonces WHERE expires_at_ms < ?")
+        let result = sqlx::query("DELETE FROM used_nonces WHERE expires_at_ms < $1")
             .bind(now_ms)
             .execute(&self.writer)
             .await
@@ -244,8 +250,8 @@ impl CredentialStore for SqliteStore {
     }
 
     async fn insert_terminal(&self, row: &TerminalRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let result = sqlx::query("INSERT INTO terminals (id, name, public_key, active, created_at_ms) VALUES (?, ?, ?, ?, ?)")
+        let mut tx = self.begin_write().await?;
+        let result = sqlx::query("INSERT INTO terminals (id, name, public_key, active, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(&row.id)
             .bind(&row.name)
             .bind(&row.public_key)
@@ -258,30 +264,33 @@ impl CredentialStore for SqliteStore {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
             Err(error) => return Err(unavailable(error)),
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
 
     async fn find_terminal(&self, id: &str) -> Result<Option<TerminalRow>, StoreError> {
-        let row = sqlx::query("SELECT id, name, public_key, active, created_at_ms FROM terminals WHERE id = ?")
+        let row = sqlx::query("SELECT id, name, public_key, active, created_at_ms FROM terminals WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await
             .map_err(unavailable)?;
-        Ok(row.map(|r| TerminalRow {
-            id: r.get(0),
-            name: r.get(1),
-            public_key: r.get(2),
-            active: r.get(3),
-            created_at_ms: r.get(4),
-        }))
+        row.map(|r| {
+            Ok(TerminalRow {
+                id: r.get(0),
+                name: r.get(1),
+                public_key: r.get(2),
+                active: flag(&r, 3)?,
+                created_at_ms: r.get(4),
+            })
+        })
+        .transpose()
     }
 
     async fn insert_enrolment(&self, row: &EnrolmentRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(&format!(
-            "INSERT INTO enrolments ({ENROLMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO enrolments ({ENROLMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .bind(&row.id)
         .bind(&row.terminal_id)
@@ -294,13 +303,13 @@ impl CredentialStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
 
     async fn find_enrolment(&self, id: &str) -> Result<Option<EnrolmentRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.reader)
             .await
@@ -309,8 +318,8 @@ impl CredentialStore for SqliteStore {
     }
 
     async fn bind_enrolment(&self, id: &str, device_key: &[u8], audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let result = sqlx::query("UPDATE enrolments SET state = 'bound', device_key = ? WHERE id = ? AND state = 'waiting'")
+        let mut tx = self.begin_write().await?;
+        let result = sqlx::query("UPDATE enrolments SET state = 'bound', device_key = $1 WHERE id = $2 AND state = 'waiting'")
             .bind(device_key)
             .bind(id)
             .execute(&mut *tx)
@@ -319,14 +328,14 @@ impl CredentialStore for SqliteStore {
         if result.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
 
     async fn cancel_enrolment(&self, id: &str, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        let result = sqlx::query("UPDATE enrolments SET state = 'cancelled' WHERE id = ? AND state IN ('waiting', 'bound')")
+        let mut tx = self.begin_write().await?;
+        let result = sqlx::query("UPDATE enrolments SET state = 'cancelled' WHERE id = $1 AND state IN ('waiting', 'bound')")
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -334,7 +343,7 @@ impl CredentialStore for SqliteStore {
         if result.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        let entry = append(&mut tx, &audit).await?;
+        let entry = append(&mut tx, self.dialect, &audit).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(entry)
     }
@@ -342,17 +351,20 @@ impl CredentialStore for SqliteStore {
 
 /// The outcome of each use, with one query for the credentials' statuses
 /// and one multi-row insert for the nonces.
-async fn batch_outcomes(conn: &mut SqliteConnection, uses: &[NonceUse]) -> Result<Vec<UseOutcome>, StoreError> {
+async fn batch_outcomes(conn: &mut AnyConnection, uses: &[NonceUse]) -> Result<Vec<UseOutcome>, StoreError> {
     let serials: Vec<Vec<u8>> = uses.iter().filter_map(|u| u.credential.map(|s| s.as_bytes().to_vec())).collect();
     let mut statuses = std::collections::HashMap::new();
     if !serials.is_empty() {
-        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT serial, status, revoked_reason FROM credentials WHERE serial IN (");
-        let mut list = query.separated(", ");
+        let placeholders: Vec<String> = (1..=serials.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT serial, status, revoked_reason FROM credentials WHERE serial IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
         for serial in &serials {
-            list.push_bind(serial.clone());
+            query = query.bind(serial.clone());
         }
-        query.push(")");
-        for row in query.build().fetch_all(&mut *conn).await.map_err(unavailable)? {
+        for row in query.fetch_all(&mut *conn).await.map_err(unavailable)? {
             let (serial, status, reason): (Vec<u8>, String, Option<String>) = (row.get(0), row.get(1), row.get(2));
             statuses.insert(serial, (status, reason));
         }
@@ -378,14 +390,15 @@ async fn batch_outcomes(conn: &mut SqliteConnection, uses: &[NonceUse]) -> Resul
     let candidates: Vec<&NonceUse> = uses.iter().zip(&outcomes).filter(|(_, o)| o.is_none()).map(|(u, _)| u).collect();
     let mut inserted = std::collections::HashSet::new();
     if !candidates.is_empty() {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO used_nonces (kind, nonce, expires_at_ms) ");
-        insert.push_values(&candidates, |mut row, use_| {
-            row.push_bind(use_.kind)
-                .push_bind(use_.nonce.to_vec())
-                .push_bind(use_.expires_at_ms);
-        });
-        insert.push(" ON CONFLICT DO NOTHING RETURNING kind, nonce");
-        for row in insert.build().fetch_all(&mut *conn).await.map_err(unavailable)? {
+        let sql = format!(
+            "INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES {} ON CONFLICT DO NOTHING RETURNING kind, nonce",
+            value_rows(candidates.len(), 3)
+        );
+        let mut insert = sqlx::query(&sql);
+        for use_ in &candidates {
+            insert = insert.bind(use_.kind).bind(use_.nonce.to_vec()).bind(use_.expires_at_ms);
+        }
+        for row in insert.fetch_all(&mut *conn).await.map_err(unavailable)? {
             let (kind, nonce): (String, Vec<u8>) = (row.get(0), row.get(1));
             inserted.insert((kind, nonce));
         }
@@ -405,8 +418,8 @@ async fn batch_outcomes(conn: &mut SqliteConnection, uses: &[NonceUse]) -> Resul
         .collect())
 }
 
-async fn insert_nonce(conn: &mut SqliteConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
-    let result = sqlx::query("INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+async fn insert_nonce(conn: &mut AnyConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
+    let result = sqlx::query("INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(nonce.kind)
         .bind(nonce.nonce.as_slice())
         .bind(nonce.expires_at_ms)
