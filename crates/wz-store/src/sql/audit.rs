@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use wz_core::{AuditDraft, AuditEntry};
 
-use super::{unavailable, value_rows, Dialect, AUDIT_CHAIN_LOCK};
+use super::{unavailable, Dialect, AUDIT_CHAIN_LOCK};
 use crate::columns::{hash_column, seq_column};
 use crate::StoreError;
 
@@ -51,7 +51,7 @@ pub(crate) async fn append_many(conn: &mut AnyConnection, dialect: Dialect, draf
     }
     let sql = format!(
         "INSERT INTO audit_log (seq, at_ms, actor, action, subject, details, prev_hash, hash) VALUES {}",
-        value_rows(entries.len(), 8)
+        dialect.value_rows(entries.len(), 8)
     );
     let mut insert = sqlx::query(&sql);
     for entry in &entries {

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
 
 use super::audit::{append, append_many};
-use super::{flag, unavailable, value_rows, Dialect, SqlStore};
+use super::{flag, unavailable, Dialect, SqlStore};
 
 fn credential_from(row: &AnyRow) -> Result<CredentialRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
@@ -226,7 +226,7 @@ impl CredentialStore for SqlStore {
 
     async fn record_uses(&self, uses: &[NonceUse], audit: &UseAudit) -> Result<Vec<UseOutcome>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let outcomes = batch_outcomes(&mut tx, uses).await?;
+        let outcomes = batch_outcomes(&mut tx, self.dialect, uses).await?;
         let drafts: Vec<AuditDraft> = outcomes.iter().enumerate().map(|(index, outcome)| audit(index, outcome)).collect();
         append_many(&mut tx, self.dialect, &drafts).await?;
         tx.commit().await.map_err(unavailable)?;
@@ -351,14 +351,13 @@ impl CredentialStore for SqlStore {
 
 /// The outcome of each use, with one query for the credentials' statuses
 /// and one multi-row insert for the nonces.
-async fn batch_outcomes(conn: &mut AnyConnection, uses: &[NonceUse]) -> Result<Vec<UseOutcome>, StoreError> {
+async fn batch_outcomes(conn: &mut AnyConnection, dialect: Dialect, uses: &[NonceUse]) -> Result<Vec<UseOutcome>, StoreError> {
     let serials: Vec<Vec<u8>> = uses.iter().filter_map(|u| u.credential.map(|s| s.as_bytes().to_vec())).collect();
     let mut statuses = std::collections::HashMap::new();
     if !serials.is_empty() {
-        let placeholders: Vec<String> = (1..=serials.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "SELECT serial, status, revoked_reason FROM credentials WHERE serial IN ({})",
-            placeholders.join(", ")
+            dialect.list(serials.len())
         );
         let mut query = sqlx::query(&sql);
         for serial in &serials {
@@ -392,7 +391,7 @@ async fn batch_outcomes(conn: &mut AnyConnection, uses: &[NonceUse]) -> Result<V
     if !candidates.is_empty() {
         let sql = format!(
             "INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES {} ON CONFLICT DO NOTHING RETURNING kind, nonce",
-            value_rows(candidates.len(), 3)
+            dialect.value_rows(candidates.len(), 3)
         );
         let mut insert = sqlx::query(&sql);
         for use_ in &candidates {
