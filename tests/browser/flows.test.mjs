@@ -257,6 +257,19 @@ test('kiosk: enrolment code, card file, password twice on the keypad, face: the 
   await wallet.click('#password-check');
   await wallet.waitForSelector('#password-status.ok');
   await wallet.click('#password button[data-back]');
+  // A kiosk that ends an enrolment tells the waiting wallet at once.
+  await kiosk.click('#again');
+  await kiosk.click('#begin');
+  await kiosk.waitForFunction(() => document.querySelector('#enrol-qr').dataset.payload?.startsWith('WZENROL1:'));
+  await wallet.click('#go-upgrade');
+  await wallet.fill('#enrol-text', await kiosk.getAttribute('#enrol-qr', 'data-payload'));
+  await wallet.click('#enrol-submit');
+  await wallet.waitForFunction(() => /终端/.test(document.querySelector('#enrol-status').textContent));
+  await kiosk.click('#end-qr');
+  await kiosk.waitForSelector('#start-status.ok');
+  await wallet.waitForFunction(() => /已结束/.test(document.querySelector('#enrol-status').textContent), null, { timeout: 10_000 });
+  assert.ok(await wallet.$('#enrol-status.bad'), 'the wallet shows the ended enrolment as a refusal');
+  await wallet.click('#enrol button[data-back]').catch(() => {});
   await kiosk.close();
 });
 

@@ -92,7 +92,7 @@
     'kiosk.title': ['可信终端', 'Trusted terminal'], 'kiosk.setup': ['终端设置', 'Terminal set-up'], 'kiosk.setup_hint': ['本终端的 SM2 公钥需由运营方登记（管理台“终端”）。', 'The operator registers this terminal’s SM2 key (admin console, terminals).'],
     'kiosk.public_key': ['终端公钥：', 'Terminal key:'], 'kiosk.register_demo': ['演示：自动登记本终端', 'Demo: register this terminal'], 'kiosk.terminal_id': ['已登记的终端编号', 'Registered terminal id'], 'kiosk.save_id': ['保存', 'Save'],
     'kiosk.demo_name': ['演示可信终端', 'Demo trusted terminal'], 'kiosk.welcome': ['网证开通 · 高等级', 'Network ID enrolment'], 'kiosk.welcome_hint': ['请准备好手机与居民身份证。', 'Have your phone and your ID card ready.'],
-    'kiosk.begin': ['开始开通', 'Start'], 'kiosk.step_qr': ['用网证钱包扫描此码', 'Scan this with your wallet'], 'kiosk.step_qr_hint': ['钱包中选择“在可信终端开通”。扫码后点“下一步”。', 'In the wallet choose “Enrol at a terminal”, then press Next.'],
+    'kiosk.begin': ['开始开通', 'Start'], 'kiosk.end': ['结束办理', 'End enrolment'], 'kiosk.ended': ['本次办理已结束，钱包已收到通知', 'Enrolment ended; the wallet has been told'], 'kiosk.step_qr': ['用网证钱包扫描此码', 'Scan this with your wallet'], 'kiosk.step_qr_hint': ['钱包中选择“在可信终端开通”。扫码后点“下一步”。', 'In the wallet choose “Enrol at a terminal”, then press Next.'],
     'kiosk.step_card': ['放置身份证', 'Place your ID card'], 'kiosk.step_card_hint': ['演示中以卡文件代替读卡器：请选择您的身份证文件。', 'In this demo a card file stands in for the reader: choose your card file.'],
     'kiosk.card_read': ['身份证读取成功', 'Card read'], 'kiosk.not_card': ['无法读取：不是身份证文件', 'Cannot read: not a card file'],
     'kiosk.step_pin': ['设置8位网证密码', 'Set an 8-digit password'], 'kiosk.pin_first': ['请输入新密码', 'Enter the new password'], 'kiosk.pin_again': ['请再次输入', 'Enter it again'], 'kiosk.pin_mismatch': ['两次输入不一致，请重新输入', 'The two entries differ; start again'],

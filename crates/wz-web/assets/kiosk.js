@@ -57,6 +57,23 @@
     drawPin();
   }
 
+  // Ends the enrolment on the platform, so the waiting wallet is told at
+  // once (enrolment_cancelled) instead of waiting for the expiry.
+  async function end(reason) {
+    const id = flow && flow.id;
+    flow = null;
+    WZCamera.stop($('#face-video'));
+    show('start');
+    if (!id) return;
+    try {
+      await signed(`/v1/terminal/enrolments/${id}/cancel`, {});
+      status('#start-status', (reason ? reason + ' · ' : '') + t('kiosk.ended'), reason ? 'bad' : 'ok');
+    } catch (e) { status('#start-status', errorText(e), 'bad'); }
+  }
+
+  // Refusals no retry at this terminal can mend: the card itself.
+  const FINAL = /^(card_|identity_not_found)/;
+
   async function submit() {
     const face = WZCamera.frame($('#face-video'));
     $('#face-go').disabled = true;
@@ -77,7 +94,11 @@
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
       }
-    } catch (e) { status('#face-status', errorText(e), 'bad'); } finally { $('#face-go').disabled = false; }
+    } catch (e) {
+      // A face that did not match may be tried again; a refused card may not.
+      if (FINAL.test(e.code || '')) { await end(errorText(e)); return; }
+      status('#face-status', errorText(e), 'bad');
+    } finally { $('#face-go').disabled = false; }
   }
 
   async function registerDemo() {
@@ -97,6 +118,8 @@
     $('#to-card').onclick = () => show('step-card');
     $('#card-file').onchange = (ev) => ev.target.files[0] && readCard(ev.target.files[0]);
     $('#face-go').onclick = submit;
+    $('#end-qr').onclick = () => end();
+    $('#end-face').onclick = () => end();
     $('#again').onclick = () => show('start');
     $('#register-demo').onclick = registerDemo;
     $('#save-id').onclick = () => { kiosk.id = $('#terminal-id').value.trim(); save(); show('start'); };
