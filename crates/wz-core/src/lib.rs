@@ -51,7 +51,7 @@ pub use id_number::{IdNumberError, NationalIdNumber};
 pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
 pub use population::{PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
-pub use registry_seal::{LookupKey, RegistrySealer};
+pub use registry_seal::{LookupKey, RegistrySealer, SealedIdentity};
 pub use relying_party::{
     disclose, pairwise_subject, releasable, sign_batch, sign_webhook, verify_webhook, Attribute, AuthStatement, ResultAlg, ResultKey,
     RpCategory, SignedStatement, StatementError,

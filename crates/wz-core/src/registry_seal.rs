@@ -71,12 +71,42 @@ impl RegistrySealer {
         LookupKey(self.lookup_key.mac(&input))
     }
 
-    /// Seals a record under a fresh nonce.
-    pub fn seal(&self, record: &IdentityRecord, rng: &mut (impl RngCore + CryptoRng)) -> Result<(LookupKey, Vec<u8>), CoreError> {
+    /// Seals a record under fresh nonces, in two parts: the attributes, and
+    /// apart from them the portrait, so that a use that compares no face
+    /// never decrypts (or reads) a JPEG. The portrait's associated data is
+    /// its own domain plus the lookup key: neither part opens as the other.
+    pub fn seal(&self, record: &IdentityRecord, rng: &mut (impl RngCore + CryptoRng)) -> Result<SealedIdentity, CoreError> {
         let lookup = self.lookup(&record.id_number);
-        let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|_| CoreError::InvalidRecord("unencodable"))?);
+        let attributes = IdentityRecord {
+            portrait: None,
+            ..record.clone()
+        };
+        let plaintext = zeroize::Zeroizing::new(serde_json::to_vec(&attributes).map_err(|_| CoreError::InvalidRecord("unencodable"))?);
         let sealed = self.data_key.seal(rng, lookup.as_bytes(), &plaintext)?;
-        Ok((lookup, sealed))
+        let portrait = match &record.portrait {
+            Some(portrait) => Some(self.data_key.seal(rng, &portrait_context(&lookup), portrait)?),
+            None => None,
+        };
+        Ok(SealedIdentity { lookup, sealed, portrait })
+    }
+
+    /// Opens a portrait sealed for `lookup` by [`RegistrySealer::seal`].
+    pub fn open_portrait(&self, lookup: &LookupKey, sealed: &[u8]) -> Result<Vec<u8>, CoreError> {
+        self.data_key
+            .open(&portrait_context(lookup), sealed)
+            .map_err(|_| CoreError::SealedRecordCorrupt)
+    }
+
+    /// Re-seals a record sealed whole by earlier versions (attributes and
+    /// portrait in one part) into the two parts [`RegistrySealer::seal`]
+    /// writes.
+    pub fn reseal(&self, lookup: &LookupKey, whole: &[u8], rng: &mut (impl RngCore + CryptoRng)) -> Result<SealedIdentity, CoreError> {
+        let record = self.open(lookup, whole)?;
+        let resealed = self.seal(&record, rng)?;
+        if resealed.lookup != *lookup {
+            return Err(CoreError::SealedRecordCorrupt);
+        }
+        Ok(resealed)
     }
 
     /// Opens a record sealed for `lookup`.
@@ -110,6 +140,21 @@ impl RegistrySealer {
     }
 }
 
+fn portrait_context(lookup: &LookupKey) -> Vec<u8> {
+    [&b"wz-portrait/1\0"[..], lookup.as_bytes()].concat()
+}
+
+/// A record as [`RegistrySealer::seal`] stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedIdentity {
+    /// The row's lookup key.
+    pub lookup: LookupKey,
+    /// The sealed attributes (everything but the portrait).
+    pub sealed: Vec<u8>,
+    /// The sealed portrait, if the record has one.
+    pub portrait: Option<Vec<u8>>,
+}
+
 fn released_context(context: &str) -> Vec<u8> {
     [&b"wz-released/1\0"[..], context.as_bytes()].concat()
 }
@@ -136,7 +181,11 @@ mod tests {
         let (bob, _) = generator.next_person();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let registry = sealer(1);
-        let (alice_key, alice_sealed) = registry.seal(&alice, &mut rng).unwrap();
+        let SealedIdentity {
+            lookup: alice_key,
+            sealed: alice_sealed,
+            ..
+        } = registry.seal(&alice, &mut rng).unwrap();
         assert_eq!(registry.open(&alice_key, &alice_sealed).unwrap(), alice);
         // Another registry key cannot open it.
         let other = RegistrySealer::new(Sm4Key::from_bytes([2; 16]), MacKey::from_bytes([1; 32]));
@@ -149,5 +198,40 @@ mod tests {
         // Lookup keys depend on the key and never contain the number.
         assert_ne!(registry.lookup(&alice.id_number), sealer(3).lookup(&alice.id_number));
         assert!(!hex::encode(alice_key.as_bytes()).contains(alice.id_number.expose()));
+    }
+
+    #[test]
+    fn the_portrait_is_sealed_apart_and_a_whole_record_reseals_into_two_parts() {
+        let mut generator = PersonGenerator::new(PopulationSpec {
+            seed: 6,
+            today: date!(2026 - 11 - 22),
+        });
+        let (mut carol, _) = generator.next_person();
+        carol.portrait = Some(b"\xFF\xD8\xFFjpeg bytes".to_vec());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let registry = sealer(1);
+        let sealed = registry.seal(&carol, &mut rng).unwrap();
+        let attributes = registry.open(&sealed.lookup, &sealed.sealed).unwrap();
+        assert_eq!(attributes.portrait, None, "the attributes part holds no portrait");
+        let portrait = sealed.portrait.clone().unwrap();
+        assert_eq!(
+            registry.open_portrait(&sealed.lookup, &portrait).unwrap(),
+            carol.portrait.clone().unwrap()
+        );
+        // Neither part opens as the other.
+        assert!(registry.open(&sealed.lookup, &portrait).is_err());
+        assert!(registry.open_portrait(&sealed.lookup, &sealed.sealed).is_err());
+        // A record sealed whole, as before issue #14, reseals into the parts.
+        let whole_json = serde_json::to_vec(&carol).unwrap();
+        let whole = registry.data_key.seal(&mut rng, sealed.lookup.as_bytes(), &whole_json).unwrap();
+        assert_eq!(registry.open(&sealed.lookup, &whole).unwrap(), carol, "old rows still open whole");
+        let resealed = registry.reseal(&sealed.lookup, &whole, &mut rng).unwrap();
+        assert_eq!(registry.open(&sealed.lookup, &resealed.sealed).unwrap().portrait, None);
+        assert_eq!(
+            registry
+                .open_portrait(&sealed.lookup, resealed.portrait.as_deref().unwrap())
+                .unwrap(),
+            carol.portrait.unwrap()
+        );
     }
 }

@@ -115,8 +115,13 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         policy: config.credentials.policy(),
         webhooks: Arc::new(config.webhook_policy()),
     };
+    let services = Services::new(context);
+    let resealed = services.registry.reseal_whole_records().await?;
+    if resealed > 0 {
+        tracing::info!(rows = resealed, "registry rows resealed with their portraits apart");
+    }
     Ok(OpenedServices {
-        services: Services::new(context),
+        services,
         admin_token: keys.admin_token,
         admin_token_path: keys.admin_token_path,
     })

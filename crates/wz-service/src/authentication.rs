@@ -219,7 +219,7 @@ impl AuthenticationService {
 
     async fn by_id_number(&self, mode: AuthMode, request: &AuthRequest, id_number: &NationalIdNumber) -> Result<Verified, ServiceError> {
         let (lookup, row) = self.context.get_identity(id_number).await?;
-        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        let record = self.context.open_record(&lookup, &row, mode.needs_portrait()).await?;
         if request.name.as_deref().map(str::trim) != Some(record.name.as_str()) {
             return Err(ServiceError::Refused(ResultCode::NameMismatch));
         }
@@ -293,7 +293,7 @@ impl AuthenticationService {
         let store = &self.context.store;
         let credential = store.find_credential(&verified.serial).await?.ok_or(ServiceError::RecordCorrupt)?;
         let row = store.find_identity(&credential.lookup).await?.ok_or(ServiceError::RecordCorrupt)?;
-        let mut record = self.context.keyring.sealer.open(&credential.lookup, &row.sealed)?;
+        let mut record = self.context.open_record(&credential.lookup, &row, with_portrait).await?;
         let portrait = record.portrait.take();
         self.holders.put(verified.serial, (credential.clone(), record.clone()), now_ms);
         record.portrait = portrait;

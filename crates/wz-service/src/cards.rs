@@ -43,7 +43,8 @@ impl CardService {
     /// registry, signed by the card authority, with a fresh chip key.
     pub async fn issue(&self, id_number: &NationalIdNumber, actor: &str) -> Result<CardFile, ServiceError> {
         let (lookup, row) = self.context.get_identity(id_number).await?;
-        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        // The chip holds the portrait's SM3.
+        let record = self.context.open_record(&lookup, &row, true).await?;
         let chip_key = Sm2SigningKey::generate(&mut EntropyRng(self.context.entropy.as_ref()), "chip").map_err(wz_core::CoreError::from)?;
         let card = CardFile::issue(&record, &self.context.keyring.card_authority, &chip_key)?;
         let draft = AuditDraft::new(actor, "card.issued", Some(lookup.short()), self.context.clock.now())

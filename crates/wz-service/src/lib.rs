@@ -92,6 +92,24 @@ impl ServiceContext {
         let row = self.store.find_identity(&lookup).await?.ok_or(ServiceError::IdentityNotFound)?;
         Ok((lookup, row))
     }
+
+    /// Opens a registry row's attributes, and with `portrait` its portrait
+    /// too, read and decrypted only then (sealed apart since issue #14; a
+    /// row still sealed whole carries it inside the attributes part).
+    pub(crate) async fn open_record(
+        &self,
+        lookup: &wz_core::LookupKey,
+        row: &wz_store::IdentityRow,
+        portrait: bool,
+    ) -> Result<wz_core::IdentityRecord, ServiceError> {
+        let mut record = self.keyring.sealer.open(lookup, &row.sealed)?;
+        if portrait && record.portrait.is_none() {
+            if let Some(sealed) = self.store.find_portrait(lookup).await? {
+                record.portrait = Some(self.keyring.sealer.open_portrait(lookup, &sealed)?);
+            }
+        }
+        Ok(record)
+    }
 }
 
 /// All services, built once at startup.

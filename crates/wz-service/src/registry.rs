@@ -30,12 +30,13 @@ impl RegistryService {
     fn seal(&self, record: &IdentityRecord, status: IdentityStatus) -> Result<NewIdentity, ServiceError> {
         record.validate()?;
         let mut rng = EntropyRng(self.context.entropy.as_ref());
-        let (lookup, sealed) = self.context.keyring.sealer.seal(record, &mut rng)?;
+        let sealed = self.context.keyring.sealer.seal(record, &mut rng)?;
         Ok(NewIdentity {
-            lookup,
+            lookup: sealed.lookup,
             card_serial: record.card_serial.clone(),
             status,
-            sealed,
+            sealed: sealed.sealed,
+            sealed_portrait: sealed.portrait,
         })
     }
 
@@ -71,7 +72,7 @@ impl RegistryService {
         let Some(row) = self.context.store.find_identity(&lookup).await? else {
             return Ok(None);
         };
-        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        let record = self.context.open_record(&lookup, &row, true).await?;
         Ok(Some((record, row.status)))
     }
 
@@ -97,6 +98,43 @@ impl RegistryService {
     pub async fn history(&self, id_number: &NationalIdNumber) -> Result<Vec<StatusHistoryRow>, ServiceError> {
         let lookup = self.context.keyring.sealer.lookup(id_number);
         Ok(self.context.store.list_status_history(&lookup).await?)
+    }
+
+    /// Reseals every row still sealed whole (before issue #14) into its
+    /// attributes and its portrait, in batches of 500, each one transaction
+    /// with one audit entry; run at start. Safe to interrupt (a batch
+    /// commits or not) and to run from two processes at once (a row changes
+    /// only while it still holds what was read). Returns how many changed.
+    pub async fn reseal_whole_records(&self) -> Result<u64, ServiceError> {
+        const BATCH: u32 = 500;
+        let mut total = 0;
+        loop {
+            let rows = self.context.store.whole_sealed_identities(BATCH).await?;
+            if rows.is_empty() {
+                return Ok(total);
+            }
+            let mut rng = EntropyRng(self.context.entropy.as_ref());
+            let resealed = rows
+                .into_iter()
+                .map(|(lookup, whole)| {
+                    let parts = self.context.keyring.sealer.reseal(&lookup, &whole, &mut rng)?;
+                    Ok(wz_store::ResealedIdentity {
+                        lookup,
+                        whole,
+                        sealed: parts.sealed,
+                        sealed_portrait: parts.portrait,
+                    })
+                })
+                .collect::<Result<Vec<_>, ServiceError>>()?;
+            let draft = AuditDraft::new("system", "registry.resealed", None, self.context.clock.now())
+                .with_details(json!({ "count": resealed.len() }));
+            let changed = self.context.store.reseal_identities(&resealed, draft).await?;
+            total += changed;
+            if changed == 0 {
+                // Another process resealed them meanwhile.
+                return Ok(total);
+            }
+        }
     }
 
     /// Number of registered identities.

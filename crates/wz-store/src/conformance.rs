@@ -27,6 +27,7 @@ pub(crate) fn row(n: u8) -> NewIdentity {
         card_serial: CardSerial::from_number(u64::from(n)),
         status: IdentityStatus::Valid,
         sealed: vec![n; 40],
+        sealed_portrait: n.is_multiple_of(2).then(|| vec![n; 64]),
     }
 }
 
@@ -164,7 +165,8 @@ macro_rules! store_conformance_suite {
             relying_parties_register_and_update_once,
             audit_by_subject_lists_newest_first,
             sessions_change_once_and_keep_their_webhook,
-            large_batches_and_flags_round_trip
+            large_batches_and_flags_round_trip,
+            portraits_are_stored_apart
         );
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -177,4 +179,25 @@ macro_rules! store_conformance_suite {
             }
         )*
     };
+}
+
+/// The portrait is a row's own column: `find_identity` does not carry it,
+/// `find_portrait` does; rows written now are never "whole-sealed", and a
+/// reseal that does not match what a row holds changes nothing.
+pub async fn portraits_are_stored_apart(store: Arc<dyn Store>) {
+    store.insert_identities(&[row(1), row(2)], draft("registry.seeded")).await.unwrap();
+    let lookup = |n: u8| LookupKey::from_bytes([n; 32]);
+    assert_eq!(store.find_portrait(&lookup(1)).await.unwrap(), None);
+    assert_eq!(store.find_portrait(&lookup(2)).await.unwrap(), Some(vec![2; 64]));
+    assert_eq!(store.find_portrait(&lookup(9)).await.unwrap(), None);
+    assert_eq!(store.find_identity(&lookup(2)).await.unwrap().unwrap().sealed, vec![2; 40]);
+    assert!(store.whole_sealed_identities(10).await.unwrap().is_empty());
+    let stale = crate::ResealedIdentity {
+        lookup: lookup(2),
+        whole: vec![2; 40],
+        sealed: vec![7; 40],
+        sealed_portrait: None,
+    };
+    assert_eq!(store.reseal_identities(&[stale], draft("registry.resealed")).await.unwrap(), 0);
+    assert_eq!(store.find_portrait(&lookup(2)).await.unwrap(), Some(vec![2; 64]), "unchanged");
 }

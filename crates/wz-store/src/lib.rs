@@ -33,6 +33,6 @@ pub use credential_rows::{
 pub use credential_store::CredentialStore;
 pub use error::StoreError;
 pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
-pub use rows::{IdentityRow, NewIdentity, StatusHistoryRow};
+pub use rows::{IdentityRow, NewIdentity, ResealedIdentity, StatusHistoryRow};
 pub use sessions::{SessionChange, SessionRow, SessionStore, WebhookRow};
 pub use store::Store;

@@ -13,8 +13,23 @@ pub struct NewIdentity {
     pub card_serial: CardSerial,
     /// Initial status.
     pub status: IdentityStatus,
-    /// SM4-GCM sealed [`wz_core::IdentityRecord`].
+    /// SM4-GCM sealed [`wz_core::IdentityRecord`] without its portrait.
     pub sealed: Vec<u8>,
+    /// The portrait, sealed apart.
+    pub sealed_portrait: Option<Vec<u8>>,
+}
+
+/// A whole-sealed row's two new parts, replacing `whole`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealedIdentity {
+    /// The row.
+    pub lookup: LookupKey,
+    /// What the row held (compared before replacing).
+    pub whole: Vec<u8>,
+    /// The attributes part.
+    pub sealed: Vec<u8>,
+    /// The portrait part.
+    pub sealed_portrait: Option<Vec<u8>>,
 }
 
 /// A registry row as stored.

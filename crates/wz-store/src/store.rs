@@ -20,8 +20,21 @@ pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + Send + Syn
     /// taken, leaving the store unchanged.
     async fn insert_identities(&self, rows: &[NewIdentity], audit: AuditDraft) -> Result<AuditEntry, StoreError>;
 
-    /// Finds a registry row.
+    /// Finds a registry row (its attributes; the portrait is apart).
     async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError>;
+
+    /// The sealed portrait of a registry row, if it has one (rows sealed
+    /// whole before issue #14 hold theirs inside `sealed` until resealed).
+    async fn find_portrait(&self, lookup: &LookupKey) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Up to `limit` rows still sealed whole (attributes and portrait in one
+    /// part), for [`Store::reseal_identities`].
+    async fn whole_sealed_identities(&self, limit: u32) -> Result<Vec<(LookupKey, Vec<u8>)>, StoreError>;
+
+    /// Replaces whole-sealed rows by their two parts, each only if it is
+    /// still whole-sealed with the same bytes, and appends one audit entry,
+    /// in one transaction. Returns how many rows changed.
+    async fn reseal_identities(&self, rows: &[crate::ResealedIdentity], audit: AuditDraft) -> Result<u64, StoreError>;
 
     /// Applies a status change if the row still has `change.from`, records it
     /// in the history and appends the audit entry, in one transaction. A

@@ -88,7 +88,7 @@ impl CredentialService {
             return Err(ServiceError::Refused(ResultCode::LivenessFailed));
         }
         let (lookup, row) = context.get_identity(id_number).await?;
-        let record = context.keyring.sealer.open(&lookup, &row.sealed)?;
+        let record = context.open_record(&lookup, &row, true).await?;
         if record.name != application.name.trim() {
             return Err(ServiceError::Refused(ResultCode::NameMismatch));
         }

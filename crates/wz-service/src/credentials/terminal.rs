@@ -181,7 +181,7 @@ impl CredentialService {
         };
         let device_key = Sm2VerifyingKey::from_sec1_bytes(device_key, "device").map_err(|_| ServiceError::RecordCorrupt)?;
         let (card, lookup, row) = self.read_card_once(&completion.card).await?;
-        let record = self.context.keyring.sealer.open(&lookup, &row.sealed)?;
+        let record = self.context.open_record(&lookup, &row, true).await?;
         let password = CardPassword::choose(&completion.password, &completion.password_confirmation, card.id_number.birth_date())
             .map_err(|e| ServiceError::Refused(e.into()))?;
         let face = self

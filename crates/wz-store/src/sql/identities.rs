@@ -1,7 +1,7 @@
 //! The `Store` implementation: the registry and the audit chain.
 
 use crate::columns::{millis, status_column};
-use crate::{IdentityRow, NewIdentity, StatusHistoryRow, Store, StoreError};
+use crate::{IdentityRow, NewIdentity, ResealedIdentity, StatusHistoryRow, Store, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -22,15 +22,18 @@ impl Store for SqlStore {
         let mut tx = self.begin_write().await?;
         let at = millis(audit.at);
         for row in rows {
-            let result =
-                sqlx::query("INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(row.lookup.as_bytes().as_slice())
-                    .bind(row.card_serial.as_str())
-                    .bind(row.status.as_str())
-                    .bind(&row.sealed)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await;
+            let result = sqlx::query(
+                "INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms, sealed_portrait, seal_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 2)",
+            )
+            .bind(row.lookup.as_bytes().as_slice())
+            .bind(row.card_serial.as_str())
+            .bind(row.status.as_str())
+            .bind(&row.sealed)
+            .bind(at)
+            .bind(&row.sealed_portrait)
+            .execute(&mut *tx)
+            .await;
             match result {
                 Ok(_) => {}
                 Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
@@ -57,6 +60,51 @@ impl Store for SqlStore {
             sealed: row.get(2),
             updated_at_ms: row.get(3),
         }))
+    }
+
+    async fn find_portrait(&self, lookup: &LookupKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let portrait: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT sealed_portrait FROM identities WHERE lookup = $1")
+            .bind(lookup.as_bytes().as_slice())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        Ok(portrait.flatten())
+    }
+
+    async fn whole_sealed_identities(&self, limit: u32) -> Result<Vec<(LookupKey, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query("SELECT lookup, sealed FROM identities WHERE seal_version = 1 ORDER BY lookup LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|row| {
+                let lookup: Vec<u8> = row.get(0);
+                Ok((LookupKey::from_slice(&lookup).ok_or(StoreError::Corrupt("lookup key"))?, row.get(1)))
+            })
+            .collect()
+    }
+
+    async fn reseal_identities(&self, rows: &[ResealedIdentity], audit: AuditDraft) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut changed = 0;
+        for row in rows {
+            let result = sqlx::query(
+                "UPDATE identities SET sealed = $1, sealed_portrait = $2, seal_version = 2 \
+                 WHERE lookup = $3 AND seal_version = 1 AND sealed = $4",
+            )
+            .bind(&row.sealed)
+            .bind(&row.sealed_portrait)
+            .bind(row.lookup.as_bytes().as_slice())
+            .bind(&row.whole)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            changed += result.rows_affected();
+        }
+        append(&mut tx, self.dialect, &audit).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(changed)
     }
 
     async fn update_identity_status(
