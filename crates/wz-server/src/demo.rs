@@ -18,18 +18,25 @@ const FEATURED: usize = 12;
 /// Records inserted per transaction.
 const BATCH: usize = 5_000;
 
-/// First image (by file name) of every identity folder under `faces_dir`.
-fn portraits(faces_dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// The JPEG and PNG files of one identity folder of a face set, by name.
+pub fn face_set_images(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(folder) else { return Vec::new() };
+    let mut images: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
+    images.sort();
+    images
+}
+
+/// First image (by file name) of every identity folder under `faces_dir`,
+/// with the folder's name: the demo portraits.
+pub fn demo_portraits(faces_dir: &Path) -> Vec<(String, Vec<u8>)> {
     let Ok(entries) = fs::read_dir(faces_dir) else { return Vec::new() };
     let mut folders: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
     folders.sort();
     folders
         .into_iter()
         .filter_map(|folder| {
-            let mut images: Vec<PathBuf> = fs::read_dir(&folder).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
-            images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
-            images.sort();
-            let bytes = fs::read(images.first()?).ok()?;
+            let bytes = fs::read(face_set_images(&folder).first()?).ok()?;
             Some((folder.file_name()?.to_string_lossy().into_owned(), bytes))
         })
         .collect()
@@ -45,7 +52,7 @@ pub async fn seed_demo(services: &Services, config: &Config) -> Result<Vec<DemoC
     }
     let today = services.context.clock.now().date();
     let mut generator = PersonGenerator::new(PopulationSpec { seed: DEMO_SEED, today });
-    let mut faces = portraits(&config.demo_faces_dir).into_iter();
+    let mut faces = demo_portraits(&config.demo_faces_dir).into_iter();
     let mut featured = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
     for _ in 0..config.demo_people {

@@ -22,7 +22,7 @@ pub use config::{
     data_dir_origin, default_data_dir, default_faces_dir, Config, ConfigOverrides, CredentialsConfig, DemoLiveness, LogConfig, LogFormat,
     ServerConfig,
 };
-pub use demo::{seed_demo, DemoCitizen};
+pub use demo::{demo_portraits, face_set_images, seed_demo, DemoCitizen};
 pub use demo_api::{start_demo, start_demo_on, DemoParty, DemoSetup};
 pub use error::ServerError;
 pub use keystore::{load_or_create_keys, write_owner_only};

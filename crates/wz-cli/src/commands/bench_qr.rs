@@ -52,27 +52,6 @@ fn now() -> wz_client::NowMs {
     Arc::new(|| unix_ms(SystemClock.now()))
 }
 
-/// The first image of each of the first `count` face-set folders.
-fn faces(faces_dir: &std::path::Path, count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(faces_dir)
-        .with_context(|| format!("reading the face set {} (pass --faces DIR)", faces_dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    folders.sort();
-    Ok(folders
-        .iter()
-        .filter_map(|folder| {
-            let mut images: Vec<PathBuf> = std::fs::read_dir(folder).ok()?.filter_map(Result::ok).map(|e| e.path()).collect();
-            images.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")));
-            images.sort();
-            std::fs::read(images.first()?).ok()
-        })
-        .take(count)
-        .collect())
-}
-
 /// Benchmark citizens enrolled per run.
 const BENCH_CITIZENS: usize = 12;
 
@@ -92,7 +71,11 @@ pub(crate) async fn enrol_wallets(
         Some(dir) => dir.to_owned(),
         None => cli.config(None, None)?.demo_faces_dir,
     };
-    let photos = faces(&faces_dir, BENCH_CITIZENS)?;
+    let photos: Vec<Vec<u8>> = wz_server::demo_portraits(&faces_dir)
+        .into_iter()
+        .take(BENCH_CITIZENS)
+        .map(|(_, bytes)| bytes)
+        .collect();
     anyhow::ensure!(
         !photos.is_empty(),
         "no face images under {} (pass --faces DIR)",

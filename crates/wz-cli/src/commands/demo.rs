@@ -86,19 +86,13 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
                 None => cli.config(None, None)?.demo_faces_dir,
             };
             let dir = faces.join(&folder);
-            let mut images: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .with_context(|| format!("reading {} (pass --faces with the server's face set)", dir.display()))?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "jpeg" | "png")))
-                .collect();
-            images.sort();
+            let images = wz_server::face_set_images(&dir);
             // The first image is the registry portrait; another one is a
             // fairer test of the face comparison.
             let photo = images
                 .get(1)
                 .or(images.first())
-                .with_context(|| format!("no photo in {}", dir.display()))?;
+                .with_context(|| format!("no photo in {} (pass --faces with the server's face set)", dir.display()))?;
             std::fs::copy(photo, out).with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "{} written: {folder}, {}",

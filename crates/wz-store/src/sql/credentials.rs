@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use wz_core::{AuditDraft, AuditEntry, CredentialSerial, LockoutPolicy, LookupKey, PasswordAttempt, PasswordState};
 
 use super::audit::{append, append_many};
-use super::{flag, unavailable, Dialect, SqlStore};
+use super::{commit_audited, flag, insert_error, unavailable, Dialect, SqlStore};
 
 fn credential_from(row: &AnyRow) -> Result<CredentialRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
@@ -165,9 +165,7 @@ impl CredentialStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_credential(&self, serial: &CredentialSerial) -> Result<Option<CredentialRow>, StoreError> {
@@ -259,14 +257,8 @@ impl CredentialStore for SqlStore {
             .bind(row.created_at_ms)
             .execute(&mut *tx)
             .await;
-        match result {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
-            Err(error) => return Err(unavailable(error)),
-        }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        result.map_err(insert_error)?;
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_terminal(&self, id: &str) -> Result<Option<TerminalRow>, StoreError> {
@@ -303,9 +295,7 @@ impl CredentialStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_enrolment(&self, id: &str) -> Result<Option<EnrolmentRow>, StoreError> {
@@ -328,9 +318,7 @@ impl CredentialStore for SqlStore {
         if result.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn cancel_enrolment(&self, id: &str, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
@@ -343,9 +331,7 @@ impl CredentialStore for SqlStore {
         if result.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 }
 

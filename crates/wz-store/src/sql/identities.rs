@@ -9,7 +9,7 @@ use wz_core::{AuditDraft, AuditEntry, CardSerial, LookupKey, StatusChange};
 
 use super::audit::{append, entry_from_row};
 use super::credentials::revoke_active;
-use super::{is_unique_violation, unavailable, SqlStore};
+use super::{commit_audited, insert_error, unavailable, SqlStore};
 
 #[async_trait]
 impl Store for SqlStore {
@@ -34,15 +34,9 @@ impl Store for SqlStore {
             .bind(&row.sealed_portrait)
             .execute(&mut *tx)
             .await;
-            match result {
-                Ok(_) => {}
-                Err(error) if is_unique_violation(&error) => return Err(StoreError::AlreadyExists),
-                Err(error) => return Err(unavailable(error)),
-            }
+            result.map_err(insert_error)?;
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_identity(&self, lookup: &LookupKey) -> Result<Option<IdentityRow>, StoreError> {
@@ -144,9 +138,7 @@ impl Store for SqlStore {
         if let Some(code) = change.to.refusal() {
             revoke_active(&mut tx, lookup, code.as_str(), millis(at)).await?;
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn list_status_history(&self, lookup: &LookupKey) -> Result<Vec<StatusHistoryRow>, StoreError> {
@@ -176,10 +168,7 @@ impl Store for SqlStore {
     }
 
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(self.begin_write().await?, self.dialect, &audit).await
     }
 
     async fn list_audit(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -125,8 +125,25 @@ pub fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::Unavailable(Box::new(error))
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// An insert's error: a taken key is [`StoreError::AlreadyExists`] on
+/// both databases, anything else the driver's.
+fn insert_error(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists,
+        other => unavailable(other),
+    }
+}
+
+/// Appends the action's audit entry and commits: the last step of every
+/// write that records an action.
+async fn commit_audited(
+    mut tx: Transaction<'static, Any>,
+    dialect: Dialect,
+    audit: &wz_core::AuditDraft,
+) -> Result<wz_core::AuditEntry, StoreError> {
+    let entry = audit::append(&mut tx, dialect, audit).await?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(entry)
 }
 
 /// A boolean column: PostgreSQL's `BOOLEAN`, SQLite's `INTEGER` 0/1 (the

@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use wz_core::{AuditDraft, AuditEntry};
 
-use super::audit::{append, entry_from_row};
-use super::{flag, unavailable, SqlStore};
+use super::audit::entry_from_row;
+use super::{commit_audited, flag, insert_error, unavailable, SqlStore};
 
 fn relying_party_from(row: &AnyRow) -> Result<RelyingPartyRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
@@ -50,14 +50,8 @@ impl RelyingPartyStore for SqlStore {
         .bind(row.updated_at_ms)
         .execute(&mut *tx)
         .await;
-        match result {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
-            Err(error) => return Err(unavailable(error)),
-        }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        result.map_err(insert_error)?;
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn update_relying_party(
@@ -99,9 +93,7 @@ impl RelyingPartyStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_relying_party(&self, id: &str) -> Result<Option<RelyingPartyRow>, StoreError> {

@@ -7,9 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use wz_core::{AuditDraft, AuditEntry};
 
-use super::audit::append;
-use super::unavailable;
-use super::SqlStore;
+use super::{commit_audited, insert_error, unavailable, SqlStore};
 
 fn session_from(row: &AnyRow) -> Result<SessionRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
@@ -68,15 +66,9 @@ impl SessionStore for SqlStore {
             .bind(row.updated_at_ms)
             .execute(&mut *tx)
             .await;
-            match result {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(StoreError::AlreadyExists),
-                Err(error) => return Err(unavailable(error)),
-            }
+            result.map_err(insert_error)?;
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn find_session(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
@@ -140,9 +132,7 @@ impl SessionStore for SqlStore {
             .await
             .map_err(unavailable)?;
         }
-        let entry = append(&mut tx, self.dialect, &audit).await?;
-        tx.commit().await.map_err(unavailable)?;
-        Ok(entry)
+        commit_audited(tx, self.dialect, &audit).await
     }
 
     async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<WebhookRow>, StoreError> {
