@@ -21,6 +21,7 @@ mod enrolment_code;
 mod error;
 mod id_number;
 mod identity;
+pub mod oidc_client;
 mod population;
 mod region;
 mod registry_seal;
@@ -49,6 +50,7 @@ pub use enrolment_code::{enrolment_code, parse_enrolment_code, ENROLMENT_QR_PREF
 pub use error::CoreError;
 pub use id_number::{IdNumberError, NationalIdNumber};
 pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
+pub use oidc_client::{IdTokenAlg, OidcClient, OidcClientError};
 pub use population::{PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer, SealedIdentity};

@@ -28,8 +28,8 @@ pub use demo::{DemoCardRequest, DemoCitizen, DemoEnrolledPerson, DemoParty, Demo
 pub use error::ErrorBody;
 pub use keys::{KeysResponse, PublishedKey};
 pub use relying_parties::{
-    AuthenticationRequest, AuthenticationResponse, HistoryEntry, RegisteredRelyingParty, RelyingPartyList, RelyingPartyRequest,
-    RelyingPartyResponse, RelyingPartyStateRequest, SignedResult, WalletHistoryRequest, WalletHistoryResponse,
+    AuthenticationRequest, AuthenticationResponse, HistoryEntry, OidcClientSettings, RegisteredRelyingParty, RelyingPartyList,
+    RelyingPartyRequest, RelyingPartyResponse, RelyingPartyStateRequest, SignedResult, WalletHistoryRequest, WalletHistoryResponse,
 };
 pub use sessions::{
     CompleteSessionRequest, CreateSessionRequest, CreateTransactionRequest, CreatedSession, CreatedTransaction, Invitation,

@@ -30,6 +30,28 @@ pub struct RelyingPartyRequest {
     /// `SM2` (default) or `ES256`: of that key and of its results.
     #[serde(default)]
     pub alg: Option<String>,
+    /// OpenID Connect client settings, to sign citizens in through the
+    /// provider (docs/oidc.md).
+    #[serde(default)]
+    pub oidc: Option<OidcClientSettings>,
+}
+
+/// A relying party's OpenID Connect client settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OidcClientSettings {
+    /// Exact redirect URIs: https, or http on a loopback address.
+    pub redirect_uris: Vec<String>,
+    /// Public JWK Set for `private_key_jwt` (ES256 or SM2 keys); without
+    /// one the client uses `client_secret_basic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    /// `ES256` (default) or `SM2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Access-token lifetime, 60 to 3600 seconds (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime_seconds: Option<u32>,
 }
 
 /// A registration as published.
@@ -57,6 +79,9 @@ pub struct RelyingPartyResponse {
     pub created_at_ms: i64,
     /// Unix milliseconds.
     pub updated_at_ms: i64,
+    /// Its OpenID Connect client settings, if it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcClientSettings>,
 }
 
 /// A registration with its client secret (shown once).

@@ -220,12 +220,14 @@ pub(crate) async fn start_with(
         body_limit_bytes: config.server.body_limit_bytes,
         request_timeout: Duration::from_secs(config.server.request_timeout_seconds),
     };
-    let router = wz_http::router_with(state, limits, wz_web::router().merge(extra));
     let listener = match listener {
         Some(listener) => listener,
         None => bind(config).await?,
     };
     let addr = listener.local_addr().map_err(ServerError::io("reading bound address"))?;
+    let provider = wz_oidc::Provider::new(opened.services.clone(), &public_url(config, addr));
+    let pages = wz_web::router().merge(wz_oidc::router(provider)).merge(extra);
+    let router = wz_http::router_with(state, limits, pages);
     let (shutdown, signal) = oneshot::channel::<()>();
     let connection = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.server.header_read_timeout_seconds.max(1)),
@@ -242,6 +244,20 @@ pub(crate) async fn start_with(
         webhooks: crate::webhooks::spawn(opened.services.clone()),
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),
     })
+}
+
+/// The URL clients use: configured, or `http://` and the bound address
+/// (a wildcard address read as the loopback one).
+pub fn public_url(config: &Config, addr: std::net::SocketAddr) -> String {
+    if let Some(url) = &config.server.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
 }
 
 /// Per-connection limits of the HTTP server.

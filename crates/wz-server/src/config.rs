@@ -25,6 +25,7 @@ const ENV_KEYS: &[&str] = &[
     "server.shutdown_grace_seconds",
     "server.header_read_timeout_seconds",
     "server.max_connections",
+    "server.public_url",
     "log.format",
     "log.filter",
     "credentials.light_lifetime_days",
@@ -183,6 +184,10 @@ pub struct ServerConfig {
     /// Open connections accepted at once; further ones wait in the
     /// kernel's backlog.
     pub max_connections: usize,
+    /// The URL clients reach this server at (behind a proxy or load
+    /// balancer): the OpenID Connect issuer. Default `http://` and the
+    /// bound address.
+    pub public_url: Option<String>,
 }
 
 /// Log output.
@@ -231,6 +236,7 @@ impl Default for ServerConfig {
             shutdown_grace_seconds: 10,
             header_read_timeout_seconds: 15,
             max_connections: 10_000,
+            public_url: None,
         }
     }
 }

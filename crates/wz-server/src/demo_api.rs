@@ -89,6 +89,7 @@ async fn register_party(
         webhook_url: None,
         public_key: None,
         alg: ResultAlg::Sm2,
+        oidc: None,
     };
     let registered = services.relying_parties.register(&spec, "demo").await?;
     Ok(DemoParty {

@@ -33,6 +33,8 @@ pub struct RelyingPartySpec {
     pub public_key: Option<String>,
     /// `SM2` (default) or `ES256`.
     pub alg: ResultAlg,
+    /// OpenID Connect settings, to sign citizens in through the provider.
+    pub oidc: Option<wz_core::OidcClient>,
 }
 
 /// A registration with its client secret, shown once.
@@ -50,6 +52,7 @@ struct Validated {
     public_key: Option<Vec<u8>>,
     modes: Vec<String>,
     grants: Vec<String>,
+    oidc: Option<wz_core::OidcClient>,
 }
 
 /// The relying-party registry.
@@ -132,11 +135,21 @@ impl RelyingPartyService {
         let mut grants: Vec<String> = spec.grants.iter().map(|a| a.as_str().to_owned()).collect();
         grants.sort();
         grants.dedup();
+        let oidc = match &spec.oidc {
+            None => None,
+            Some(settings) => Some(
+                settings
+                    .clone()
+                    .validated()
+                    .map_err(|error| ServiceError::InvalidInput(error.reason()))?,
+            ),
+        };
         Ok(Validated {
             webhook_url,
             public_key: key,
             modes,
             grants,
+            oidc,
         })
     }
 
@@ -167,6 +180,7 @@ impl RelyingPartyService {
             public_key,
             modes,
             grants,
+            oidc,
         } = self.validate(spec).await?;
         let now = self.context.clock.now();
         let secret = self.random_hex::<32>();
@@ -183,6 +197,7 @@ impl RelyingPartyService {
             active: true,
             created_at_ms: unix_ms(now),
             updated_at_ms: unix_ms(now),
+            oidc,
         };
         let audit = AuditDraft::new(actor, "rp.registered", Some(row.id.clone()), now).with_details(public_details(&row));
         self.context.store.insert_relying_party(&row, audit).await?;
@@ -196,6 +211,7 @@ impl RelyingPartyService {
             public_key,
             modes,
             grants,
+            oidc,
         } = self.validate(spec).await?;
         self.change(id, actor, "rp.updated", |row| {
             row.name = spec.name.trim().to_owned();
@@ -205,6 +221,7 @@ impl RelyingPartyService {
             row.webhook_url = webhook_url.clone();
             row.public_key = public_key.clone();
             row.alg = alg_name(spec.alg).to_owned();
+            row.oidc = oidc.clone();
         })
         .await
     }
@@ -333,5 +350,11 @@ pub fn public_details(row: &RelyingPartyRow) -> serde_json::Value {
         "public_key": row.public_key.as_ref().map(hex::encode),
         "alg": row.alg,
         "active": row.active,
+        "oidc": row.oidc.as_ref().map(|o| json!({
+            "redirect_uris": o.redirect_uris,
+            "client_auth": if o.jwks.is_some() { "private_key_jwt" } else { "client_secret_basic" },
+            "id_token_alg": o.id_token_alg.as_str(),
+            "access_token_seconds": o.access_token_seconds,
+        })),
     })
 }

@@ -155,7 +155,7 @@ impl EnrolmentColumns {
 
 /// Columns of `relying_parties`, in order.
 pub const RELYING_PARTY_COLUMNS: &str =
-    "id, name, category, modes, grants, webhook_url, secret_digest, public_key, alg, active, created_at_ms, updated_at_ms";
+    "id, name, category, modes, grants, webhook_url, secret_digest, public_key, alg, active, created_at_ms, updated_at_ms, oidc";
 
 /// A list of wire names (modes, attributes) as stored: comma-separated.
 pub fn name_list(names: &[String]) -> String {
@@ -194,6 +194,8 @@ pub struct RelyingPartyColumns {
     pub created_at_ms: i64,
     /// `updated_at_ms`.
     pub updated_at_ms: i64,
+    /// `oidc` (JSON).
+    pub oidc: Option<String>,
 }
 
 impl RelyingPartyColumns {
@@ -215,6 +217,10 @@ impl RelyingPartyColumns {
             active: self.active,
             created_at_ms: self.created_at_ms,
             updated_at_ms: self.updated_at_ms,
+            oidc: self
+                .oidc
+                .map(|text| wz_core::OidcClient::from_json(&text).ok_or(StoreError::Corrupt("relying party OpenID Connect settings")))
+                .transpose()?,
         })
     }
 }

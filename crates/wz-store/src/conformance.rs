@@ -13,9 +13,11 @@ use wz_core::{verify_chain, AuditDraft, CardSerial, IdentityStatus, LookupKey, S
 use crate::{NewIdentity, Store, StoreError};
 
 mod credentials;
+mod oidc;
 mod relying_parties;
 mod sessions;
 pub use credentials::*;
+pub use oidc::*;
 pub use relying_parties::*;
 pub use sessions::*;
 
@@ -166,7 +168,8 @@ macro_rules! store_conformance_suite {
             audit_by_subject_lists_newest_first,
             sessions_change_once_and_keep_their_webhook,
             large_batches_and_flags_round_trip,
-            portraits_are_stored_apart
+            portraits_are_stored_apart,
+            oidc_authorizations_step_once_and_revoke_their_tokens
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

@@ -15,6 +15,7 @@ pub mod columns;
 mod credential_rows;
 mod credential_store;
 mod error;
+mod oidc;
 mod relying_parties;
 mod rows;
 mod sessions;
@@ -32,6 +33,7 @@ pub use credential_rows::{
 };
 pub use credential_store::CredentialStore;
 pub use error::StoreError;
+pub use oidc::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcStep, OidcStore, OidcTokenRow};
 pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
 pub use rows::{IdentityRow, NewIdentity, ResealedIdentity, StatusHistoryRow};
 pub use sessions::{SessionChange, SessionRow, SessionStore, WebhookRow};

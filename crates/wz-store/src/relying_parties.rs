@@ -34,6 +34,9 @@ pub struct RelyingPartyRow {
     pub created_at_ms: i64,
     /// Unix milliseconds.
     pub updated_at_ms: i64,
+    /// Its OpenID Connect settings, when it signs citizens in through the
+    /// provider.
+    pub oidc: Option<wz_core::OidcClient>,
 }
 
 /// Storage for relying parties. Every change writes its audit entry in the

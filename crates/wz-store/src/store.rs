@@ -11,7 +11,7 @@ use crate::{CredentialStore, IdentityRow, NewIdentity, RelyingPartyStore, Sessio
 /// stays linear however many writers race. The credential side lives in
 /// the supertrait [`CredentialStore`], relying parties in [`RelyingPartyStore`].
 #[async_trait]
-pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + Send + Sync + 'static {
+pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + crate::OidcStore + Send + Sync + 'static {
     /// Checks that the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -117,6 +117,11 @@
     'office.demo_only': ['此功能仅在演示模式开放', 'Only available in demo mode'], 'office.camera': ['打开摄像头', 'Open the camera'], 'office.take_and_enrol': ['拍照并登记', 'Take the photo and enrol'],
     'office.need_name': ['请填写姓名', 'Enter a name'], 'office.need_camera': ['请先打开摄像头', 'Open the camera first'], 'office.your_card': ['您的示范身份证', 'Your demo ID card'],
     'office.card_hint': ['请下载卡文件：在可信终端上用它代替实体卡。钱包“在线申领”可直接选择您本人。', 'Download the card file: the kiosk reads it as your card. In the wallet, “Apply online” lists you.'],
+    'oidc.title': ['网证登录', 'Sign in with WangZheng'], 'oidc.heading': ['使用网证登录', 'Sign in with your network ID'],
+    'oidc.asks': ['{name} 请求确认您的身份（{level}），需要：{attributes}', '{name} asks to confirm who you are ({level}) and needs: {attributes}'],
+    'oidc.scan_this': ['请用网证钱包扫码', 'Scan with your wallet'],
+    'oidc.on_phone': ['请在手机上继续', 'Continue on your phone'], 'oidc.returning': ['正在返回网站…', 'Returning to the site…'],
+    'oidc.lost': ['此登录已失效，请返回网站重新登录', 'This sign-in is no longer valid; go back to the site and start again'],
     'office.download': ['下载身份证文件', 'Download card file'], 'office.open_wallet': ['打开网证钱包', 'Open the wallet'],
   };
   const zh = {};

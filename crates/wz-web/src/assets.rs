@@ -67,6 +67,7 @@ pub static PAGES: &[Page] = &[
     page!("/hotel", "hotel.html", "酒店前台 · Hotel desk", "hotel.title", crypto: true, ["vendor/jsQR.js", "camera.js", "hotel.js"]),
     page!("/kiosk", "kiosk.html", "可信终端 · Trusted terminal", "kiosk.title", crypto: true, ["camera.js", "kiosk.js"]),
     page!("/admin", "admin.html", "运营管理台 · Admin console", "admin.title", crypto: false, ["admin.js"]),
+    page!("/oidc/signin", "oidc-signin.html", "网证登录 · Sign in with WangZheng", "oidc.title", crypto: false, ["oidc-signin.js"]),
     page!("/registry-office", "registry-office.html", "示范办证大厅 · Demo registry office", "office.title", crypto: false, ["camera.js", "registry-office.js"]),
 ];
 
@@ -84,6 +85,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("kiosk.js", JS),
     asset!("admin.js", JS),
     asset!("registry-office.js", JS),
+    asset!("oidc-signin.js", JS),
     asset!("vendor/sm2.js", JS),
     asset!("vendor/sm3.js", JS),
     asset!("vendor/jsQR.js", JS),

@@ -155,6 +155,7 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
             webhook_url: None,
             public_key: None,
             alg: None,
+            oidc: None,
         };
         let registered = admin.register_relying_party(&request).await?;
         Arc::new((registered.relying_party.id, registered.client_secret))

@@ -57,6 +57,7 @@ pub async fn run(cli: &Cli, args: &SessionBenchArgs) -> anyhow::Result<ExitCode>
             webhook_url: None,
             public_key: None,
             alg: None,
+            oidc: None,
         })
         .await?;
     let party = (registered.relying_party.id.as_str(), registered.client_secret.as_str());

@@ -54,11 +54,41 @@ pub struct Registration {
     /// SM2 (default) or ES256.
     #[arg(long)]
     alg: Option<String>,
+    /// OpenID Connect: a redirect URI (repeat for more); makes the RP an
+    /// OIDC client (docs/oidc.md).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// OpenID Connect: the client's public JWK Set (file) for private_key_jwt.
+    #[arg(long, requires = "redirect_uris")]
+    jwks: Option<PathBuf>,
+    /// OpenID Connect: ID token algorithm, ES256 (default) or SM2.
+    #[arg(long, requires = "redirect_uris")]
+    id_token_alg: Option<String>,
+    /// OpenID Connect: access-token lifetime in seconds (60 to 3600, default 600).
+    #[arg(long, requires = "redirect_uris")]
+    access_token_seconds: Option<u32>,
 }
 
 impl Registration {
-    fn request(&self) -> RelyingPartyRequest {
-        RelyingPartyRequest {
+    fn request(&self) -> anyhow::Result<RelyingPartyRequest> {
+        let oidc = if self.redirect_uris.is_empty() {
+            None
+        } else {
+            let jwks = match &self.jwks {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).with_context(|| format!("reading the JWK Set {}", path.display()))?;
+                    Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
+                }
+            };
+            Some(wz_proto::OidcClientSettings {
+                redirect_uris: self.redirect_uris.clone(),
+                jwks,
+                id_token_signed_response_alg: self.id_token_alg.clone(),
+                access_token_lifetime_seconds: self.access_token_seconds,
+            })
+        };
+        Ok(RelyingPartyRequest {
             name: self.name.clone(),
             category: self.category.clone(),
             modes: self.modes.clone(),
@@ -66,7 +96,8 @@ impl Registration {
             webhook_url: self.webhook.clone(),
             public_key: self.public_key.clone(),
             alg: self.alg.clone(),
-        }
+            oidc,
+        })
     }
 }
 
@@ -211,13 +242,25 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
                 party.grants.join(",")
             }
         );
+        if let Some(oidc) = &party.oidc {
+            println!(
+                "  OpenID Connect: redirect {}  client auth {}  ID tokens {}",
+                oidc.redirect_uris.join(" "),
+                if oidc.jwks.is_some() {
+                    "private_key_jwt"
+                } else {
+                    "client_secret_basic"
+                },
+                oidc.id_token_signed_response_alg.as_deref().unwrap_or("ES256")
+            );
+        }
     };
     match &args.command {
         RpCommand::Register { registration, save } => {
             if let Some(path) = save {
                 anyhow::ensure!(!path.exists(), "{} exists; not overwriting saved credentials", path.display());
             }
-            let registered = admin()?.register_relying_party(&registration.request()).await?;
+            let registered = admin()?.register_relying_party(&registration.request()?).await?;
             show(&registered.relying_party);
             println!("client id:     {}", registered.relying_party.id);
             match save {
@@ -228,7 +271,7 @@ pub async fn run(cli: &Cli, args: &RpArgs) -> anyhow::Result<ExitCode> {
                 None => println!("client secret: {}   (shown once; store it)", registered.client_secret),
             }
         }
-        RpCommand::Update { id, registration } => show(&admin()?.update_relying_party(id, &registration.request()).await?),
+        RpCommand::Update { id, registration } => show(&admin()?.update_relying_party(id, &registration.request()?).await?),
         RpCommand::RotateSecret { id } => {
             let rotated = admin()?.rotate_relying_party_secret(id).await?;
             println!("client secret: {}   (the old one no longer works)", rotated.client_secret);

@@ -135,7 +135,9 @@ struct ApiDoc;
 
 /// The OpenAPI 3.1 document.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    // The provider's JSON endpoints (discovery, JWKS) live in wz-oidc and
+    // are served beside the API.
+    ApiDoc::openapi().merge_from(wz_oidc::OidcApi::openapi())
 }
 
 /// `GET /v1/openapi.json`.

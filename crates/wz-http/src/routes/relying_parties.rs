@@ -44,7 +44,32 @@ fn spec(request: RelyingPartyRequest) -> Result<RelyingPartySpec, ApiError> {
         webhook_url: request.webhook_url,
         public_key: request.public_key,
         alg: parse_alg(request.alg.as_deref())?.unwrap_or(ResultAlg::Sm2),
+        oidc: request.oidc.map(oidc_settings).transpose()?,
     })
+}
+
+fn oidc_settings(settings: wz_proto::OidcClientSettings) -> Result<wz_core::OidcClient, ApiError> {
+    let id_token_alg = match settings.id_token_signed_response_alg.as_deref() {
+        None => wz_core::IdTokenAlg::default(),
+        Some(text) => wz_core::IdTokenAlg::parse(text).ok_or_else(invalid)?,
+    };
+    Ok(wz_core::OidcClient {
+        redirect_uris: settings.redirect_uris,
+        jwks: settings.jwks.map(|value| value.to_string()),
+        id_token_alg,
+        access_token_seconds: settings
+            .access_token_lifetime_seconds
+            .unwrap_or(wz_core::oidc_client::DEFAULT_ACCESS_TOKEN_SECONDS),
+    })
+}
+
+fn oidc_view(settings: wz_core::OidcClient) -> wz_proto::OidcClientSettings {
+    wz_proto::OidcClientSettings {
+        redirect_uris: settings.redirect_uris,
+        jwks: settings.jwks.and_then(|text| serde_json::from_str(&text).ok()),
+        id_token_signed_response_alg: Some(settings.id_token_alg.as_str().to_owned()),
+        access_token_lifetime_seconds: Some(settings.access_token_seconds),
+    }
 }
 
 fn response(row: RelyingPartyRow) -> RelyingPartyResponse {
@@ -60,6 +85,7 @@ fn response(row: RelyingPartyRow) -> RelyingPartyResponse {
         active: row.active,
         created_at_ms: row.created_at_ms,
         updated_at_ms: row.updated_at_ms,
+        oidc: row.oidc.map(oidc_view),
     }
 }
 

@@ -89,6 +89,7 @@ async fn verifier(server: &TestServer) -> (String, String) {
         webhook_url: None,
         public_key: None,
         alg: None,
+        oidc: None,
     };
     let registered = server.admin.register_relying_party(&request).await.unwrap();
     (registered.relying_party.id, registered.client_secret)

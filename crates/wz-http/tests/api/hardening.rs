@@ -21,6 +21,7 @@ fn party(name: &str, webhook: Option<&str>) -> RelyingPartyRequest {
         webhook_url: webhook.map(Into::into),
         public_key: None,
         alg: None,
+        oidc: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod cards;
 mod credentials;
 mod hardening;
 mod keys;
+mod oidc;
 mod privacy;
 mod relying_parties;
 mod sessions;

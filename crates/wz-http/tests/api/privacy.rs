@@ -92,6 +92,7 @@ async fn logs_errors_and_metrics_never_contain_names_or_id_numbers() {
             webhook_url: None,
             public_key: None,
             alg: None,
+            oidc: None,
         })
         .await
         .unwrap();

@@ -28,6 +28,7 @@ fn request(name: &str, category: &str, modes: &[&str], grants: &[&str]) -> Relyi
         webhook_url: None,
         public_key: None,
         alg: None,
+        oidc: None,
     }
 }
 

@@ -73,6 +73,7 @@ async fn register(server: &TestServer, name: &str, grants: &[&str], webhook: Opt
         webhook_url: webhook,
         public_key: None,
         alg: None,
+        oidc: None,
     };
     let registered = server.admin.register_relying_party(&request).await.unwrap();
     Party {

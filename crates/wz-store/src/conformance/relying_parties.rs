@@ -21,6 +21,7 @@ pub(crate) fn party(id: &str) -> RelyingPartyRow {
         active: true,
         created_at_ms: 1_000,
         updated_at_ms: 1_000,
+        oidc: None,
     }
 }
 
@@ -42,6 +43,12 @@ pub async fn relying_parties_register_and_update_once(store: Arc<dyn Store>) {
     rotated.secret_digest = [7; 32];
     rotated.grants = vec![];
     rotated.updated_at_ms = 2_000;
+    rotated.oidc = Some(wz_core::OidcClient {
+        redirect_uris: vec!["https://hotel.example/cb".into()],
+        jwks: Some(r#"{"keys":[]}"#.into()),
+        id_token_alg: wz_core::IdTokenAlg::Sm2,
+        access_token_seconds: 300,
+    });
     store.update_relying_party(&rotated, 1_000, draft("rp.updated")).await.unwrap();
     assert_eq!(store.find_relying_party("rp-b").await.unwrap(), Some(rotated.clone()));
     let mut stale = rotated.clone();

@@ -9,6 +9,7 @@
 mod audit;
 mod credentials;
 mod identities;
+mod oidc;
 mod relying_parties;
 mod sessions;
 

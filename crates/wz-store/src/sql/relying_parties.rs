@@ -25,6 +25,7 @@ fn relying_party_from(row: &AnyRow) -> Result<RelyingPartyRow, StoreError> {
         active: flag(row, 9)?,
         created_at_ms: row.try_get(10).map_err(get)?,
         updated_at_ms: row.try_get(11).map_err(get)?,
+        oidc: row.try_get(12).map_err(get)?,
     }
     .into_row()
 }
@@ -34,7 +35,7 @@ impl RelyingPartyStore for SqlStore {
     async fn insert_relying_party(&self, row: &RelyingPartyRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
         let mut tx = self.begin_write().await?;
         let result = sqlx::query(&format!(
-            "INSERT INTO relying_parties ({RELYING_PARTY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO relying_parties ({RELYING_PARTY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(&row.id)
         .bind(&row.name)
@@ -48,6 +49,7 @@ impl RelyingPartyStore for SqlStore {
         .bind(row.active)
         .bind(row.created_at_ms)
         .bind(row.updated_at_ms)
+        .bind(row.oidc.as_ref().map(wz_core::OidcClient::to_json))
         .execute(&mut *tx)
         .await;
         result.map_err(insert_error)?;
@@ -77,7 +79,7 @@ impl RelyingPartyStore for SqlStore {
         }
         sqlx::query(
             "UPDATE relying_parties SET name = $1, category = $2, modes = $3, grants = $4, webhook_url = $5, secret_digest = $6, \
-             public_key = $7, alg = $8, active = $9, updated_at_ms = $10 WHERE id = $11",
+             public_key = $7, alg = $8, active = $9, updated_at_ms = $10, oidc = $11 WHERE id = $12",
         )
         .bind(&row.name)
         .bind(&row.category)
@@ -89,6 +91,7 @@ impl RelyingPartyStore for SqlStore {
         .bind(&row.alg)
         .bind(row.active)
         .bind(row.updated_at_ms)
+        .bind(row.oidc.as_ref().map(wz_core::OidcClient::to_json))
         .bind(&row.id)
         .execute(&mut *tx)
         .await

@@ -1,0 +1,158 @@
+//! The `OidcStore` implementation.
+
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use wz_core::{AuditDraft, AuditEntry};
+
+use super::{commit_audited, flag, insert_error, unavailable, SqlStore};
+use crate::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcStep, OidcStore, OidcTokenRow, StoreError};
+
+const AUTHORIZATION_COLUMNS: &str =
+    "id, rp_id, request, request_uri, session_id, browser, code_digest, state, expires_at_ms, created_at_ms, updated_at_ms";
+
+fn digest_column(bytes: Option<Vec<u8>>, what: &'static str) -> Result<Option<[u8; 32]>, StoreError> {
+    bytes.map(|b| b.try_into().map_err(|_| StoreError::Corrupt(what))).transpose()
+}
+
+fn authorization_from(row: &AnyRow) -> Result<OidcAuthorizationRow, StoreError> {
+    let get = |e: sqlx::Error| unavailable(e);
+    Ok(OidcAuthorizationRow {
+        id: row.try_get(0).map_err(get)?,
+        rp_id: row.try_get(1).map_err(get)?,
+        request: row.try_get(2).map_err(get)?,
+        request_uri: row.try_get(3).map_err(get)?,
+        session_id: row.try_get(4).map_err(get)?,
+        browser: digest_column(row.try_get(5).map_err(get)?, "authorization browser binding")?,
+        code_digest: digest_column(row.try_get(6).map_err(get)?, "authorization code digest")?,
+        state: OidcAuthorizationState::parse(row.try_get(7).map_err(get)?).ok_or(StoreError::Corrupt("authorization state"))?,
+        expires_at_ms: row.try_get(8).map_err(get)?,
+        created_at_ms: row.try_get(9).map_err(get)?,
+        updated_at_ms: row.try_get(10).map_err(get)?,
+    })
+}
+
+#[async_trait]
+impl OidcStore for SqlStore {
+    async fn insert_oidc_authorization(&self, row: &OidcAuthorizationRow) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(&format!(
+            "INSERT INTO oidc_authorizations ({AUTHORIZATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&row.id)
+        .bind(&row.rp_id)
+        .bind(&row.request)
+        .bind(&row.request_uri)
+        .bind(&row.session_id)
+        .bind(row.browser.map(|b| b.to_vec()))
+        .bind(row.code_digest.map(|b| b.to_vec()))
+        .bind(row.state.as_str())
+        .bind(row.expires_at_ms)
+        .bind(row.created_at_ms)
+        .bind(row.updated_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_error)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn find_oidc_authorization(&self, id: &str) -> Result<Option<OidcAuthorizationRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {AUTHORIZATION_COLUMNS} FROM oidc_authorizations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(authorization_from).transpose()
+    }
+
+    async fn find_oidc_authorization_by(&self, lookup: OidcLookup<'_>) -> Result<Option<OidcAuthorizationRow>, StoreError> {
+        let (column, value) = match lookup {
+            OidcLookup::RequestUri(uri) => ("request_uri", uri.as_bytes().to_vec()),
+            OidcLookup::Code(digest) => ("code_digest", digest.to_vec()),
+        };
+        let sql = format!("SELECT {AUTHORIZATION_COLUMNS} FROM oidc_authorizations WHERE {column} = $1");
+        let query = sqlx::query(&sql);
+        let query = match lookup {
+            OidcLookup::RequestUri(uri) => query.bind(uri.to_owned()),
+            OidcLookup::Code(_) => query.bind(value),
+        };
+        let row = query.fetch_optional(&self.reader).await.map_err(unavailable)?;
+        row.as_ref().map(authorization_from).transpose()
+    }
+
+    async fn step_oidc_authorization(
+        &self,
+        id: &str,
+        step: &OidcStep,
+        token: Option<&OidcTokenRow>,
+        audit: Option<AuditDraft>,
+    ) -> Result<Option<AuditEntry>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let starting = step.to == OidcAuthorizationState::Started;
+        let changed = sqlx::query(
+            "UPDATE oidc_authorizations SET state = $1, session_id = COALESCE($2, session_id), browser = COALESCE($3, browser), \
+             code_digest = COALESCE($4, code_digest), expires_at_ms = $5, updated_at_ms = $6, \
+             request_uri = CASE WHEN $7 THEN NULL ELSE request_uri END WHERE id = $8 AND state = $9",
+        )
+        .bind(step.to.as_str())
+        .bind(&step.session_id)
+        .bind(step.browser.map(|b| b.to_vec()))
+        .bind(step.code_digest.map(|b| b.to_vec()))
+        .bind(step.expires_at_ms)
+        .bind(step.at_ms)
+        .bind(starting)
+        .bind(id)
+        .bind(step.from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_error)?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if step.to == OidcAuthorizationState::Ended {
+            sqlx::query("UPDATE oidc_tokens SET revoked = $1 WHERE authorization_id = $2")
+                .bind(true)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        if let Some(token) = token {
+            sqlx::query(
+                "INSERT INTO oidc_tokens (digest, authorization_id, rp_id, jkt, expires_at_ms, revoked) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(token.digest.to_vec())
+            .bind(&token.authorization_id)
+            .bind(&token.rp_id)
+            .bind(&token.jkt)
+            .bind(token.expires_at_ms)
+            .bind(token.revoked)
+            .execute(&mut *tx)
+            .await
+            .map_err(insert_error)?;
+        }
+        match audit {
+            Some(audit) => commit_audited(tx, self.dialect, &audit).await.map(Some),
+            None => tx.commit().await.map(|()| None).map_err(unavailable),
+        }
+    }
+
+    async fn find_oidc_token(&self, digest: &[u8; 32]) -> Result<Option<OidcTokenRow>, StoreError> {
+        let row = sqlx::query("SELECT digest, authorization_id, rp_id, jkt, expires_at_ms, revoked FROM oidc_tokens WHERE digest = $1")
+            .bind(digest.to_vec())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let get = |e: sqlx::Error| unavailable(e);
+        Ok(Some(OidcTokenRow {
+            digest: digest_column(row.try_get(0).map_err(get)?, "token digest")?.ok_or(StoreError::Corrupt("token digest"))?,
+            authorization_id: row.try_get(1).map_err(get)?,
+            rp_id: row.try_get(2).map_err(get)?,
+            jkt: row.try_get(3).map_err(get)?,
+            expires_at_ms: row.try_get(4).map_err(get)?,
+            revoked: flag(&row, 5)?,
+        }))
+    }
+}
