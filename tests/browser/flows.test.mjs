@@ -372,6 +372,73 @@ test('multi-party view: one invitation per participant, each state shown', async
   await desk.close();
 });
 
+// A website signs the citizen in with OpenID Connect: its server pushes the
+// request (PAR, PKCE, nonce, acr L2 so the face is needed), the browser goes
+// to the platform's sign-in page, the phone scans its code and consents
+// with the face, the browser lands back on the site with code, state and
+// iss, and the site redeems the code for an ID token.
+test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is sent back signed in', async () => {
+  const { createServer } = await import('node:http');
+  const { createHash, randomBytes } = await import('node:crypto');
+  let arrived;
+  const landed = new Promise((resolve) => { arrived = resolve; });
+  const site = createServer((request, response) => {
+    arrived(new URL(request.url, 'http://127.0.0.1'));
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><title>办事大厅</title><h1 id="signed-in">已登录 · Signed in</h1>');
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const redirect = `http://127.0.0.1:${site.address().port}/callback`;
+  try {
+    const registered = await (await fetch(server.url + '/v1/admin/relying-parties', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '市民网上办事大厅', category: 'government', modes: ['portrait_credential'], grants: ['name'], oidc: { redirect_uris: [redirect] } }),
+    })).json();
+    const id = registered.relying_party.id;
+    const basic = 'Basic ' + Buffer.from(`${id}:${registered.client_secret}`).toString('base64');
+    const verifier = randomBytes(32).toString('base64url');
+    const pushed = await (await fetch(server.url + '/oidc/par', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ response_type: 'code', client_id: id, redirect_uri: redirect, scope: 'openid profile', acr_values: 'L2',
+        state: 'st-1', nonce: 'n-1', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }),
+    })).json();
+    const desk = await staff.newPage();
+    watch(desk, errors);
+    await desk.goto(`/oidc/authorize?client_id=${id}&request_uri=${encodeURIComponent(pushed.request_uri)}`);
+    await desk.waitForFunction(() => document.querySelector('#frame').dataset.payload?.startsWith('WZS1:'));
+    assert.match(await desk.textContent('#oidc-asks'), /市民网上办事大厅/);
+    await shot(desk, '16-oidc-signin');
+    const picture = path.join(server.dir, 'oidc-frame.png');
+    await desk.locator('#frame').screenshot({ path: picture });
+    await wallet.goto('/wallet');
+    await wallet.click('#go-scan');
+    await wallet.setInputFiles('#scan-file', picture);
+    await until(wallet, '#consent:not([hidden])', '#scan-status.bad');
+    assert.match(await wallet.textContent('#consent-rp'), /市民网上办事大厅/);
+    await wallet.click('#consent-accept');
+    await until(wallet, '#result:not([hidden])', '#consent-status.bad');
+    const back = await landed;
+    await desk.waitForSelector('#signed-in');
+    await shot(desk, '17-oidc-signed-in');
+    assert.equal(back.searchParams.get('state'), 'st-1');
+    assert.equal(back.searchParams.get('iss'), server.url);
+    const tokens = await (await fetch(server.url + '/oidc/token', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: redirect, code_verifier: verifier }),
+    })).json();
+    const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString());
+    assert.ok(['L2', 'L3', 'L4'].includes(claims.acr), `acr ${claims.acr} reaches the L2 asked for`);
+    assert.ok(claims.amr.includes('face'), 'the face was compared');
+    assert.equal(claims.nonce, 'n-1');
+    await desk.close();
+  } finally {
+    site.close();
+  }
+});
+
 test('lost phone: applying again on a new phone stops the old phone\'s credential', async () => {
   const phone = await citizen.browser().newContext({ baseURL: server.url, viewport: { width: 390, height: 844 }, permissions: ['camera'], isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const newPhone = await phone.newPage();
@@ -405,3 +472,4 @@ test('server logs carry no personal data', () => {
     assert.ok(!logs.includes(secret), `server logs contain ${secret === '/9j/' ? 'a JPEG' : 'personal data'}`);
   }
 });
+

@@ -13,6 +13,7 @@
   function steps(state) {
     const order = ['created', 'scanned', 'consented', 'completed'];
     const reached = order.indexOf(state);
+    $('#steps').dataset.state = state;
     $$('#steps li').forEach((li) => li.classList.toggle('done', order.indexOf(li.dataset.step) <= reached));
   }
 

@@ -385,3 +385,114 @@ async fn bad_authorization_requests_get_their_oauth_error_and_change_nothing() {
     let after = server.opened.services.context.store.list_audit(0, 10_000).await.unwrap().len();
     assert_eq!(after, before, "refused requests write nothing to the audit log");
 }
+
+/// A DPoP proof (RFC 9449) by `key` for `method` on `url`, for `token` if given.
+fn dpop_proof(key: &wz_crypto::Es256SigningKey, method: &str, url: &str, token: Option<&str>, jti: &str) -> String {
+    let jwk = wz_oidc::jose::Jwk::from_es256(&key.verifying_key());
+    let header =
+        serde_json::json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": { "kty": jwk.kty, "crv": jwk.crv, "x": jwk.x, "y": jwk.y } });
+    let mut claims = serde_json::json!({ "jti": jti, "htm": method, "htu": url, "iat": unix_seconds() });
+    if let Some(token) = token {
+        claims["ath"] = b64(sha2::Sha256::digest(token.as_bytes())).into();
+    }
+    let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+    format!("{input}.{}", b64(key.sign(input.as_bytes()).unwrap()))
+}
+
+fn unix_seconds() -> i64 {
+    use wz_service::Clock;
+    wz_core::unix_ms(wz_service::SystemClock.now()) / 1000
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_binds_the_tokens_and_expired_or_foreign_codes_are_refused() {
+    use rand::SeedableRng;
+    let (server, people) = server_with_portraits(1, |_| {}).await;
+    let client = register(&server, &["credential"]).await;
+    let other = register(&server, &["credential"]).await;
+    let phone = wallet();
+    let issued = apply(&server.client, &phone, &people[0], &dev_face("Colin_Powell/1.jpg"))
+        .await
+        .unwrap();
+    let citizen = (phone, issued.credential, issued.qr_key);
+    let key = wz_crypto::Es256SigningKey::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(9449));
+    let token_url = format!("{}/oidc/token", server.url);
+    let userinfo_url = format!("{}/oidc/userinfo", server.url);
+
+    // Another client cannot redeem this client's code.
+    let code = signed_in_code(&server, &client, &citizen).await;
+    assert_eq!(
+        error_of(redeem(&server, &other, &code, VERIFIER, REDIRECT).await).await,
+        "invalid_grant"
+    );
+
+    // The code with a DPoP proof: a DPoP token, usable only with proofs by that key.
+    let redeem_with = |proof: String, code: String| {
+        let (client, url) = (&client, token_url.clone());
+        async move {
+            browser()
+                .post(url)
+                .basic_auth(&client.id, Some(&client.secret))
+                .header("DPoP", proof)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", VERIFIER),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong_url = redeem_with(dpop_proof(&key, "POST", &userinfo_url, None, "p-0"), code.clone()).await;
+    assert_eq!(error_of(wrong_url).await, "invalid_dpop_proof");
+    let tokens = redeem_with(dpop_proof(&key, "POST", &token_url, None, "p-1"), code.clone()).await;
+    assert_eq!(tokens.status(), 200);
+    let tokens: Value = tokens.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "DPoP");
+    let access = tokens["access_token"].as_str().unwrap();
+    let as_bearer = browser().get(&userinfo_url).bearer_auth(access).send().await.unwrap();
+    assert_eq!(error_of(as_bearer).await, "invalid_token", "a DPoP-bound token is no bearer token");
+    let with_proof = |jti: &str, token_in_proof: &str| {
+        browser()
+            .get(&userinfo_url)
+            .header("authorization", format!("DPoP {access}"))
+            .header("DPoP", dpop_proof(&key, "GET", &userinfo_url, Some(token_in_proof), jti))
+            .send()
+    };
+    assert_eq!(with_proof("p-2", access).await.unwrap().status(), 200);
+    assert_eq!(
+        error_of(with_proof("p-2", access).await.unwrap()).await,
+        "invalid_dpop_proof",
+        "a proof is used once"
+    );
+    assert_eq!(
+        error_of(with_proof("p-3", "another token").await.unwrap()).await,
+        "invalid_dpop_proof",
+        "ath binds the token"
+    );
+
+    // An expired code (60 s) is refused and changes nothing.
+    let code = signed_in_code(&server, &client, &citizen).await;
+    let store = &server.opened.services.context.store;
+    let row = store
+        .find_oidc_authorization_by(wz_store::OidcLookup::Code(&wz_crypto::sm3(code.as_bytes())))
+        .await
+        .unwrap()
+        .unwrap();
+    let lapse = wz_store::OidcStep {
+        from: wz_store::OidcAuthorizationState::CodeIssued,
+        to: wz_store::OidcAuthorizationState::CodeIssued,
+        session_id: None,
+        browser: None,
+        code_digest: None,
+        expires_at_ms: 1,
+        at_ms: row.updated_at_ms,
+    };
+    store.step_oidc_authorization(&row.id, &lapse, None, None).await.unwrap();
+    assert_eq!(
+        error_of(redeem(&server, &client, &code, VERIFIER, REDIRECT).await).await,
+        "invalid_grant"
+    );
+}
