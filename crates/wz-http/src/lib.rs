@@ -13,7 +13,7 @@ mod routes;
 
 pub use error::ApiError;
 pub use extract::{AdminScope, AdminToken};
-pub use metrics::Metrics;
+pub use metrics::{process_cpu_seconds, Metrics};
 pub use routes::openapi_document;
 
 use std::sync::Arc;

@@ -32,6 +32,39 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
 }
 
+/// `process_cpu_seconds_total`: the server's user and system CPU time, so a
+/// benchmark can report CPU per operation from two scrapes (issue #19).
+/// Read from `/proc/self/stat` (Linux; elsewhere the metric is absent),
+/// whose times are in `USER_HZ` = 100 ticks per second on every Linux.
+#[derive(Debug)]
+struct ProcessCpu;
+
+/// Seconds of CPU this process has used, where the platform tells.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name (which may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ")".
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
+impl prometheus_client::collector::Collector for ProcessCpu {
+    fn encode(&self, mut encoder: prometheus_client::encoding::DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        let Some(seconds) = process_cpu_seconds() else { return Ok(()) };
+        let counter = prometheus_client::metrics::counter::ConstCounter::new(seconds);
+        let metric = encoder.encode_descriptor(
+            "process_cpu_seconds",
+            "User and system CPU time of the server process",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(metric)
+    }
+}
+
 /// Request counters and latency histograms. Labels are route templates and
 /// status codes only: no identifiers, no personal data.
 pub struct Metrics {
@@ -54,6 +87,7 @@ impl Default for Metrics {
             "Signed authentication outcomes by channel (direct or session) and result code",
             outcomes.clone(),
         );
+        registry.register_collector(Box::new(ProcessCpu));
         Self {
             registry: Mutex::new(registry),
             requests,

@@ -44,6 +44,11 @@ pub enum BenchCommand {
     /// End-to-end latency of a service-window session (wallet submit to
     /// the RP's server-sent event), against a running demo server.
     Session(super::bench_session::SessionBenchArgs),
+    /// The OpenID Connect token endpoint (code redemption, ID token
+    /// signing) and discovery/JWKS, with server CPU per operation, against
+    /// a running demo server; `--peer` measures panva's oidc-provider the
+    /// same way (tests/oidc/peer.mjs).
+    Oidc(super::bench_oidc::OidcBenchArgs),
     /// Single-core cost of SM2, the password digest and argon2id.
     Crypto,
 }
@@ -103,6 +108,7 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
         return match command {
             BenchCommand::Qr(args) => super::bench_qr::run(cli, args).await,
             BenchCommand::Session(args) => super::bench_session::run(cli, args).await,
+            BenchCommand::Oidc(args) => super::bench_oidc::run(cli, args).await,
             _ => super::bench_crypto::run(),
         };
     };

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_crypto;
+pub mod bench_oidc;
 pub mod bench_qr;
 pub mod bench_session;
 pub mod card;

@@ -11,6 +11,12 @@ async fn health_readiness_and_metrics_answer() {
         "{metrics}"
     );
     assert!(metrics.contains("wz_http_request_duration_seconds_bucket"));
+    // Benchmarks read the server's CPU time from here (issue #19).
+    let cpu = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+        .and_then(|v| v.parse::<f64>().ok());
+    assert!(cpu.is_some_and(|seconds| seconds > 0.0), "{metrics}");
     server.stop().await;
 }
 
