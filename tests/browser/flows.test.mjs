@@ -292,12 +292,16 @@ test('admin console: RPs, terminals, card status, audit chain, live metrics', as
   await admin.click(`[data-rp="${bank}"] button:has-text("编辑")`);
   await admin.check('#rp-grants input[value="id_number"]');
   await admin.fill('#rp-key', requestKey(server.dir));
+  // …and make it an OpenID Connect client with SM2 ID tokens.
+  await admin.fill('#rp-redirects', 'https://bank.example/oidc/callback');
+  await admin.selectOption('#rp-id-token-alg', 'SM2');
   await admin.click('#rp-save');
   await admin.waitForSelector('#rp-status.ok');
   await admin.waitForFunction((id) => document.querySelector(`[data-rp="${id}"]`)?.textContent.includes('公民身份号码'), bank);
   const registry = await (await fetch(server.url + '/v1/relying-parties')).json();
   const edited = registry.relying_parties.find((rp) => rp.id === bank);
   assert.deepEqual([edited.grants.sort(), edited.public_key?.length], [['id_number', 'name'], 130]);
+  assert.deepEqual([edited.oidc?.redirect_uris, edited.oidc?.id_token_signed_response_alg], [['https://bank.example/oidc/callback'], 'SM2']);
   // Report another demo citizen's card lost.
   const other = setup.citizens.find((c) => c.portrait_source === 'George_W_Bush');
   await admin.fill('#id-number', other.id_number);
@@ -383,7 +387,7 @@ test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is
   let arrived;
   const landed = new Promise((resolve) => { arrived = resolve; });
   const site = createServer((request, response) => {
-    arrived(new URL(request.url, 'http://127.0.0.1'));
+    if (request.url.startsWith('/callback')) arrived(new URL(request.url, 'http://127.0.0.1'));
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end('<!doctype html><title>办事大厅</title><h1 id="signed-in">已登录 · Signed in</h1>');
   });
@@ -419,6 +423,7 @@ test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is
     assert.match(await wallet.textContent('#consent-rp'), /市民网上办事大厅/);
     await wallet.click('#consent-accept');
     await until(wallet, '#result:not([hidden])', '#consent-status.bad');
+    assert.equal(await wallet.getAttribute('#result-status', 'data-result'), 'success', 'the face matched');
     const back = await landed;
     await desk.waitForSelector('#signed-in');
     await shot(desk, '17-oidc-signed-in');
@@ -429,6 +434,7 @@ test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is
       headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: redirect, code_verifier: verifier }),
     })).json();
+    assert.ok(tokens.id_token, `the code is redeemed: ${JSON.stringify(tokens)} ${back.href} ${server.logs().split('\n').filter((l) => l.includes('oidc')).slice(-12).join('\n')}`);
     const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString());
     assert.ok(['L2', 'L3', 'L4'].includes(claims.acr), `acr ${claims.acr} reaches the L2 asked for`);
     assert.ok(claims.amr.includes('face'), 'the face was compared');

@@ -53,6 +53,15 @@
     if (key) body.public_key = key;
     const webhook = $('#rp-webhook').value.trim();
     if (webhook) body.webhook_url = webhook;
+    // OpenID Connect: redirect URIs make the RP a client (docs/oidc.md).
+    const redirects = $('#rp-redirects').value.split(/\s+/).filter(Boolean);
+    if (redirects.length) {
+      body.oidc = { redirect_uris: redirects, id_token_signed_response_alg: $('#rp-id-token-alg').value };
+      const jwks = $('#rp-jwks').value.trim();
+      if (jwks) {
+        try { body.oidc.jwks = JSON.parse(jwks); } catch (_) { throw new Error(t('admin.jwks_not_json')); }
+      }
+    }
     return body;
   }
 
@@ -67,6 +76,9 @@
     $('#rp-category').value = rp.category;
     $('#rp-key').value = rp.public_key || '';
     $('#rp-webhook').value = '';
+    $('#rp-redirects').value = (rp.oidc?.redirect_uris || []).join('\n');
+    $('#rp-jwks').value = rp.oidc?.jwks ? JSON.stringify(rp.oidc.jwks) : '';
+    $('#rp-id-token-alg').value = rp.oidc?.id_token_signed_response_alg || 'ES256';
     $$('#rp-modes input').forEach((c) => { c.checked = rp.modes.includes(c.value); });
     $$('#rp-grants input').forEach((c) => { c.checked = rp.grants.includes(c.value); });
     $('#rp-create').hidden = true;
@@ -83,7 +95,8 @@
     $('#rp-new').hidden = true;
   }
   async function saveRp() {
-    const body = formBody();
+    let body;
+    try { body = formBody(); } catch (e) { status('#rp-status', e.message, 'bad'); return; }
     if (editing.webhook && !body.webhook_url) { status('#rp-status', t('admin.webhook_again'), 'bad'); return; }
     try {
       await api('PUT', `/v1/admin/relying-parties/${editing.id}`, body, auth());
@@ -94,7 +107,8 @@
   }
 
   async function createRp() {
-    const body = formBody();
+    let body;
+    try { body = formBody(); } catch (e) { status('#rp-status', e.message, 'bad'); return; }
     try {
       const created = await api('POST', '/v1/admin/relying-parties', body, auth());
       status('#rp-status', t('admin.created', { id: created.relying_party.id }), 'ok');

@@ -18,7 +18,7 @@ window.WZCamera = (() => {
     return video;
   }
   function stop(video) {
-    if (video) video.srcObject = null;
+    if (video) { video.srcObject = null; delete video.dataset.ready; }
     if (stream) stream.getTracks().forEach((track) => track.stop());
     stream = null;
   }

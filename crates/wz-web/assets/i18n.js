@@ -104,6 +104,8 @@
     'admin.new_rp': ['登记新机构', 'Register an RP'], 'admin.request_key': ['请求签名公钥（SM2，可选，SEC1 十六进制）', 'Request key (SM2, optional, SEC1 hex)'], 'admin.create': ['登记', 'Register'],
     'admin.created': ['已登记 {id}', 'Registered {id}'], 'admin.secret_once': ['应用密钥（仅显示一次）：', 'Client secret (shown once):'], 'admin.suspend': ['停用', 'Suspend'], 'admin.reinstate': ['恢复', 'Reinstate'], 'admin.rotate': ['更换密钥', 'Rotate secret'],
     'admin.webhook': ['结果回调地址（https，可选）', 'Result webhook URL (https, optional)'], 'admin.save': ['保存修改', 'Save changes'], 'admin.edit': ['编辑', 'Edit'],
+    'admin.redirect_uris': ['OpenID Connect 回调地址（每行一个）', 'OpenID Connect redirect URIs (one per line)'], 'admin.client_jwks': ['客户端公钥集 JWKS（可选，private_key_jwt）', 'Client JWK Set (optional, private_key_jwt)'],
+    'admin.id_token_alg': ['ID 令牌签名算法', 'ID token algorithm'], 'admin.jwks_not_json': ['JWKS 不是有效的 JSON', 'The JWK Set is not valid JSON'],
     'admin.editing': ['编辑 {id}', 'Editing {id}'], 'admin.saved': ['已保存 {id}', 'Saved {id}'],
     'admin.webhook_again': ['该机构已设回调地址：请重新填写，否则保存会将其删除', 'This RP has a webhook: type its URL again, or saving would remove it'],
     'admin.active': ['启用', 'active'], 'admin.suspended': ['已停用', 'suspended'], 'admin.terminals': ['可信终端', 'Trusted terminals'], 'admin.terminals_hint': ['登记终端名称与其 SM2 公钥（终端页面显示）。', 'Register a terminal’s name and SM2 key (shown on the kiosk page).'],

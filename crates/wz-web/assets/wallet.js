@@ -152,7 +152,14 @@
     $('#consent-pin').hidden = session.mode !== 'portrait_credential_pin';
     $('#consent-password').value = '';
     status('#consent-status', '');
-    if (needsFace) WZCamera.start($('#consent-video')).catch((e) => status('#consent-status', t('camera.failed') + ' ' + errorText(e), 'bad'));
+    // The face is captured when the citizen accepts: not before the camera
+    // delivers real frames (a capture while it starts finds no face).
+    $('#consent-accept').disabled = needsFace;
+    if (needsFace) {
+      WZCamera.start($('#consent-video'))
+        .then(() => { $('#consent-accept').disabled = false; })
+        .catch((e) => status('#consent-status', t('camera.failed') + ' ' + errorText(e), 'bad'));
+    }
   }
   async function accept() {
     const button = $('#consent-accept');
