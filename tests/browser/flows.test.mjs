@@ -376,16 +376,14 @@ test('multi-party view: one invitation per participant, each state shown', async
   await desk.close();
 });
 
-// A website signs the citizen in with OpenID Connect: its server pushes the
-// request (PAR, PKCE, nonce, acr L2 so the face is needed), the browser goes
-// to the platform's sign-in page, the phone scans its code and consents
-// with the face, the browser lands back on the site with code, state and
-// iss, and the site redeems the code for an ID token.
-test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is sent back signed in', async () => {
+// A website for the OpenID Connect tests: a loopback server whose
+// /callback receives the browser, registered as a client (acr L2 needs the
+// face); `push` is its back end's pushed authorization request.
+async function oidcSite() {
   const { createServer } = await import('node:http');
   const { createHash, randomBytes } = await import('node:crypto');
   let arrived;
-  const landed = new Promise((resolve) => { arrived = resolve; });
+  let landed = new Promise((resolve) => { arrived = resolve; });
   const site = createServer((request, response) => {
     if (request.url.startsWith('/callback')) arrived(new URL(request.url, 'http://127.0.0.1'));
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -393,24 +391,49 @@ test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is
   });
   await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
   const redirect = `http://127.0.0.1:${site.address().port}/callback`;
+  const registered = await (await fetch(server.url + '/v1/admin/relying-parties', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: '市民网上办事大厅', category: 'government', modes: ['portrait_credential'], grants: ['name'], oidc: { redirect_uris: [redirect] } }),
+  })).json();
+  const id = registered.relying_party.id;
+  const basic = 'Basic ' + Buffer.from(`${id}:${registered.client_secret}`).toString('base64');
+  const verifier = randomBytes(32).toString('base64url');
+  const form = (fields) => ({ method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  return {
+    async authorizationPath() {
+      landed = new Promise((resolve) => { arrived = resolve; });
+      const pushed = await (await fetch(server.url + '/oidc/par', form({ response_type: 'code', client_id: id, redirect_uri: redirect, scope: 'openid profile', acr_values: 'L2',
+        state: 'st-1', nonce: 'n-1', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }))).json();
+      return `/oidc/authorize?client_id=${id}&request_uri=${encodeURIComponent(pushed.request_uri)}`;
+    },
+    landed: () => landed,
+    // The site's back end: the callback's code for an ID token, checked.
+    async signedIn(back) {
+      assert.equal(back.searchParams.get('state'), 'st-1');
+      assert.equal(back.searchParams.get('iss'), server.url);
+      const tokens = await (await fetch(server.url + '/oidc/token', form({ grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: redirect, code_verifier: verifier }))).json();
+      assert.ok(tokens.id_token, `the code is redeemed: ${JSON.stringify(tokens)} ${back.href}`);
+      const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString());
+      assert.ok(['L2', 'L3', 'L4'].includes(claims.acr), `acr ${claims.acr} reaches the L2 asked for`);
+      assert.ok(claims.amr.includes('face'), 'the face was compared');
+      assert.equal(claims.nonce, 'n-1');
+      return claims;
+    },
+    close: () => site.close(),
+  };
+}
+
+// The site's back end pushes the request (PAR, PKCE, nonce, acr L2), the
+// desk's browser goes to the platform's sign-in page, the phone scans its
+// code and consents with the face, the browser lands back on the site with
+// code, state and iss, and the site redeems the code for an ID token.
+test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is sent back signed in', async () => {
+  const site = await oidcSite();
   try {
-    const registered = await (await fetch(server.url + '/v1/admin/relying-parties', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: '市民网上办事大厅', category: 'government', modes: ['portrait_credential'], grants: ['name'], oidc: { redirect_uris: [redirect] } }),
-    })).json();
-    const id = registered.relying_party.id;
-    const basic = 'Basic ' + Buffer.from(`${id}:${registered.client_secret}`).toString('base64');
-    const verifier = randomBytes(32).toString('base64url');
-    const pushed = await (await fetch(server.url + '/oidc/par', {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ response_type: 'code', client_id: id, redirect_uri: redirect, scope: 'openid profile', acr_values: 'L2',
-        state: 'st-1', nonce: 'n-1', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }),
-    })).json();
     const desk = await staff.newPage();
     watch(desk, errors);
-    await desk.goto(`/oidc/authorize?client_id=${id}&request_uri=${encodeURIComponent(pushed.request_uri)}`);
+    await desk.goto(await site.authorizationPath());
     await desk.waitForFunction(() => document.querySelector('#frame').dataset.payload?.startsWith('WZS1:'));
     assert.match(await desk.textContent('#oidc-asks'), /市民网上办事大厅/);
     await shot(desk, '16-oidc-signin');
@@ -424,22 +447,33 @@ test('OpenID Connect: QR sign-in page, wallet consents with face, the browser is
     await wallet.click('#consent-accept');
     await until(wallet, '#result:not([hidden])', '#consent-status.bad');
     assert.equal(await wallet.getAttribute('#result-status', 'data-result'), 'success', 'the face matched');
-    const back = await landed;
+    const back = await site.landed();
     await desk.waitForSelector('#signed-in');
     await shot(desk, '17-oidc-signed-in');
-    assert.equal(back.searchParams.get('state'), 'st-1');
-    assert.equal(back.searchParams.get('iss'), server.url);
-    const tokens = await (await fetch(server.url + '/oidc/token', {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: redirect, code_verifier: verifier }),
-    })).json();
-    assert.ok(tokens.id_token, `the code is redeemed: ${JSON.stringify(tokens)} ${back.href} ${server.logs().split('\n').filter((l) => l.includes('oidc')).slice(-12).join('\n')}`);
-    const claims = JSON.parse(Buffer.from(tokens.id_token.split('.')[1], 'base64url').toString());
-    assert.ok(['L2', 'L3', 'L4'].includes(claims.acr), `acr ${claims.acr} reaches the L2 asked for`);
-    assert.ok(claims.amr.includes('face'), 'the face was compared');
-    assert.equal(claims.nonce, 'n-1');
+    await site.signedIn(back);
     await desk.close();
+  } finally {
+    site.close();
+  }
+});
+
+// On the phone itself: the site sends the phone's browser to the sign-in
+// page, its link opens the wallet in the same browser, which takes the
+// code from the page, asks for consent and the face, and sends the browser
+// back to the site.
+test('OpenID Connect on one device: the sign-in page opens the wallet, which sends the browser back to the site', async () => {
+  const site = await oidcSite();
+  try {
+    await wallet.goto(await site.authorizationPath());
+    await wallet.waitForFunction(() => document.querySelector('#same-device').getAttribute('href').startsWith('/wallet#signin=oa-'));
+    await wallet.click('#same-device');
+    await until(wallet, '#consent:not([hidden])', '#scan-status.bad');
+    assert.match(await wallet.textContent('#consent-rp'), /市民网上办事大厅/);
+    await shot(wallet, '0c-wallet-oidc-same-device');
+    await wallet.click('#consent-accept');
+    const back = await site.landed();
+    await wallet.waitForSelector('#signed-in');
+    await site.signedIn(back);
   } finally {
     site.close();
   }

@@ -122,7 +122,7 @@
     'oidc.title': ['网证登录', 'Sign in with WangZheng'], 'oidc.heading': ['使用网证登录', 'Sign in with your network ID'],
     'oidc.asks': ['{name} 请求确认您的身份（{level}），需要：{attributes}', '{name} asks to confirm who you are ({level}) and needs: {attributes}'],
     'oidc.scan_this': ['请用网证钱包扫码', 'Scan with your wallet'],
-    'oidc.on_phone': ['请在手机上继续', 'Continue on your phone'], 'oidc.returning': ['正在返回网站…', 'Returning to the site…'],
+    'oidc.same_device': ['本机打开网证钱包', 'Use the wallet on this device'], 'oidc.on_phone': ['请在手机上继续', 'Continue on your phone'], 'oidc.returning': ['正在返回网站…', 'Returning to the site…'],
     'oidc.lost': ['此登录已失效，请返回网站重新登录', 'This sign-in is no longer valid; go back to the site and start again'],
     'office.download': ['下载身份证文件', 'Download card file'], 'office.open_wallet': ['打开网证钱包', 'Open the wallet'],
   };

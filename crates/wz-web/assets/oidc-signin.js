@@ -41,6 +41,8 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     if (!/^oa-[0-9a-f]{32}$/.test(handle)) { status('#oidc-status', t('oidc.lost'), 'bad'); $('#frame-box').hidden = true; return; }
+    // On the phone itself: the wallet (same browser, same cookie) takes it from here.
+    $('#same-device').href = `/wallet#signin=${encodeURIComponent(handle)}`;
     poll();
   });
 })();

@@ -122,6 +122,22 @@
       return true;
     } catch (e) { status('#scan-status', errorText(e), 'bad'); return false; }
   }
+  // Same device (OpenID Connect): the sign-in page links here with its
+  // handle; the provider's cookie for that sign-in is this browser's, so the
+  // wallet reads the current code straight from the page's status.
+  let signInHandle = null;
+  async function openSignIn(handle) {
+    if (!/^oa-[0-9a-f]{32}$/.test(handle) || !hasCredential()) return false;
+    try {
+      const response = await fetch(`/oidc/signin/${handle}/status`, { credentials: 'same-origin', cache: 'no-store' });
+      const s = response.ok ? await response.json() : null;
+      if (!s || !s.frame) { show('scan'); status('#scan-status', t('oidc.lost'), 'bad'); return true; }
+      signInHandle = handle;
+      show('scan');
+      await useScanned(s.frame);
+    } catch (e) { show('scan'); status('#scan-status', errorText(e), 'bad'); }
+    return true;
+  }
   async function uploadScan(file, statusSel, handler) {
     const text = file && (await WZCamera.decodeFile(file));
     if (!text) { status(statusSel, t('scan.no_code'), 'bad'); return; }
@@ -188,6 +204,12 @@
     } catch (e) { status('#consent-status', errorText(e), 'bad'); }
   }
   function showResult(outcome) {
+    // Opened from an OpenID Connect sign-in page on this device: hand the
+    // browser back to the provider, which sends it on to the site.
+    if (signInHandle) {
+      status('#result-status', t('oidc.returning'), outcome.result === 'success' ? 'ok' : 'bad');
+      setTimeout(() => location.assign(`/oidc/signin/${encodeURIComponent(signInHandle)}/finish`), 600);
+    }
     show('result');
     const ok = outcome.result === 'success';
     status('#result-status', ok ? t('result.success', { rp: session.rp_name }) : `${t('result.refused')} ${t('code.' + outcome.result)} (${outcome.result})`, ok ? 'ok' : 'bad');
@@ -290,6 +312,9 @@
     // application, which replaces the credential bound to the lost one.
     $('#lost-apply').onclick = () => { wallet = { ...C.newKey(), holder: wallet && wallet.holder }; save(); show('apply'); };
     fillDemo();
-    home();
+    const signIn = location.hash.match(/^#signin=(.+)$/);
+    history.replaceState(null, '', location.pathname);
+    if (signIn) openSignIn(decodeURIComponent(signIn[1])).then((opened) => { if (!opened) home(); });
+    else home();
   });
 })();
