@@ -32,6 +32,9 @@ pub enum OAuthCode {
     ServerError,
     /// Overloaded or shutting down.
     TemporarilyUnavailable,
+    /// The client's request quota is spent (answered 429, as
+    /// `temporarily_unavailable`).
+    RateLimited,
 }
 
 impl OAuthCode {
@@ -50,7 +53,7 @@ impl OAuthCode {
             Self::InvalidToken => "invalid_token",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::ServerError => "server_error",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::RateLimited => "temporarily_unavailable",
         }
     }
 }
@@ -92,6 +95,7 @@ impl OAuthError {
         match self.code {
             OAuthCode::InvalidClient | OAuthCode::InvalidToken => 401,
             OAuthCode::ServerError => 500,
+            OAuthCode::RateLimited => 429,
             OAuthCode::TemporarilyUnavailable => 503,
             OAuthCode::AccessDenied => 403,
             _ => 400,
@@ -109,7 +113,7 @@ impl From<wz_store::StoreError> for OAuthError {
 impl From<ServiceError> for OAuthError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::RateLimited { .. } => Self::new(OAuthCode::TemporarilyUnavailable, "rate limited; retry later"),
+            ServiceError::RateLimited { .. } => Self::new(OAuthCode::RateLimited, "the client's request quota is spent; retry in a second"),
             ServiceError::InvalidInput(reason) => Self::request(reason),
             ServiceError::Refused(wz_core::ResultCode::Unauthorized) => Self::client(),
             ServiceError::Refused(wz_core::ResultCode::ModeNotAllowed) => {

@@ -188,6 +188,8 @@ impl Provider {
             return Err(OAuthError::request("a pushed request cannot carry a request_uri"));
         }
         let settings = Self::settings(party)?;
+        // Each request becomes a session: it counts against the client's quota.
+        self.services.authentication.charge(party)?;
         let mut request = validate(parameters, party, settings)?;
         if let Some(jkt) = dpop_jkt {
             if request.dpop_jkt.as_ref().is_some_and(|given| *given != jkt) {
@@ -235,6 +237,8 @@ impl Provider {
             None => {
                 let redirect =
                     registered_redirect(settings, parameters).ok_or(OAuthError::request("redirect_uri is missing or not registered"))?;
+                // Unauthenticated, and it opens a session: the client's quota bounds it.
+                self.services.authentication.charge(&party)?;
                 let request = match validate(parameters, &party, settings) {
                     Ok(request) => request,
                     Err(error) => {

@@ -105,6 +105,15 @@ impl AuthenticationService {
         }
     }
 
+    /// Counts one request against `rp`'s quota (`rate_limited` beyond it):
+    /// for calls that start authentications without being one yet, such as
+    /// an OpenID Connect authorization request.
+    pub fn charge(&self, rp: &RelyingPartyRow) -> Result<(), ServiceError> {
+        self.per_party
+            .check(&rp.id)
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })
+    }
+
     /// Authenticates a person for `rp` and signs the answer.
     pub async fn authenticate(
         &self,

@@ -496,3 +496,17 @@ async fn dpop_binds_the_tokens_and_expired_or_foreign_codes_are_refused() {
         "invalid_grant"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_requests_count_against_the_clients_quota() {
+    let server = wz_testkit::spawn_server_with(|config| config.credentials.rp_requests_per_second = 3).await;
+    let client = register(&server, &["credential"]).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(push(&server, &client, &[]).await.status().as_u16());
+    }
+    assert_eq!(&statuses[..3], &[201, 201, 201], "{statuses:?}");
+    let refused = push(&server, &client, &[]).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(error_of(refused).await, "temporarily_unavailable");
+}
