@@ -31,5 +31,5 @@ pub use routes::{router, SIGN_IN_PAGE};
 
 /// The provider's JSON endpoints for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(routes::discovery, routes::keys))]
+#[openapi(paths(routes::discovery, routes::keys, routes::par, routes::token, routes::userinfo))]
 pub struct OidcApi;

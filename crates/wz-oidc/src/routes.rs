@@ -142,7 +142,84 @@ async fn client_post(
     Ok((form, party, jkt))
 }
 
-async fn par(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+/// A pushed authorization request's parameters (RFC 9126; OpenID Connect Core §3.1.2.1).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the form; the handler reads raw pairs
+pub(crate) struct PushedAuthorizationRequest {
+    /// `code`.
+    response_type: String,
+    /// The client id (the relying party's id).
+    client_id: Option<String>,
+    /// A registered redirect URI, exactly.
+    redirect_uri: String,
+    /// Space-separated, with `openid`.
+    scope: String,
+    /// Required.
+    nonce: String,
+    /// Carried back.
+    state: Option<String>,
+    /// BASE64URL(SHA-256(verifier)).
+    code_challenge: String,
+    /// `S256`.
+    code_challenge_method: String,
+    /// Levels accepted, e.g. `L3 L4`.
+    acr_values: Option<String>,
+    /// OpenID Connect `claims` request (JSON).
+    claims: Option<String>,
+    /// RFC 9449 §10: the DPoP key to bind the code to.
+    dpop_jkt: Option<String>,
+    /// `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    client_assertion_type: Option<String>,
+    /// `private_key_jwt`: the signed assertion.
+    client_assertion: Option<String>,
+}
+
+/// Where the browser picks the pushed request up.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct PushedAuthorizationResponse {
+    /// `urn:ietf:params:oauth:request_uri:…`, single use.
+    request_uri: String,
+    /// Seconds.
+    expires_in: i64,
+}
+
+/// An OAuth error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct OAuthErrorBody {
+    /// The OAuth error code, e.g. `invalid_request`.
+    error: String,
+    /// Why, without personal data.
+    error_description: String,
+}
+
+/// The token request (`authorization_code` only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the form; the handler reads raw pairs
+pub(crate) struct TokenRequest {
+    /// `authorization_code`.
+    grant_type: String,
+    /// The code from the redirect.
+    code: String,
+    /// The redirect URI of the authorization request.
+    redirect_uri: String,
+    /// The PKCE verifier.
+    code_verifier: String,
+    /// The client id.
+    client_id: Option<String>,
+    /// `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    client_assertion_type: Option<String>,
+    /// `private_key_jwt`: the signed assertion.
+    client_assertion: Option<String>,
+}
+
+/// Pushed authorization request (RFC 9126): the client's back end sends the
+/// request, authenticated, and gets the `request_uri` the browser carries.
+#[utoipa::path(post, path = "/oidc/par", tag = "oidc",
+    request_body(content = PushedAuthorizationRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = [])),
+    responses((status = 201, body = PushedAuthorizationResponse), (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody),
+        (status = 403, body = OAuthErrorBody), (status = 429, body = OAuthErrorBody)))]
+pub(crate) async fn par(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
         let (form, party, jkt) = client_post(&provider, "/oidc/par", &headers, &body).await?;
         provider.push(&party, &form, jkt).await
@@ -152,7 +229,7 @@ async fn par(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) 
         Ok((request_uri, expires_in)) => (
             StatusCode::CREATED,
             no_store(),
-            Json(json!({ "request_uri": request_uri, "expires_in": expires_in })),
+            Json(PushedAuthorizationResponse { request_uri, expires_in }),
         )
             .into_response(),
         Err(error) => error.into_response(),
@@ -230,7 +307,14 @@ async fn finish(State(provider): State<Provider>, Path(handle): Path<String>, he
     }
 }
 
-async fn token(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+/// Token endpoint: a code (with its PKCE verifier) for an ID token and an
+/// access token; a code is accepted once.
+#[utoipa::path(post, path = "/oidc/token", tag = "oidc",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("basic" = [])),
+    responses((status = 200, body = TokenResponse), (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody),
+        (status = 403, body = OAuthErrorBody)))]
+pub(crate) async fn token(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
     let result: Result<TokenResponse, OAuthError> = async {
         let (form, party, jkt) = client_post(&provider, "/oidc/token", &headers, &body).await?;
         provider.redeem(&party, &form, jkt).await
@@ -242,7 +326,12 @@ async fn token(State(provider): State<Provider>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn userinfo(State(provider): State<Provider>, method: axum::http::Method, headers: HeaderMap) -> Response {
+/// The signed-in citizen's released claims, for the access token
+/// (`Authorization: Bearer`, or `DPoP` with a proof).
+#[utoipa::path(get, path = "/oidc/userinfo", tag = "oidc", security(("bearer" = [])),
+    responses((status = 200, description = "Claims: sub and the released attributes", body = Object),
+        (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody)))]
+pub(crate) async fn userinfo(State(provider): State<Provider>, method: axum::http::Method, headers: HeaderMap) -> Response {
     let result = async {
         let header = authorization(&headers).unwrap_or_default();
         if let Some(token) = header.strip_prefix("DPoP ") {
