@@ -145,8 +145,10 @@ impl Jwk {
 
     /// The JWK of an SM2 key.
     pub fn from_sm2(key: &Sm2VerifyingKey) -> Self {
+        // Uncompressed SEC1: 0x04 || x (32 bytes) || y (32 bytes).
         let sec1 = key.to_sec1_bytes();
-        let (x, y) = sec1.get(1..).unwrap_or_default().split_at(32.min(sec1.len().saturating_sub(1)));
+        let point = sec1.get(1..).unwrap_or_default();
+        let (x, y) = point.split_at(point.len() / 2);
         Self::ec("SM2", x, y, key.key_id().to_string(), Alg::Sm2)
     }
 

@@ -97,17 +97,25 @@ fn corrupt() -> OAuthError {
 
 /// The error redirect for a request (RFC 6749 §4.1.2.1, RFC 9207 `iss`).
 fn error_redirect(redirect_uri: &str, error: &OAuthError, state: Option<&str>, issuer: &str) -> String {
-    let mut url = redirect_uri.to_owned();
+    authorization_response(
+        redirect_uri,
+        &[("error", error.code.as_str()), ("error_description", error.description)],
+        state,
+        issuer,
+    )
+}
+
+/// The redirect URI with the response's parameters, then `state` and `iss`
+/// (RFC 9207), added to any query it already has.
+fn authorization_response(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>, issuer: &str) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.append_pair("error", error.code.as_str());
-    query.append_pair("error_description", error.description);
+    query.extend_pairs(pairs);
     if let Some(state) = state {
         query.append_pair("state", state);
     }
     query.append_pair("iss", issuer);
-    url.push(if url.contains('?') { '&' } else { '?' });
-    url.push_str(&query.finish());
-    url
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{separator}{}", query.finish())
 }
 
 impl Provider {
@@ -385,15 +393,7 @@ impl Provider {
             SessionState::Expired | SessionState::Cancelled => Some(OAuthError::new(OAuthCode::AccessDenied, "the sign-in expired")),
             _ => return Ok(None),
         };
-        let mut step = OidcStep {
-            from: State::Started,
-            to: State::Ended,
-            session_id: None,
-            browser: None,
-            code_digest: None,
-            expires_at_ms: now_ms,
-            at_ms: now_ms,
-        };
+        let mut step = OidcStep::new(State::Started, State::Ended, now_ms, now_ms);
         let code = self.random();
         if refusal.is_none() {
             step.to = State::CodeIssued;
@@ -419,16 +419,12 @@ impl Provider {
                 &self.issuer,
             )));
         }
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("code", &code);
-        if let Some(state) = &request.state {
-            query.append_pair("state", state);
-        }
-        query.append_pair("iss", &self.issuer);
-        let mut url = request.redirect_uri.clone();
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&query.finish());
-        Ok(Some(url))
+        Ok(Some(authorization_response(
+            &request.redirect_uri,
+            &[("code", &code)],
+            request.state.as_deref(),
+            &self.issuer,
+        )))
     }
 
     /// The token endpoint's `authorization_code` grant for an
@@ -451,15 +447,7 @@ impl Provider {
             .ok_or(OAuthError::grant("the code is unknown or not this client's"))?;
         let now_ms = self.now_ms();
         if row.state == State::Redeemed {
-            let step = OidcStep {
-                from: State::Redeemed,
-                to: State::Ended,
-                session_id: None,
-                browser: None,
-                code_digest: None,
-                expires_at_ms: now_ms,
-                at_ms: now_ms,
-            };
+            let step = OidcStep::new(State::Redeemed, State::Ended, now_ms, now_ms);
             let audit = AuditDraft::new(
                 &party.id,
                 "oidc.code_reused",
@@ -500,15 +488,7 @@ impl Provider {
             expires_at_ms: now_ms + i64::from(settings.access_token_seconds) * 1000,
             revoked: false,
         };
-        let step = OidcStep {
-            from: State::CodeIssued,
-            to: State::Redeemed,
-            session_id: None,
-            browser: None,
-            code_digest: None,
-            expires_at_ms: token.expires_at_ms,
-            at_ms: now_ms,
-        };
+        let step = OidcStep::new(State::CodeIssued, State::Redeemed, token.expires_at_ms, now_ms);
         let audit = AuditDraft::new(
             &party.id,
             "oidc.token_issued",

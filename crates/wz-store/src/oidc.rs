@@ -90,6 +90,21 @@ pub struct OidcStep {
     pub at_ms: i64,
 }
 
+impl OidcStep {
+    /// A move from `from` to `to` that sets nothing else.
+    pub fn new(from: OidcAuthorizationState, to: OidcAuthorizationState, expires_at_ms: i64, at_ms: i64) -> Self {
+        Self {
+            from,
+            to,
+            session_id: None,
+            browser: None,
+            code_digest: None,
+            expires_at_ms,
+            at_ms,
+        }
+    }
+}
+
 /// An access token (its digest) and what it may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcTokenRow {

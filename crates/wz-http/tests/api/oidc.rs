@@ -481,15 +481,12 @@ async fn dpop_binds_the_tokens_and_expired_or_foreign_codes_are_refused() {
         .await
         .unwrap()
         .unwrap();
-    let lapse = wz_store::OidcStep {
-        from: wz_store::OidcAuthorizationState::CodeIssued,
-        to: wz_store::OidcAuthorizationState::CodeIssued,
-        session_id: None,
-        browser: None,
-        code_digest: None,
-        expires_at_ms: 1,
-        at_ms: row.updated_at_ms,
-    };
+    let lapse = wz_store::OidcStep::new(
+        wz_store::OidcAuthorizationState::CodeIssued,
+        wz_store::OidcAuthorizationState::CodeIssued,
+        1,
+        row.updated_at_ms,
+    );
     store.step_oidc_authorization(&row.id, &lapse, None, None).await.unwrap();
     assert_eq!(
         error_of(redeem(&server, &client, &code, VERIFIER, REDIRECT).await).await,

@@ -22,15 +22,7 @@ fn authorization(id: &str, request_uri: &str) -> OidcAuthorizationRow {
 }
 
 fn step(from: S, to: S) -> OidcStep {
-    OidcStep {
-        from,
-        to,
-        session_id: None,
-        browser: None,
-        code_digest: None,
-        expires_at_ms: 90_000,
-        at_ms: 2_000,
-    }
+    OidcStep::new(from, to, 90_000, 2_000)
 }
 
 /// A pushed request is found once by its URI (starting clears it); each

@@ -66,17 +66,17 @@ impl OidcStore for SqlStore {
     }
 
     async fn find_oidc_authorization_by(&self, lookup: OidcLookup<'_>) -> Result<Option<OidcAuthorizationRow>, StoreError> {
-        let (column, value) = match lookup {
-            OidcLookup::RequestUri(uri) => ("request_uri", uri.as_bytes().to_vec()),
-            OidcLookup::Code(digest) => ("code_digest", digest.to_vec()),
-        };
-        let sql = format!("SELECT {AUTHORIZATION_COLUMNS} FROM oidc_authorizations WHERE {column} = $1");
-        let query = sqlx::query(&sql);
-        let query = match lookup {
-            OidcLookup::RequestUri(uri) => query.bind(uri.to_owned()),
-            OidcLookup::Code(_) => query.bind(value),
-        };
-        let row = query.fetch_optional(&self.reader).await.map_err(unavailable)?;
+        let by = |column: &str| format!("SELECT {AUTHORIZATION_COLUMNS} FROM oidc_authorizations WHERE {column} = $1");
+        let row = match lookup {
+            OidcLookup::RequestUri(uri) => sqlx::query(&by("request_uri")).bind(uri).fetch_optional(&self.reader).await,
+            OidcLookup::Code(digest) => {
+                sqlx::query(&by("code_digest"))
+                    .bind(digest.to_vec())
+                    .fetch_optional(&self.reader)
+                    .await
+            }
+        }
+        .map_err(unavailable)?;
         row.as_ref().map(authorization_from).transpose()
     }
 
