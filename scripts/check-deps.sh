@@ -13,5 +13,10 @@ for crate in wz-core wz-crypto wz-proto; do
     fi
   done
 done
+# The demo website is an outside website: none of our crates in its tree.
+if cargo tree --locked -p wz-demo-rp -e normal --prefix none | grep -E "^wz-" | grep -qv "^wz-demo-rp v"; then
+  echo "check-deps: wz-demo-rp depends on one of our crates" >&2
+  status=1
+fi
 [ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto and wz-proto are free of I/O crates"
 exit $status

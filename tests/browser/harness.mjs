@@ -38,12 +38,14 @@ export async function startServer() {
     child.stdout.on('data', (d) => {
       output += d;
       const m = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+landing page/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m && output.includes('Press Ctrl-C')) { clearTimeout(timer); resolve(m[1]); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${output}${logs}`)); });
   });
   const adminToken = readFileSync(path.join(dir, 'data', 'keys', 'admin.token'), 'utf8').trim();
-  return { url, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
+  // The demo website (`wz demo website`, an OpenID Connect client) started beside it.
+  const website = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+demo website/)?.[1];
+  return { url, website, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
 }
 
 export async function startBrowser(camera) {

@@ -34,6 +34,8 @@ pub struct DemoSetup {
     pub window: DemoParty,
     /// The hotel's RP.
     pub hotel: DemoParty,
+    /// The demo website's RP: an OpenID Connect client (`wz demo-rp`).
+    pub website: DemoParty,
 }
 
 /// `POST /v1/demo/cards`: a card file for a registered person.

@@ -25,63 +25,53 @@ use crate::app::start_with;
 use crate::keystore::write_secret;
 use crate::{seed_demo, Config, DemoCitizen, OpenedServices, RunningServer, ServerError};
 
-/// Registers the demo window and hotel RPs on the first demo start and
-/// keeps their secrets in `<data_dir>/demo-relying-parties.json` (0600).
+/// Registers the demo window, hotel and website RPs on the first demo
+/// start and keeps their secrets in `<data_dir>/demo-relying-parties.json`
+/// (0600). A data directory from before the website existed gains it.
 async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<DemoCitizen>) -> Result<DemoSetup, ServerError> {
     #[derive(Serialize, Deserialize)]
     struct Saved {
         window: DemoParty,
         hotel: DemoParty,
+        #[serde(default)]
+        website: Option<DemoParty>,
     }
     let path = config.data_dir.join("demo-relying-parties.json");
-    let saved = match fs::read_to_string(&path)
+    let mut saved = match fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str::<Saved>(&text).ok())
     {
         Some(saved) => saved,
         None => {
-            let window = register_party(
-                services,
-                "城市政务服务中心 City Service Centre",
-                RpCategory::Government,
-                vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
-                vec![Attribute::Name, Attribute::IdNumber],
-            )
-            .await?;
-            let hotel = register_party(
-                services,
-                "示范酒店 Demo Hotel",
-                RpCategory::Hotel,
-                vec![AuthMode::QrVerify, AuthMode::PortraitCredential],
-                vec![
-                    Attribute::Name,
-                    Attribute::IdNumber,
-                    Attribute::Sex,
-                    Attribute::Ethnicity,
-                    Attribute::Address,
-                ],
-            )
-            .await?;
-            let saved = Saved { window, hotel };
-            write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
-            saved
+            let window = register_party(services, &window_spec()).await?;
+            let hotel = register_party(services, &hotel_spec()).await?;
+            Saved {
+                window,
+                hotel,
+                website: None,
+            }
         }
     };
+    let website = match saved.website.take() {
+        Some(website) => website,
+        None => register_party(services, &website_spec(DEMO_WEBSITE_PLACEHOLDER)).await?,
+    };
+    saved.website = Some(website.clone());
+    write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
     Ok(DemoSetup {
         citizens,
         window: saved.window,
         hotel: saved.hotel,
+        website,
     })
 }
 
-async fn register_party(
-    services: &Services,
-    name: &str,
-    category: RpCategory,
-    modes: Vec<AuthMode>,
-    grants: Vec<Attribute>,
-) -> Result<DemoParty, ServerError> {
-    let spec = RelyingPartySpec {
+/// The website's redirect URI until `wz serve` knows the port its
+/// process listens on.
+const DEMO_WEBSITE_PLACEHOLDER: &str = "http://127.0.0.1/callback";
+
+fn spec(name: &str, category: RpCategory, modes: Vec<AuthMode>, grants: Vec<Attribute>) -> RelyingPartySpec {
+    RelyingPartySpec {
         name: name.into(),
         category,
         modes,
@@ -90,8 +80,68 @@ async fn register_party(
         public_key: None,
         alg: ResultAlg::Sm2,
         oidc: None,
-    };
-    let registered = services.relying_parties.register(&spec, "demo").await?;
+    }
+}
+
+fn window_spec() -> RelyingPartySpec {
+    spec(
+        "城市政务服务中心 City Service Centre",
+        RpCategory::Government,
+        vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
+        vec![Attribute::Name, Attribute::IdNumber],
+    )
+}
+
+fn hotel_spec() -> RelyingPartySpec {
+    spec(
+        "示范酒店 Demo Hotel",
+        RpCategory::Hotel,
+        vec![AuthMode::QrVerify, AuthMode::PortraitCredential],
+        vec![
+            Attribute::Name,
+            Attribute::IdNumber,
+            Attribute::Sex,
+            Attribute::Ethnicity,
+            Attribute::Address,
+        ],
+    )
+}
+
+/// The demo website: an OpenID Connect client at every level (L3 by the
+/// wallet, L2 with the face, L4 with password and face), granted nothing
+/// in full, so what it sees is desensitised as any website's would be.
+fn website_spec(redirect_uri: &str) -> RelyingPartySpec {
+    let mut website = spec(
+        "示例网站 Example Website",
+        RpCategory::Internet,
+        vec![AuthMode::Credential, AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
+        Vec::new(),
+    );
+    website.oidc = Some(wz_core::OidcClient {
+        redirect_uris: vec![redirect_uri.to_owned()],
+        jwks: None,
+        id_token_alg: wz_core::IdTokenAlg::Es256,
+        access_token_seconds: wz_core::oidc_client::DEFAULT_ACCESS_TOKEN_SECONDS,
+    });
+    website
+}
+
+/// Points the demo website's registration at the redirect URI its process
+/// listens on (the port is known only once it has started).
+pub async fn point_demo_website(services: &Services, setup: &DemoSetup, redirect_uri: &str) -> Result<(), ServerError> {
+    let current = services.relying_parties.find(&setup.website.client_id).await?;
+    if current.oidc.as_ref().is_some_and(|o| o.redirect_uris == [redirect_uri]) {
+        return Ok(());
+    }
+    services
+        .relying_parties
+        .update(&setup.website.client_id, &website_spec(redirect_uri), "demo")
+        .await?;
+    Ok(())
+}
+
+async fn register_party(services: &Services, spec: &RelyingPartySpec) -> Result<DemoParty, ServerError> {
+    let registered = services.relying_parties.register(spec, "demo").await?;
     Ok(DemoParty {
         name: registered.row.name,
         client_id: registered.row.id,

@@ -43,6 +43,10 @@ pub enum DemoCommand {
         #[arg(long)]
         faces: Option<PathBuf>,
     },
+    /// Run the demo website, a relying party that signs citizens in with
+    /// the server (`--server`) by OpenID Connect through a standard client
+    /// library; `wz serve --demo` starts one itself.
+    Website(super::demo_website::WebsiteArgs),
 }
 
 async fn citizen(client: &Client, number: usize) -> anyhow::Result<wz_proto::DemoCitizen> {
@@ -60,6 +64,7 @@ async fn citizen(client: &Client, number: usize) -> anyhow::Result<wz_proto::Dem
 pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
     match &args.command {
+        DemoCommand::Website(website) => return super::demo_website::run(&args.server, website).await,
         DemoCommand::Citizens => {
             let setup = client
                 .demo_setup()

@@ -9,6 +9,7 @@ pub mod bench_session;
 pub mod card;
 pub mod card_file;
 pub mod demo;
+pub mod demo_website;
 pub mod face;
 pub mod face_detectors;
 pub mod qr;

@@ -58,12 +58,13 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = wz_server::bind(&config).await?;
     cli.announce_data_dir(&config);
     let opened = wz_server::open_services(&config).await?;
-    let (server, citizens) = if config.demo {
+    let (server, citizens, website) = if config.demo {
         println!("Preparing the demo registry ({} people)...", config.demo_people);
         let (server, setup) = wz_server::start_demo_on(Some(listener), &config, &opened).await?;
-        (server, setup.citizens)
+        let website = start_website(&config, &opened, &server, &setup).await;
+        (server, setup.citizens, website)
     } else {
-        (wz_server::start_on(listener, &config, &opened).await?, Vec::new())
+        (wz_server::start_on(listener, &config, &opened).await?, Vec::new(), None)
     };
     let url = server.url();
     println!();
@@ -76,6 +77,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     println!("  {url}/admin              admin console");
     if config.demo {
         println!("  {url}/registry-office    demo registry office (enrol yourself)");
+    }
+    if let Some(website) = &website {
+        println!("  {}/    demo website: sign in with WangZheng (OpenID Connect)", website.url);
     }
     println!("  {url}/v1/openapi.json    API description");
     println!("  {url}/v1/keys            published keys");
@@ -124,6 +128,44 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     println!("\nPress Ctrl-C to stop.");
     wz_server::serve(server).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the demo website beside the server (on the next port when there
+/// is one, else any free port) and registers its redirect URI. A website
+/// that cannot start is reported and the demo goes on without it.
+async fn start_website(
+    config: &wz_server::Config,
+    opened: &wz_server::OpenedServices,
+    server: &wz_server::RunningServer,
+    setup: &wz_server::DemoSetup,
+) -> Option<super::demo_website::Website> {
+    let issuer = wz_server::public_url(config, server.addr);
+    let ip = match server.addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let next = match server.addr.port() {
+        0 | u16::MAX => 0,
+        port => port + 1,
+    };
+    let mut started = super::demo_website::start(&issuer, &setup.website, SocketAddr::new(ip, next)).await;
+    if started.is_err() && next != 0 {
+        started = super::demo_website::start(&issuer, &setup.website, SocketAddr::new(ip, 0)).await;
+    }
+    let result = match started {
+        Ok(website) => wz_server::point_demo_website(&opened.services, setup, &format!("{}/callback", website.url))
+            .await
+            .map(|()| website)
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(website) => Some(website),
+        Err(error) => {
+            eprintln!("warning: the demo website did not start: {}", crate::one_line(&error));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

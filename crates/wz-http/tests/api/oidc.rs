@@ -507,3 +507,106 @@ async fn pushed_requests_count_against_the_clients_quota() {
     assert_eq!(refused.status(), 429);
     assert_eq!(error_of(refused).await, "temporarily_unavailable");
 }
+
+fn first_cookie(response: &reqwest::Response) -> String {
+    let header = response.headers()["set-cookie"].to_str().unwrap();
+    header.split(';').next().unwrap().to_owned()
+}
+
+async fn page(url: &str, cookie: &str) -> String {
+    let response = browser().get(url).header("cookie", cookie).send().await.unwrap();
+    response.text().await.unwrap()
+}
+
+/// The demo website (crate `wz-demo-rp`, the `openidconnect` crate doing
+/// all of the protocol) signs a citizen in: its /login sends the browser
+/// to the authorization endpoint, the wallet proves at L3, the browser
+/// comes back to its /callback, and its home page shows the signed-in
+/// pairwise subject and level. A callback whose state was tampered with
+/// is refused and signs nobody in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_website_signs_a_citizen_in_through_a_standard_client_library() {
+    let (server, people) = server_with_portraits(1, |_| {}).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let request = RelyingPartyRequest {
+        name: "示例网站".into(),
+        category: "internet".into(),
+        modes: vec!["credential".into()],
+        grants: Vec::new(),
+        webhook_url: None,
+        public_key: None,
+        alg: None,
+        oidc: Some(OidcClientSettings {
+            redirect_uris: vec![format!("{site}/callback")],
+            jwks: None,
+            id_token_signed_response_alg: None,
+            access_token_lifetime_seconds: None,
+        }),
+    };
+    let registered = server.admin.register_relying_party(&request).await.unwrap();
+    let config = wz_demo_rp::DemoRpConfig {
+        issuer: server.url.clone(),
+        client_id: registered.relying_party.id.clone(),
+        client_secret: registered.client_secret.clone(),
+        redirect_uri: format!("{site}/callback"),
+    };
+    let rp = wz_demo_rp::DemoRp::discover(&config).await.unwrap();
+    tokio::spawn(wz_demo_rp::serve(listener, rp, std::future::pending()));
+    let phone = wallet();
+    let issued = apply(&server.client, &phone, &people[0], &dev_face("Colin_Powell/1.jpg"))
+        .await
+        .unwrap();
+
+    // One sign-in up to the redirect back: the website's cookie and the callback URL.
+    let sign_in = || async {
+        let login = browser().get(format!("{site}/login?level=L3")).send().await.unwrap();
+        assert_eq!(login.status(), 303);
+        let site_cookie = first_cookie(&login);
+        let authorize = location(&login);
+        assert!(authorize.starts_with(&format!("{}/oidc/authorize?", server.url)), "{authorize}");
+        let asked = query_of(&authorize);
+        assert_eq!(
+            (asked["code_challenge_method"].as_str(), asked["acr_values"].as_str()),
+            ("S256", "L3")
+        );
+        let opened = browser().get(&authorize).send().await.unwrap();
+        assert_eq!(opened.status(), 303);
+        let handle = location(&opened).strip_prefix("/oidc/signin#").unwrap().to_owned();
+        let cookie = first_cookie(&opened);
+        let shown: Value = status(&server, &handle, &cookie).await.json().await.unwrap();
+        let scanned = server.client.scan_session(shown["frame"].as_str().unwrap(), &phone).await.unwrap();
+        server.client.consent_session(&scanned.session_id, &phone).await.unwrap();
+        let proof = CompleteSessionRequest {
+            code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
+            ..Default::default()
+        };
+        server.client.complete_session(&scanned.session_id, &proof, &phone).await.unwrap();
+        let back = finish(&server, &handle, &cookie).await;
+        assert_eq!(back.status(), 303);
+        (site_cookie, location(&back))
+    };
+
+    let (site_cookie, callback) = sign_in().await;
+    assert!(callback.starts_with(&format!("{site}/callback?")), "{callback}");
+    let tampered = callback.replace("state=", "state=x");
+    let refused = browser().get(&tampered).header("cookie", &site_cookie).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("state does not match"));
+    let home = page(&site, &site_cookie).await;
+    assert!(!home.contains("signed-in"), "a refused callback signs nobody in");
+
+    let (site_cookie, callback) = sign_in().await;
+    let landed = browser().get(&callback).header("cookie", &site_cookie).send().await.unwrap();
+    assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
+    let home = page(&site, &site_cookie).await;
+    assert!(home.contains(r#"id="signed-in""#), "{home}");
+    assert!(home.contains(r#"<td id="acr">L3</td>"#), "{home}");
+    let subject = home.split(r#"<code id="subject">"#).nth(1).unwrap().split('<').next().unwrap();
+    assert!(
+        !subject.is_empty() && !home.contains(people[0].id_number.expose()),
+        "pairwise subject, no ID number: {home}"
+    );
+    let again = browser().get(&callback).header("cookie", &site_cookie).send().await.unwrap();
+    assert_eq!(again.status(), 400, "the same callback does not sign in twice");
+}
