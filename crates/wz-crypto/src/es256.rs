@@ -2,7 +2,7 @@
 //! clients that cannot verify SM2.
 
 use p256::ecdsa::signature::{Signer, Verifier};
-use pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use zeroize::Zeroizing;
 
 use crate::{CryptoError, KeyId};
@@ -16,14 +16,21 @@ pub struct Es256SigningKey {
 
 impl Es256SigningKey {
     fn wrap(inner: p256::ecdsa::SigningKey) -> Self {
-        let sec1 = inner.verifying_key().to_encoded_point(false);
+        let sec1 = inner.verifying_key().to_sec1_point(false);
         let key_id = KeyId::derive("es256", sec1.as_bytes());
         Self { inner, key_id }
     }
 
-    /// Draws a new key from `rng`.
+    /// Draws a new key from `rng`: 32 bytes until they are a scalar in
+    /// range (all but about one draw in 2^32 are).
     pub fn generate(rng: &mut (impl crate::RngCore + crate::CryptoRng)) -> Self {
-        Self::wrap(p256::ecdsa::SigningKey::random(rng))
+        loop {
+            let mut bytes = Zeroizing::new([0u8; 32]);
+            rng.fill_bytes(bytes.as_mut_slice());
+            if let Ok(inner) = p256::ecdsa::SigningKey::from_slice(bytes.as_slice()) {
+                return Self::wrap(inner);
+            }
+        }
     }
 
     /// Reads a PKCS#8 PEM private key.
@@ -75,18 +82,18 @@ impl Es256VerifyingKey {
     /// Parses a SEC1 encoded public key.
     pub fn from_sec1_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
         let inner = p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::MalformedKey("P-256"))?;
-        let key_id = KeyId::derive("es256", inner.to_encoded_point(false).as_bytes());
+        let key_id = KeyId::derive("es256", inner.to_sec1_point(false).as_bytes());
         Ok(Self { inner, key_id })
     }
 
     /// SEC1 uncompressed encoding.
     pub fn to_sec1_bytes(&self) -> Vec<u8> {
-        self.inner.to_encoded_point(false).as_bytes().to_vec()
+        self.inner.to_sec1_point(false).as_bytes().to_vec()
     }
 
     /// The affine coordinates (x, y), for a JWK.
     pub fn coordinates(&self) -> ([u8; 32], [u8; 32]) {
-        let point = self.inner.to_encoded_point(false);
+        let point = self.inner.to_sec1_point(false);
         let mut x = [0u8; 32];
         let mut y = [0u8; 32];
         if let (Some(px), Some(py)) = (point.x(), point.y()) {

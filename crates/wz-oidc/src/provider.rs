@@ -6,11 +6,16 @@
 //! arrives, turns its completion into a single-use code, and the code into
 //! an ID token and an access token whose claims are read from that result.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use serde_json::{json, Value};
 use wz_core::{unix_ms, AssuranceLevel, Attribute, AuditDraft, AuthMode, AuthStatement, IdTokenAlg, OidcClient, SessionState};
-use wz_service::{Services, SessionSpec};
-use wz_store::{OidcAuthorizationRow, OidcAuthorizationState as State, OidcLookup, OidcStep, OidcTokenRow, RelyingPartyRow, StoreError};
+use wz_service::{BatchFuture, GroupCommit, Services, SessionSpec};
+use wz_store::{
+    OidcAuthorizationRow, OidcAuthorizationState as State, OidcLookup, OidcRedemption, OidcStep, OidcTokenRow, RelyingPartyRow, Store,
+    StoreError,
+};
 
 use crate::claims::{masked_claims, released_claims};
 use crate::error::{OAuthCode, OAuthError};
@@ -34,6 +39,30 @@ pub struct Provider {
     pub(crate) services: Services,
     /// The issuer identifier: the public URL clients reach us at.
     pub(crate) issuer: String,
+    /// Code redemptions, committed in groups.
+    redemptions: GroupCommit<OidcRedemption, Result<bool, StoreError>>,
+}
+
+/// Most redemptions one transaction carries.
+const MAX_REDEMPTIONS: usize = 128;
+
+/// The redemption journal: every waiting redemption committed together.
+fn redemptions(store: Arc<dyn Store>) -> GroupCommit<OidcRedemption, Result<bool, StoreError>> {
+    GroupCommit::new(MAX_REDEMPTIONS, move |batch: Vec<OidcRedemption>| {
+        let store = Arc::clone(&store);
+        Box::pin(async move {
+            match store.redeem_oidc_codes(&batch).await {
+                Ok(done) => done.into_iter().map(Ok).collect(),
+                Err(error) => {
+                    tracing::error!(error = &error as &dyn std::error::Error, "redeeming codes failed");
+                    batch
+                        .iter()
+                        .map(|_| Err(StoreError::Unavailable("redemption failed".into())))
+                        .collect()
+                }
+            }
+        }) as BatchFuture<_>
+    })
 }
 
 /// A started sign-in: the page's handle and the browser cookie bound to it.
@@ -122,6 +151,7 @@ impl Provider {
     /// A provider over the platform's services, known to clients as `issuer`.
     pub fn new(services: Services, issuer: &str) -> Self {
         Self {
+            redemptions: redemptions(Arc::clone(&services.context.store)),
             services,
             issuer: issuer.trim_end_matches('/').to_owned(),
         }
@@ -440,10 +470,10 @@ impl Provider {
         let code = form.get("code").ok_or(OAuthError::request("code is required"))?;
         let digest = wz_crypto::sm3(code.as_bytes());
         let store = &self.services.context.store;
-        let row = store
-            .find_oidc_authorization_by(OidcLookup::Code(&digest))
+        let (row, session) = store
+            .find_oidc_code(&digest)
             .await?
-            .filter(|row| row.rp_id == party.id)
+            .filter(|(row, _)| row.rp_id == party.id)
             .ok_or(OAuthError::grant("the code is unknown or not this client's"))?;
         let now_ms = self.now_ms();
         if row.state == State::Redeemed {
@@ -476,7 +506,7 @@ impl Provider {
                 "the code is bound to another DPoP key",
             ));
         }
-        let session = self.session_of(&row).await?;
+        let session = session.ok_or_else(corrupt)?;
         let statement = self.statement_of(&session)?.ok_or_else(corrupt)?;
         let settings = Self::settings(party)?;
         let access_token = self.random();
@@ -488,7 +518,6 @@ impl Provider {
             expires_at_ms: now_ms + i64::from(settings.access_token_seconds) * 1000,
             revoked: false,
         };
-        let step = OidcStep::new(State::CodeIssued, State::Redeemed, token.expires_at_ms, now_ms);
         let audit = AuditDraft::new(
             &party.id,
             "oidc.token_issued",
@@ -496,10 +525,17 @@ impl Provider {
             self.services.context.clock.now(),
         )
         .with_details(json!({ "session": session.id, "level": statement.level, "dpop": dpop_jkt.is_some() }));
-        match store.step_oidc_authorization(&row.id, &step, Some(&token), Some(audit)).await {
-            Ok(_) => {}
-            Err(StoreError::Conflict) => return Err(OAuthError::grant("the code was already used")),
-            Err(other) => return Err(other.into()),
+        let redemption = OidcRedemption {
+            authorization_id: row.id.clone(),
+            at_ms: now_ms,
+            token,
+            audit,
+        };
+        match self.redemptions.submit(redemption).await {
+            Some(Ok(true)) => {}
+            Some(Ok(false)) => return Err(OAuthError::grant("the code was already used")),
+            Some(Err(other)) => return Err(other.into()),
+            None => return Err(StoreError::Unavailable("the redemption journal stopped".into()).into()),
         }
         let id_token = self.id_token(party, settings, &request, &statement, now_ms)?;
         Ok(TokenResponse {

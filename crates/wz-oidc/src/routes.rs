@@ -2,6 +2,8 @@
 //! and queries are read as raw pairs so that a repeated parameter is an
 //! error (RFC 6749 §3.1), not a silent pick.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -32,7 +34,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(provider: Provider) -> Router<S>
         .route("/oidc/signin/{handle}/finish", get(finish))
         .route("/oidc/token", axum::routing::post(token))
         .route("/oidc/userinfo", get(userinfo).post(userinfo))
-        .with_state(provider)
+        .with_state(Arc::new(provider))
 }
 
 impl IntoResponse for OAuthError {
@@ -109,13 +111,13 @@ fn see_other(location: &str) -> Response {
 /// OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414).
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "oidc",
     responses((status = 200, description = "Provider metadata", body = Object)))]
-pub(crate) async fn discovery(State(provider): State<Provider>) -> impl IntoResponse {
+pub(crate) async fn discovery(State(provider): State<Arc<Provider>>) -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "public, max-age=300")], Json(metadata(provider.issuer())))
 }
 
 /// The keys ID tokens are signed with (ES256 and SM2).
 #[utoipa::path(get, path = "/oidc/jwks", tag = "oidc", responses((status = 200, description = "JWK Set", body = Object)))]
-pub(crate) async fn keys(State(provider): State<Provider>) -> impl IntoResponse {
+pub(crate) async fn keys(State(provider): State<Arc<Provider>>) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(jwks(&provider.services.context.keyring)),
@@ -219,7 +221,7 @@ pub(crate) struct TokenRequest {
     security(("basic" = [])),
     responses((status = 201, body = PushedAuthorizationResponse), (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody),
         (status = 403, body = OAuthErrorBody), (status = 429, body = OAuthErrorBody)))]
-pub(crate) async fn par(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn par(State(provider): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let result = async {
         let (form, party, jkt) = client_post(&provider, "/oidc/par", &headers, &body).await?;
         provider.push(&party, &form, jkt).await
@@ -236,7 +238,7 @@ pub(crate) async fn par(State(provider): State<Provider>, headers: HeaderMap, bo
     }
 }
 
-async fn authorize(State(provider): State<Provider>, RawQuery(query): RawQuery) -> Response {
+async fn authorize(State(provider): State<Arc<Provider>>, RawQuery(query): RawQuery) -> Response {
     let parameters = match Parameters::new(pairs(query.unwrap_or_default().as_bytes())) {
         Ok(parameters) => parameters,
         Err(error) => return error_page(&error),
@@ -286,7 +288,7 @@ fn error_page(error: &OAuthError) -> Response {
 }
 
 async fn status(
-    State(provider): State<Provider>,
+    State(provider): State<Arc<Provider>>,
     Path(handle): Path<String>,
     headers: HeaderMap,
 ) -> Result<([(header::HeaderName, &'static str); 2], Json<SignInStatus>), OAuthError> {
@@ -294,7 +296,7 @@ async fn status(
     Ok((no_store(), Json(status)))
 }
 
-async fn finish(State(provider): State<Provider>, Path(handle): Path<String>, headers: HeaderMap) -> Response {
+async fn finish(State(provider): State<Arc<Provider>>, Path(handle): Path<String>, headers: HeaderMap) -> Response {
     match provider.finish(&handle, cookie(&headers).as_deref()).await {
         Ok(Some(location)) => see_other(&location),
         Ok(None) => (
@@ -314,7 +316,7 @@ async fn finish(State(provider): State<Provider>, Path(handle): Path<String>, he
     security(("basic" = [])),
     responses((status = 200, body = TokenResponse), (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody),
         (status = 403, body = OAuthErrorBody)))]
-pub(crate) async fn token(State(provider): State<Provider>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(State(provider): State<Arc<Provider>>, headers: HeaderMap, body: Bytes) -> Response {
     let result: Result<TokenResponse, OAuthError> = async {
         let (form, party, jkt) = client_post(&provider, "/oidc/token", &headers, &body).await?;
         provider.redeem(&party, &form, jkt).await
@@ -331,7 +333,7 @@ pub(crate) async fn token(State(provider): State<Provider>, headers: HeaderMap, 
 #[utoipa::path(get, path = "/oidc/userinfo", tag = "oidc", security(("bearer" = [])),
     responses((status = 200, description = "Claims: sub and the released attributes", body = Object),
         (status = 400, body = OAuthErrorBody), (status = 401, body = OAuthErrorBody)))]
-pub(crate) async fn userinfo(State(provider): State<Provider>, method: axum::http::Method, headers: HeaderMap) -> Response {
+pub(crate) async fn userinfo(State(provider): State<Arc<Provider>>, method: axum::http::Method, headers: HeaderMap) -> Response {
     let result = async {
         let header = authorization(&headers).unwrap_or_default();
         if let Some(token) = header.strip_prefix("DPoP ") {

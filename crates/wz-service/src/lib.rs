@@ -15,6 +15,7 @@ mod credentials;
 mod entropy;
 mod error;
 mod faces;
+mod group_commit;
 mod keyring;
 mod liveness;
 mod qr_verification;
@@ -38,6 +39,7 @@ pub use credentials::{
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
 pub use faces::FaceService;
+pub use group_commit::{BatchFuture, GroupCommit};
 pub use keyring::Keyring;
 pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck, PresenceLiveness};
 pub use qr_verification::{AuditTag, QrService, QrVerification};

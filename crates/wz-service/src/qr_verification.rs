@@ -14,13 +14,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot, OnceCell};
 use wz_core::{
     qr_key, unix_ms, AssuranceLevel, AuditDraft, CredentialNumber, CredentialSerial, QrError, ResultCode, WalletQr, QR_LIFETIME_MS,
 };
 use wz_store::{NonceUse, Store, UseOutcome};
 
 use crate::credentials::short_number;
+use crate::group_commit::{BatchFuture, GroupCommit};
 use crate::{ServiceContext, ServiceError};
 
 /// Most verifications one journal transaction carries.
@@ -41,12 +41,9 @@ pub struct QrVerification {
     pub credential_expires_at_ms: i64,
 }
 
-struct JournalEntry {
-    nonce: NonceUse,
-    /// The audit entry, whose `result` is filled in from the outcome.
-    audit: AuditDraft,
-    reply: oneshot::Sender<Result<UseOutcome, ServiceError>>,
-}
+/// One use for the journal: the nonce, and the audit entry whose `result`
+/// is filled in from the outcome.
+type JournalEntry = (NonceUse, AuditDraft);
 
 /// The result code of a recorded use.
 fn outcome_code(outcome: &UseOutcome) -> ResultCode {
@@ -63,15 +60,15 @@ fn outcome_code(outcome: &UseOutcome) -> ResultCode {
 pub struct QrService {
     context: ServiceContext,
     verified: Arc<Mutex<HashSet<[u8; 32]>>>,
-    journal: Arc<OnceCell<mpsc::Sender<JournalEntry>>>,
+    journal: GroupCommit<JournalEntry, Result<UseOutcome, ServiceError>>,
 }
 
 impl QrService {
     pub(crate) fn new(context: ServiceContext) -> Self {
         Self {
-            context,
             verified: Arc::new(Mutex::new(HashSet::new())),
-            journal: Arc::new(OnceCell::new()),
+            journal: journal(Arc::clone(&context.store)),
+            context,
         }
     }
 
@@ -173,16 +170,7 @@ impl QrService {
     /// Hands the use to the journal: in one transaction with others, the
     /// credential's status is checked and the nonce spent.
     async fn record_use(&self, nonce: NonceUse, audit: AuditDraft) -> Result<UseOutcome, ServiceError> {
-        let sender = self
-            .journal
-            .get_or_init(|| async { spawn_journal(Arc::clone(&self.context.store)) })
-            .await;
-        let (reply, answer) = oneshot::channel();
-        sender
-            .send(JournalEntry { nonce, audit, reply })
-            .await
-            .map_err(|_| ServiceError::Journal)?;
-        answer.await.map_err(|_| ServiceError::Journal)?
+        self.journal.submit((nonce, audit)).await.ok_or(ServiceError::Journal)?
     }
 
     /// Audits a refusal and returns the error to report.
@@ -236,34 +224,24 @@ impl AuditTag {
     }
 }
 
-/// Starts the journal task: it takes every waiting entry (up to
-/// [`MAX_BATCH`]) and commits them together.
-fn spawn_journal(store: Arc<dyn Store>) -> mpsc::Sender<JournalEntry> {
-    let (sender, mut receiver) = mpsc::channel::<JournalEntry>(4 * MAX_BATCH);
-    tokio::spawn(async move {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let uses: Vec<NonceUse> = batch.iter().map(|e| e.nonce.clone()).collect();
-            let drafts: Vec<AuditDraft> = batch.iter().map(|e| e.audit.clone()).collect();
+/// The journal: every waiting use (up to [`MAX_BATCH`]) committed together.
+fn journal(store: Arc<dyn Store>) -> GroupCommit<JournalEntry, Result<UseOutcome, ServiceError>> {
+    GroupCommit::new(MAX_BATCH, move |batch: Vec<JournalEntry>| {
+        let store = Arc::clone(&store);
+        Box::pin(async move {
+            let (uses, drafts): (Vec<NonceUse>, Vec<AuditDraft>) = batch.into_iter().unzip();
             let audit = move |index: usize, outcome: &UseOutcome| {
                 let mut draft = drafts[index].clone();
                 draft.details["result"] = json!(outcome_code(outcome).as_str());
                 draft
             };
             match store.record_uses(&uses, &audit).await {
-                Ok(outcomes) => {
-                    for (entry, outcome) in batch.drain(..).zip(outcomes) {
-                        let _ = entry.reply.send(Ok(outcome));
-                    }
-                }
+                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
                 Err(error) => {
                     tracing::error!(error = &error as &dyn std::error::Error, "recording QR code uses failed");
-                    for entry in batch.drain(..) {
-                        let _ = entry.reply.send(Err(ServiceError::Journal));
-                    }
+                    uses.iter().map(|_| Err(ServiceError::Journal)).collect()
                 }
             }
-        }
-    });
-    sender
+        }) as BatchFuture<_>
+    })
 }

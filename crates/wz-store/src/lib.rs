@@ -33,7 +33,7 @@ pub use credential_rows::{
 };
 pub use credential_store::CredentialStore;
 pub use error::StoreError;
-pub use oidc::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcStep, OidcStore, OidcTokenRow};
+pub use oidc::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcRedemption, OidcStep, OidcStore, OidcTokenRow};
 pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
 pub use rows::{IdentityRow, NewIdentity, ResealedIdentity, StatusHistoryRow};
 pub use sessions::{SessionChange, SessionRow, SessionStore, WebhookRow};

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use wz_core::{AuditDraft, AuditEntry};
 
-use crate::StoreError;
+use crate::{SessionRow, StoreError};
 
 /// Where an authorization stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +90,20 @@ pub struct OidcStep {
     pub at_ms: i64,
 }
 
+/// One code redemption for [`OidcStore::redeem_oidc_codes`].
+#[derive(Debug, Clone)]
+pub struct OidcRedemption {
+    /// The authorization the code belongs to.
+    pub authorization_id: String,
+    /// Unix milliseconds of the redemption.
+    pub at_ms: i64,
+    /// The access token issued (its `expires_at_ms` becomes the
+    /// authorization's).
+    pub token: OidcTokenRow,
+    /// Its audit entry.
+    pub audit: AuditDraft,
+}
+
 impl OidcStep {
     /// A move from `from` to `to` that sets nothing else.
     pub fn new(from: OidcAuthorizationState, to: OidcAuthorizationState, expires_at_ms: i64, at_ms: i64) -> Self {
@@ -144,6 +158,10 @@ pub trait OidcStore: Send + Sync {
     /// An authorization by request URI or code.
     async fn find_oidc_authorization_by(&self, lookup: OidcLookup<'_>) -> Result<Option<OidcAuthorizationRow>, StoreError>;
 
+    /// The authorization a code digest belongs to, with its session (when
+    /// it has one) read by the same statement: what a redemption needs.
+    async fn find_oidc_code(&self, digest: &[u8; 32]) -> Result<Option<(OidcAuthorizationRow, Option<SessionRow>)>, StoreError>;
+
     /// Moves an authorization on if it is still in `step.from`
     /// ([`StoreError::Conflict`] otherwise), in one transaction with the
     /// token to issue and the audit entry. Starting clears the request
@@ -155,6 +173,13 @@ pub trait OidcStore: Send + Sync {
         token: Option<&OidcTokenRow>,
         audit: Option<AuditDraft>,
     ) -> Result<Option<AuditEntry>, StoreError>;
+
+    /// Redeems codes together, in one transaction: each authorization
+    /// still in `code_issued` moves to `redeemed` with its token stored and
+    /// its audit entry appended; one that moved on meanwhile (or that
+    /// appears twice in the batch, after its first) is `false` and changes
+    /// nothing. Results are in the order given.
+    async fn redeem_oidc_codes(&self, redemptions: &[OidcRedemption]) -> Result<Vec<bool>, StoreError>;
 
     /// An access token by digest.
     async fn find_oidc_token(&self, digest: &[u8; 32]) -> Result<Option<OidcTokenRow>, StoreError>;

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use super::{audit_len, draft};
-use crate::{OidcAuthorizationRow, OidcAuthorizationState as S, OidcLookup, OidcStep, OidcTokenRow, Store, StoreError};
+use crate::{
+    OidcAuthorizationRow, OidcAuthorizationState as S, OidcLookup, OidcRedemption, OidcStep, OidcTokenRow, SessionRow, Store, StoreError,
+};
 
 fn authorization(id: &str, request_uri: &str) -> OidcAuthorizationRow {
     OidcAuthorizationRow {
@@ -26,8 +28,9 @@ fn step(from: S, to: S) -> OidcStep {
 }
 
 /// A pushed request is found once by its URI (starting clears it); each
-/// step happens once; the code finds its authorization; redeeming stores
-/// the token with the audit entry; ending revokes the tokens.
+/// step happens once; the code finds its authorization; redeeming (in a
+/// batch) stores the token with the audit entry once per code, whatever
+/// else the batch holds; ending revokes the tokens.
 pub async fn oidc_authorizations_step_once_and_revoke_their_tokens(store: Arc<dyn Store>) {
     store
         .insert_relying_party(&super::relying_parties::party("rp-o"), draft("rp.registered"))
@@ -44,8 +47,19 @@ pub async fn oidc_authorizations_step_once_and_revoke_their_tokens(store: Arc<dy
     let by_uri = store.find_oidc_authorization_by(OidcLookup::RequestUri("urn:ietf:params:oauth:request_uri:one"));
     assert_eq!(by_uri.await.unwrap(), Some(row.clone()));
 
+    let signing_in = SessionRow {
+        rp_id: "rp-o".into(),
+        transaction_id: None,
+        label: None,
+        ..super::sessions::session("s-o", 100_000)
+    };
+    store
+        .insert_sessions(std::slice::from_ref(&signing_in), draft("session.created"))
+        .await
+        .unwrap();
     let start = OidcStep {
         browser: Some([3; 32]),
+        session_id: Some("s-o".into()),
         ..step(S::Pushed, S::Started)
     };
     store.step_oidc_authorization("a-1", &start, None, None).await.unwrap();
@@ -68,6 +82,9 @@ pub async fn oidc_authorizations_step_once_and_revoke_their_tokens(store: Arc<dy
     store.step_oidc_authorization("a-1", &issue, None, None).await.unwrap();
     let by_code = store.find_oidc_authorization_by(OidcLookup::Code(&[5; 32])).await.unwrap().unwrap();
     assert_eq!(by_code.id, "a-1");
+    let (with_session, session) = store.find_oidc_code(&[5; 32]).await.unwrap().unwrap();
+    assert_eq!((with_session, session), (by_code, Some(signing_in)), "the session is read with it");
+    assert_eq!(store.find_oidc_code(&[6; 32]).await.unwrap(), None);
     assert_eq!(store.find_oidc_authorization_by(OidcLookup::Code(&[6; 32])).await.unwrap(), None);
 
     let token = OidcTokenRow {
@@ -78,34 +95,45 @@ pub async fn oidc_authorizations_step_once_and_revoke_their_tokens(store: Arc<dy
         expires_at_ms: 600_000,
         revoked: false,
     };
-    let before = audit_len(&store).await;
-    let redeem = step(S::CodeIssued, S::Redeemed);
-    let entry = store
-        .step_oidc_authorization("a-1", &redeem, Some(&token), Some(draft("oidc.token_issued")))
+    store
+        .insert_oidc_authorization(&authorization("a-3", "urn:ietf:params:oauth:request_uri:three"))
         .await
         .unwrap();
-    assert!(entry.is_some());
-    assert_eq!(audit_len(&store).await, before + 1);
-    assert!(matches!(
-        store
-            .step_oidc_authorization(
-                "a-1",
-                &redeem,
-                Some(&OidcTokenRow {
-                    digest: [9; 32],
-                    ..token.clone()
-                }),
-                Some(draft("oidc.token_issued"))
-            )
-            .await,
-        Err(StoreError::Conflict)
-    ));
+    let redemption = |id: &str, digest: u8| OidcRedemption {
+        authorization_id: id.into(),
+        at_ms: 3_000,
+        token: OidcTokenRow {
+            digest: [digest; 32],
+            authorization_id: id.into(),
+            ..token.clone()
+        },
+        audit: draft("oidc.token_issued"),
+    };
+    let before = audit_len(&store).await;
+    // One batch: a-1 twice (the second is the code raced), a-3 never issued a code.
+    let batch = [redemption("a-1", 8), redemption("a-1", 9), redemption("a-3", 10)];
+    assert_eq!(store.redeem_oidc_codes(&batch).await.unwrap(), vec![true, false, false]);
+    assert_eq!(audit_len(&store).await, before + 1, "only the redemption that counted is audited");
+    let redeemed = store.find_oidc_authorization("a-1").await.unwrap().unwrap();
     assert_eq!(
-        store.find_oidc_token(&[9; 32]).await.unwrap(),
-        None,
-        "a refused step stores no token"
+        (redeemed.state, redeemed.expires_at_ms, redeemed.updated_at_ms),
+        (S::Redeemed, 600_000, 3_000)
     );
-    assert_eq!(audit_len(&store).await, before + 1, "a refused step is not audited");
+    assert_eq!(store.find_oidc_authorization("a-3").await.unwrap().unwrap().state, S::Pushed);
+    assert_eq!(
+        store.redeem_oidc_codes(&[redemption("a-1", 11)]).await.unwrap(),
+        vec![false],
+        "a redeemed code is not redeemed again"
+    );
+    for refused in [9, 10, 11] {
+        assert_eq!(
+            store.find_oidc_token(&[refused; 32]).await.unwrap(),
+            None,
+            "a refused redemption stores no token"
+        );
+    }
+    assert_eq!(audit_len(&store).await, before + 1, "a refused redemption is not audited");
+    assert!(store.redeem_oidc_codes(&[]).await.unwrap().is_empty());
     assert_eq!(store.find_oidc_token(&[8; 32]).await.unwrap(), Some(token.clone()));
 
     store

@@ -6,7 +6,7 @@ use super::{audit_len, draft};
 use crate::conformance::relying_parties::party;
 use crate::{SessionChange, SessionRow, Store, StoreError, WebhookRow};
 
-fn session(id: &str, expires_at_ms: i64) -> SessionRow {
+pub(super) fn session(id: &str, expires_at_ms: i64) -> SessionRow {
     SessionRow {
         id: id.into(),
         rp_id: "rp-s".into(),

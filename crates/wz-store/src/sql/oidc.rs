@@ -5,8 +5,13 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use wz_core::{AuditDraft, AuditEntry};
 
+use super::audit::append_many;
+use super::sessions::session_at;
 use super::{commit_audited, flag, insert_error, unavailable, SqlStore};
-use crate::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcStep, OidcStore, OidcTokenRow, StoreError};
+use crate::columns::SESSION_COLUMNS;
+use crate::{
+    OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcRedemption, OidcStep, OidcStore, OidcTokenRow, SessionRow, StoreError,
+};
 
 const AUTHORIZATION_COLUMNS: &str =
     "id, rp_id, request, request_uri, session_id, browser, code_digest, state, expires_at_ms, created_at_ms, updated_at_ms";
@@ -80,6 +85,34 @@ impl OidcStore for SqlStore {
         row.as_ref().map(authorization_from).transpose()
     }
 
+    async fn find_oidc_code(&self, digest: &[u8; 32]) -> Result<Option<(OidcAuthorizationRow, Option<SessionRow>)>, StoreError> {
+        let prefixed = |table: &str, columns: &str| {
+            columns
+                .split(',')
+                .map(|c| format!("{table}.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = format!(
+            "SELECT {}, {} FROM oidc_authorizations a LEFT JOIN sessions s ON s.id = a.session_id WHERE a.code_digest = $1",
+            prefixed("a", AUTHORIZATION_COLUMNS),
+            prefixed("s", SESSION_COLUMNS)
+        );
+        let row = sqlx::query(&sql)
+            .bind(digest.to_vec())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let authorization = authorization_from(&row)?;
+        let at = AUTHORIZATION_COLUMNS.split(',').count();
+        let session = match row.try_get::<Option<String>, _>(at).map_err(unavailable)? {
+            Some(_) => Some(session_at(&row, at)?),
+            None => None,
+        };
+        Ok(Some((authorization, session)))
+    }
+
     async fn step_oidc_authorization(
         &self,
         id: &str,
@@ -136,6 +169,78 @@ impl OidcStore for SqlStore {
             Some(audit) => commit_audited(tx, self.dialect, &audit).await.map(Some),
             None => tx.commit().await.map(|()| None).map_err(unavailable),
         }
+    }
+
+    async fn redeem_oidc_codes(&self, redemptions: &[OidcRedemption]) -> Result<Vec<bool>, StoreError> {
+        if redemptions.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A code redeemed twice in one batch: only its first redemption counts.
+        let mut seen = std::collections::HashSet::new();
+        let first: Vec<bool> = redemptions.iter().map(|r| seen.insert(r.authorization_id.as_str())).collect();
+        let candidates: Vec<&OidcRedemption> = redemptions.iter().zip(&first).filter(|(_, f)| **f).map(|(r, _)| r).collect();
+        // One UPDATE for the batch; placeholders numbered in text order
+        // (SQLite's `?` binds by position).
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            self.dialect.placeholder(n)
+        };
+        let state = next();
+        let expires: String = candidates.iter().map(|_| format!(" WHEN {} THEN {}", next(), next())).collect();
+        let updated: String = candidates.iter().map(|_| format!(" WHEN {} THEN {}", next(), next())).collect();
+        let from = next();
+        let ids: Vec<String> = candidates.iter().map(|_| next()).collect();
+        let sql = format!(
+            "UPDATE oidc_authorizations SET state = {state}, expires_at_ms = CASE id{expires} END, updated_at_ms = CASE id{updated} END \
+             WHERE state = {from} AND id IN ({}) RETURNING id",
+            ids.join(", ")
+        );
+        let mut update = sqlx::query(&sql).bind(OidcAuthorizationState::Redeemed.as_str());
+        for r in &candidates {
+            update = update.bind(&r.authorization_id).bind(r.token.expires_at_ms);
+        }
+        for r in &candidates {
+            update = update.bind(&r.authorization_id).bind(r.at_ms);
+        }
+        update = update.bind(OidcAuthorizationState::CodeIssued.as_str());
+        for r in &candidates {
+            update = update.bind(&r.authorization_id);
+        }
+        let mut tx = self.begin_write().await?;
+        let moved: std::collections::HashSet<String> = update
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0).map_err(unavailable))
+            .collect::<Result<_, _>>()?;
+        let winners: Vec<&OidcRedemption> = candidates.into_iter().filter(|r| moved.contains(&r.authorization_id)).collect();
+        if !winners.is_empty() {
+            let sql = format!(
+                "INSERT INTO oidc_tokens (digest, authorization_id, rp_id, jkt, expires_at_ms, revoked) VALUES {}",
+                self.dialect.value_rows(winners.len(), 6)
+            );
+            let mut insert = sqlx::query(&sql);
+            for r in &winners {
+                insert = insert
+                    .bind(r.token.digest.to_vec())
+                    .bind(&r.token.authorization_id)
+                    .bind(&r.token.rp_id)
+                    .bind(&r.token.jkt)
+                    .bind(r.token.expires_at_ms)
+                    .bind(r.token.revoked);
+            }
+            insert.execute(&mut *tx).await.map_err(insert_error)?;
+            let drafts: Vec<AuditDraft> = winners.iter().map(|r| r.audit.clone()).collect();
+            append_many(&mut tx, self.dialect, &drafts).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(redemptions
+            .iter()
+            .zip(first)
+            .map(|(r, first)| first && moved.contains(&r.authorization_id))
+            .collect())
     }
 
     async fn find_oidc_token(&self, digest: &[u8; 32]) -> Result<Option<OidcTokenRow>, StoreError> {

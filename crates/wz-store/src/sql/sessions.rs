@@ -10,22 +10,28 @@ use wz_core::{AuditDraft, AuditEntry};
 use super::{commit_audited, insert_error, unavailable, SqlStore};
 
 fn session_from(row: &AnyRow) -> Result<SessionRow, StoreError> {
+    session_at(row, 0)
+}
+
+/// A session from the [`SESSION_COLUMNS`] that start at column `at` (a
+/// join's second half).
+pub(super) fn session_at(row: &AnyRow, at: usize) -> Result<SessionRow, StoreError> {
     let get = |e: sqlx::Error| unavailable(e);
     Ok(SessionRow {
-        id: row.try_get(0).map_err(get)?,
-        rp_id: row.try_get(1).map_err(get)?,
-        mode: row.try_get(2).map_err(get)?,
-        purpose: row.try_get(3).map_err(get)?,
-        attributes: name_list_column(row.try_get::<&str, _>(4).map_err(get)?),
-        transaction_id: row.try_get(5).map_err(get)?,
-        label: row.try_get(6).map_err(get)?,
-        state: row.try_get(7).map_err(get)?,
-        secret: secret_column(row.try_get(8).map_err(get)?)?,
-        device_key: row.try_get(9).map_err(get)?,
-        result: row.try_get(10).map_err(get)?,
-        created_at_ms: row.try_get(11).map_err(get)?,
-        expires_at_ms: row.try_get(12).map_err(get)?,
-        updated_at_ms: row.try_get(13).map_err(get)?,
+        id: row.try_get(at).map_err(get)?,
+        rp_id: row.try_get(at + 1).map_err(get)?,
+        mode: row.try_get(at + 2).map_err(get)?,
+        purpose: row.try_get(at + 3).map_err(get)?,
+        attributes: name_list_column(row.try_get::<&str, _>(at + 4).map_err(get)?),
+        transaction_id: row.try_get(at + 5).map_err(get)?,
+        label: row.try_get(at + 6).map_err(get)?,
+        state: row.try_get(at + 7).map_err(get)?,
+        secret: secret_column(row.try_get(at + 8).map_err(get)?)?,
+        device_key: row.try_get(at + 9).map_err(get)?,
+        result: row.try_get(at + 10).map_err(get)?,
+        created_at_ms: row.try_get(at + 11).map_err(get)?,
+        expires_at_ms: row.try_get(at + 12).map_err(get)?,
+        updated_at_ms: row.try_get(at + 13).map_err(get)?,
     })
 }
 
