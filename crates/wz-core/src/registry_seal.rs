@@ -63,6 +63,12 @@ impl RegistrySealer {
         Self { data_key, lookup_key }
     }
 
+    /// Check values of the data key and the lookup key (they tell keys
+    /// apart and reveal nothing of them).
+    pub fn check_values(&self) -> (String, String) {
+        (self.data_key.check_value(), self.lookup_key.check_value())
+    }
+
     /// The lookup key of an ID number.
     pub fn lookup(&self, id_number: &NationalIdNumber) -> LookupKey {
         let mut input = Vec::with_capacity(LOOKUP_DOMAIN.len() + 18);

@@ -90,6 +90,21 @@ impl MacKey {
     pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
         self.mac(data).ct_eq(tag).into()
     }
+
+    /// A check value that tells keys apart without revealing them.
+    pub fn check_value(&self) -> String {
+        check_value(&self.0)
+    }
+}
+
+/// Domain of [`check_value`].
+const CHECK_VALUE_DOMAIN: &[u8] = b"wz key check value v1";
+
+/// A key check value: the first 8 bytes of HMAC-SM3 under the secret of a
+/// fixed message, in hex. Equal keys give equal values; HMAC being a PRF,
+/// the value says nothing else about the key.
+pub fn check_value(secret: &[u8]) -> String {
+    hex::encode(&hmac_sm3(secret, CHECK_VALUE_DOMAIN)[..8])
 }
 
 impl std::fmt::Debug for MacKey {

@@ -45,6 +45,11 @@ impl Sm4Key {
         &self.0
     }
 
+    /// A check value that tells keys apart without revealing them.
+    pub fn check_value(&self) -> String {
+        crate::sm3_hash::check_value(&self.0)
+    }
+
     fn cipher(&self) -> Sm4Gcm {
         Sm4Gcm::new(&self.0.into())
     }

@@ -43,6 +43,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Operator bearer token (digest).
     pub admin_token: Arc<AdminToken>,
+    /// Set while the instance drains before it stops: `/readyz` answers
+    /// 503 so load balancers send it no new requests.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The complete router with its middleware stack.

@@ -2,14 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use wz_core::unix_ms;
 use wz_http::{AdminToken, AppState, HttpLimits, Metrics};
-use wz_service::{FaceService, GeometryLiveness, LivenessCheck, OsEntropy, PresenceLiveness, ServiceContext, Services, SystemClock};
+use wz_service::{Clock, FaceService, GeometryLiveness, LivenessCheck, OsEntropy, PresenceLiveness, ServiceContext, Services, SystemClock};
 use wz_store::Store;
 use wz_store_postgres::PgConfig;
 use wz_store_sqlite::SqliteConfig;
@@ -104,6 +106,7 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         ServerError::RegistryKeysMissing(_) => ServerError::RegistryKeysMissing(count),
         other => other,
     })?;
+    check_keys(store.as_ref(), &keys.keyring, &config.data_dir).await?;
     let context = ServiceContext {
         store,
         keyring: Arc::new(keys.keyring),
@@ -125,6 +128,29 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         admin_token: keys.admin_token,
         admin_token_path: keys.admin_token_path,
     })
+}
+
+/// Records the keys' check values in a database that has none and refuses
+/// keys other than the recorded ones: instances sharing a database must
+/// share their keys, and a mismatch is found here rather than as data one
+/// instance wrote that another cannot open.
+async fn check_keys(store: &dyn Store, keyring: &wz_service::Keyring, data_dir: &std::path::Path) -> Result<(), ServerError> {
+    let ours = keyring.check_values();
+    let now_ms = unix_ms(SystemClock.now());
+    let recorded = store.record_key_check_values(&ours, now_ms).await?;
+    let names: Vec<String> = recorded
+        .iter()
+        .filter(|(name, value)| ours.iter().any(|(n, v)| n == name && v != value))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if names.is_empty() {
+        Ok(())
+    } else {
+        Err(ServerError::KeysMismatch {
+            keys_dir: data_dir.join("keys"),
+            names,
+        })
+    }
 }
 
 /// The data directory holds the keys and, with SQLite, the database: a new
@@ -154,6 +180,12 @@ pub struct RunningServer {
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     webhooks: JoinHandle<()>,
+    /// Following other instances' session changes (PostgreSQL only).
+    changes: Option<JoinHandle<()>>,
+    /// `/readyz` answers 503 while set.
+    draining: Arc<AtomicBool>,
+    /// How long [`RunningServer::drain`] keeps serving.
+    drain: Duration,
     grace: Duration,
 }
 
@@ -163,19 +195,32 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
+    /// Reports not-ready on `/readyz` and keeps serving for the drain
+    /// period, so a load balancer stops routing here first.
+    pub async fn drain(&self) {
+        self.draining.store(true, Ordering::Release);
+        tracing::info!(seconds = self.drain.as_secs(), "draining: /readyz reports not ready");
+        tokio::time::sleep(self.drain).await;
+    }
+
     /// Stops accepting connections and waits up to the grace period for
     /// in-flight requests.
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(());
         self.webhooks.abort();
-        match tokio::time::timeout(self.grace, self.task).await {
+        let served = match tokio::time::timeout(self.grace, self.task).await {
             Ok(Ok(result)) => result.map_err(ServerError::io("serving")),
             Ok(Err(join)) => Err(ServerError::Config(format!("server task failed: {join}"))),
             Err(_) => {
                 tracing::warn!("shutdown grace period elapsed with requests in flight");
                 Ok(())
             }
+        };
+        // Watchers still in flight heard changes until here.
+        if let Some(changes) = self.changes {
+            changes.abort();
         }
+        served
     }
 }
 
@@ -211,10 +256,12 @@ pub(crate) async fn start_with(
     extra: axum::Router,
     listener: Option<TcpListener>,
 ) -> Result<RunningServer, ServerError> {
+    let draining = Arc::new(AtomicBool::new(false));
     let state = AppState {
         services: opened.services.clone(),
         metrics: Arc::new(Metrics::default()),
         admin_token: Arc::new(AdminToken::new(&opened.admin_token)),
+        draining: Arc::clone(&draining),
     };
     let limits = HttpLimits {
         body_limit_bytes: config.server.body_limit_bytes,
@@ -242,7 +289,32 @@ pub(crate) async fn start_with(
         shutdown,
         task,
         webhooks: crate::webhooks::spawn(opened.services.clone()),
+        changes: follow_other_instances(config, opened),
+        draining,
+        drain: Duration::from_secs(config.server.drain_seconds),
         grace: Duration::from_secs(config.server.shutdown_grace_seconds),
+    })
+}
+
+/// Other instances' session changes, heard on PostgreSQL's `LISTEN`.
+struct PgChanges(wz_store_postgres::SessionListener);
+
+#[async_trait::async_trait]
+impl wz_service::ChangeSource for PgChanges {
+    async fn next(&mut self) -> wz_service::Heard {
+        self.0.next().await
+    }
+}
+
+/// On PostgreSQL other instances may share the database: their session
+/// changes reach this instance's watchers through a listening connection.
+/// SQLite is one process's, whose changes the feed already has.
+fn follow_other_instances(config: &Config, opened: &OpenedServices) -> Option<JoinHandle<()>> {
+    let url = config.database_url();
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    postgres.then(|| {
+        let listener = wz_store_postgres::SessionListener::new(&url);
+        opened.services.sessions.feed().follow(PgChanges(listener))
     })
 }
 
@@ -340,30 +412,35 @@ async fn serve_connections(
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn serve(server: RunningServer) -> Result<(), ServerError> {
-    wait_for_signal().await;
+    if wait_for_signal().await == Stop::Terminate {
+        server.drain().await;
+    }
     tracing::info!("shutting down");
     server.stop().await
 }
 
-async fn wait_for_signal() {
+/// How the process was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGINT (Ctrl-C): a person at a terminal; stop now.
+    Interrupt,
+    /// SIGTERM: an orchestrator or a cluster script; drain first.
+    Terminate,
+}
+
+async fn wait_for_signal() -> Stop {
     let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = interrupt => Stop::Interrupt,
+                _ = terminate.recv() => Stop::Terminate,
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+        Err(_) => {
+            let _ = interrupt.await;
+            Stop::Interrupt
+        }
     }
 }
 

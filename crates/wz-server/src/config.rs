@@ -23,6 +23,7 @@ const ENV_KEYS: &[&str] = &[
     "server.body_limit_bytes",
     "server.request_timeout_seconds",
     "server.shutdown_grace_seconds",
+    "server.drain_seconds",
     "server.header_read_timeout_seconds",
     "server.max_connections",
     "server.public_url",
@@ -178,6 +179,10 @@ pub struct ServerConfig {
     pub request_timeout_seconds: u64,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_seconds: u64,
+    /// On SIGTERM, how long the instance keeps serving while `/readyz`
+    /// answers 503, so a load balancer's health checks take it out of
+    /// rotation before it stops accepting (SIGINT stops at once).
+    pub drain_seconds: u64,
     /// How long a client has to send a request's headers, and how long an
     /// idle keep-alive connection stays open.
     pub header_read_timeout_seconds: u64,
@@ -234,6 +239,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 256 * 1024,
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 10,
+            drain_seconds: 3,
             header_read_timeout_seconds: 15,
             max_connections: 10_000,
             public_url: None,

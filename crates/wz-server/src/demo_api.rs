@@ -37,31 +37,36 @@ async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<D
         website: Option<DemoParty>,
     }
     let path = config.data_dir.join("demo-relying-parties.json");
-    let mut saved = match fs::read_to_string(&path)
+    let read = fs::read_to_string(&path)
         .ok()
-        .and_then(|text| serde_json::from_str::<Saved>(&text).ok())
-    {
-        Some(saved) => saved,
+        .and_then(|text| serde_json::from_str::<Saved>(&text).ok());
+    let (window, hotel, website) = match read {
+        Some(saved) => (saved.window, saved.hotel, saved.website),
+        None => (
+            register_party(services, &window_spec()).await?,
+            register_party(services, &hotel_spec()).await?,
+            None,
+        ),
+    };
+    // Written only when something was registered: the instances of a demo
+    // cluster share the file.
+    let website = match website {
+        Some(website) => website,
         None => {
-            let window = register_party(services, &window_spec()).await?;
-            let hotel = register_party(services, &hotel_spec()).await?;
-            Saved {
-                window,
-                hotel,
-                website: None,
-            }
+            let website = register_party(services, &website_spec(&[DEMO_WEBSITE_PLACEHOLDER.to_owned()])).await?;
+            let saved = Saved {
+                window: window.clone(),
+                hotel: hotel.clone(),
+                website: Some(website.clone()),
+            };
+            write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
+            website
         }
     };
-    let website = match saved.website.take() {
-        Some(website) => website,
-        None => register_party(services, &website_spec(DEMO_WEBSITE_PLACEHOLDER)).await?,
-    };
-    saved.website = Some(website.clone());
-    write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
     Ok(DemoSetup {
         citizens,
-        window: saved.window,
-        hotel: saved.hotel,
+        window,
+        hotel,
         website,
     })
 }
@@ -110,7 +115,7 @@ fn hotel_spec() -> RelyingPartySpec {
 /// The demo website: an OpenID Connect client at every level (L3 by the
 /// wallet, L2 with the face, L4 with password and face), granted nothing
 /// in full, so what it sees is desensitised as any website's would be.
-fn website_spec(redirect_uri: &str) -> RelyingPartySpec {
+fn website_spec(redirect_uris: &[String]) -> RelyingPartySpec {
     let mut website = spec(
         "示例网站 Example Website",
         RpCategory::Internet,
@@ -118,7 +123,7 @@ fn website_spec(redirect_uri: &str) -> RelyingPartySpec {
         Vec::new(),
     );
     website.oidc = Some(wz_core::OidcClient {
-        redirect_uris: vec![redirect_uri.to_owned()],
+        redirect_uris: redirect_uris.to_vec(),
         jwks: None,
         id_token_alg: wz_core::IdTokenAlg::Es256,
         access_token_seconds: wz_core::oidc_client::DEFAULT_ACCESS_TOKEN_SECONDS,
@@ -126,16 +131,25 @@ fn website_spec(redirect_uri: &str) -> RelyingPartySpec {
     website
 }
 
-/// Points the demo website's registration at the redirect URI its process
-/// listens on (the port is known only once it has started).
+/// Most redirect URIs the demo website keeps registered: one per
+/// instance of a demo cluster (`scripts/cluster`), the newest kept.
+const DEMO_WEBSITE_REDIRECTS: usize = 8;
+
+/// Adds the redirect URI the demo website's process listens on to its
+/// registration (the port is known only once it has started; each
+/// instance of a demo cluster starts its own website).
 pub async fn point_demo_website(services: &Services, setup: &DemoSetup, redirect_uri: &str) -> Result<(), ServerError> {
     let current = services.relying_parties.find(&setup.website.client_id).await?;
-    if current.oidc.as_ref().is_some_and(|o| o.redirect_uris == [redirect_uri]) {
+    let mut uris = current.oidc.map(|o| o.redirect_uris).unwrap_or_default();
+    if uris.iter().any(|u| u == redirect_uri) {
         return Ok(());
     }
+    uris.retain(|u| u != DEMO_WEBSITE_PLACEHOLDER);
+    uris.push(redirect_uri.to_owned());
+    let keep_from = uris.len().saturating_sub(DEMO_WEBSITE_REDIRECTS);
     services
         .relying_parties
-        .update(&setup.website.client_id, &website_spec(redirect_uri), "demo")
+        .update(&setup.website.client_id, &website_spec(&uris[keep_from..]), "demo")
         .await?;
     Ok(())
 }

@@ -20,6 +20,20 @@ pub enum ServerError {
     /// new keys that could never open them.
     #[error("the registry holds {0} records but its key files in the data directory are missing; restore them from backup")]
     RegistryKeysMissing(u64),
+    /// The keys directory holds other keys than the database was written
+    /// with (another instance's, or new ones): starting would write data
+    /// no other instance can open or verify.
+    #[error(
+        "the keys in {} are not the ones this database was written with (they differ in: {}); give every instance the same keys directory (docs/cluster.md) — refusing to start",
+        keys_dir.display(),
+        names.join(", ")
+    )]
+    KeysMismatch {
+        /// The keys directory.
+        keys_dir: PathBuf,
+        /// The keys that differ.
+        names: Vec<String>,
+    },
     /// An offline command needs a registry and the data directory has none.
     #[error("no registry at {} — start `wz serve --demo` to create one, or pass --data-dir (or set WZ_DATA_DIR) to the server's data directory", data_dir.display())]
     NoRegistry {

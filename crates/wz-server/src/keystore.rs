@@ -42,7 +42,8 @@ pub(crate) fn write_secret(path: &Path, contents: &str) -> Result<(), ServerErro
 /// a temporary file, synced and renamed over `path`, so a crash leaves the
 /// old file or the new one, never half of one.
 pub fn write_owner_only(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let temporary = path.with_extension("tmp");
+    // Per process: instances sharing a keys directory may write at once.
+    let temporary = path.with_extension(format!("tmp.{}", std::process::id()));
     let _ = fs::remove_file(&temporary);
     let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary)?;
     file.write_all(contents)?;

@@ -10,8 +10,9 @@
 //! Deliveries run concurrently, at most [`PER_RP_IN_FLIGHT`] per relying
 //! party and [`IN_FLIGHT`] in all, so one slow receiver delays only its
 //! own webhooks. A delivery is claimed before it is posted (its next
-//! attempt moved past the request timeout), so the loop does not pick it
-//! up again while it is in flight.
+//! attempt moved past the request timeout, only if no one moved it since
+//! it was read), so neither this loop nor another instance's picks it up
+//! again while it is in flight.
 //!
 //! Every target is checked against the operator's [`WebhookPolicy`] at
 //! each delivery, and a name is resolved by [`CheckedResolver`], which
@@ -98,15 +99,20 @@ pub fn spawn(services: Services) -> JoinHandle<()> {
                 let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else { break };
                 let Some(rp_slot) = in_flight.try_take(&hook.rp_id, PER_RP_IN_FLIGHT) else {
                     // Its RP is busy: look again later, so that the due
-                    // list keeps moving to other RPs' deliveries.
-                    let _ = store
-                        .record_webhook_attempt(&hook.id, hook.attempts, now_ms + BUSY_RETRY_MS, None)
-                        .await;
+                    // list keeps moving to other RPs' deliveries (unless
+                    // another instance has claimed it meanwhile).
+                    let _ = store.claim_webhook(&hook.id, hook.next_attempt_at_ms, now_ms + BUSY_RETRY_MS).await;
                     continue;
                 };
-                if let Err(error) = store.record_webhook_attempt(&hook.id, hook.attempts, now_ms + CLAIM_MS, None).await {
-                    tracing::warn!(error = &error as &dyn std::error::Error, "claiming a webhook delivery failed");
-                    continue;
+                // Several instances read the same outbox: whoever claims
+                // the delivery first posts it.
+                match store.claim_webhook(&hook.id, hook.next_attempt_at_ms, now_ms + CLAIM_MS).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(error) => {
+                        tracing::warn!(error = &error as &dyn std::error::Error, "claiming a webhook delivery failed");
+                        continue;
+                    }
                 }
                 let (services, http) = (Arc::clone(&services), http.clone());
                 tokio::spawn(async move {

@@ -32,6 +32,28 @@ pub struct Keyring {
 }
 
 impl Keyring {
+    /// Each key's check value by name: key ids of the public keys, keyed
+    /// digests of the secret ones. A database records them on first start
+    /// so that an instance given other keys refuses to write to it.
+    pub fn check_values(&self) -> Vec<(String, String)> {
+        let (data, lookup) = self.sealer.check_values();
+        [
+            ("card-authority", self.card_authority.key_id().to_string()),
+            ("card-challenge", self.challenge_key.check_value()),
+            ("credential-number", self.credential_number_key.check_value()),
+            ("liveness", self.liveness_key.check_value()),
+            ("password-pepper", self.password_pepper.check_value()),
+            ("platform-es256", self.platform_es256.key_id().to_string()),
+            ("platform-sm2", self.platform_sm2.key_id().to_string()),
+            ("qr-mac", self.qr_mac_key.check_value()),
+            ("registry-data", data),
+            ("registry-lookup", lookup),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+    }
+
     /// Generates a complete, fresh keyring (first run, tests).
     pub fn generate(entropy: &dyn crate::Entropy) -> Result<Self, wz_crypto::CryptoError> {
         let mut rng = crate::EntropyRng(entropy);

@@ -23,6 +23,7 @@ mod rate_limit;
 mod registry;
 mod relying_parties;
 mod result_signer;
+mod session_feed;
 mod sessions;
 mod signed_request;
 mod ttl_cache;
@@ -46,9 +47,9 @@ pub use qr_verification::{AuditTag, QrService, QrVerification};
 pub use rate_limit::RateQuota;
 pub use registry::{RegistryService, SeedPerson};
 pub use relying_parties::{public_details, row_alg, RegisteredParty, RelyingPartyService, RelyingPartySpec};
+pub use session_feed::{Change, ChangeSource, Heard, SessionFeed};
 pub use sessions::{
-    ScannedSession, SessionEvent, SessionService, SessionSpec, INVITATION_PREFIX, MAX_INVITATION_SECONDS, MAX_PARTICIPANTS,
-    MAX_WINDOW_SECONDS,
+    ScannedSession, SessionService, SessionSpec, INVITATION_PREFIX, MAX_INVITATION_SECONDS, MAX_PARTICIPANTS, MAX_WINDOW_SECONDS,
 };
 pub use signed_request::SignedRequest;
 pub use watchers::{KeyedLimit, KeyedSlot, WatchPermit, MAX_WATCHES_PER_RP};

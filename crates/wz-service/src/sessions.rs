@@ -9,10 +9,10 @@
 //! entry, so racing wallets cannot both move a session on, and a
 //! completion writes its webhook into the outbox in the same transaction:
 //! a crash loses no delivery. Watchers (SSE, long-poll) learn of changes
-//! through an in-process broadcast.
+//! through the [`SessionFeed`](crate::SessionFeed): this instance's at
+//! once, other instances' through its change source.
 
 use serde_json::json;
-use tokio::sync::broadcast;
 use wz_core::{
     check_frame, frame_session_id, unix_ms, Attribute, AuditDraft, AuthMode, FrameError, ResultCode, SessionState, SignedStatement,
 };
@@ -42,17 +42,6 @@ pub struct SessionSpec {
     pub expires_in_seconds: u32,
 }
 
-/// A change other tasks may watch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionEvent {
-    /// Session id.
-    pub session_id: String,
-    /// The RP it belongs to.
-    pub rp_id: String,
-    /// Its new state.
-    pub state: SessionState,
-}
-
 /// What the wallet shows after scanning.
 #[derive(Debug, Clone)]
 pub struct ScannedSession {
@@ -70,7 +59,7 @@ pub struct SessionService {
     context: ServiceContext,
     parties: RelyingPartyService,
     authentication: AuthenticationService,
-    events: broadcast::Sender<SessionEvent>,
+    feed: crate::SessionFeed,
     watchers: crate::KeyedLimit,
 }
 
@@ -84,7 +73,7 @@ impl SessionService {
             context,
             parties,
             authentication,
-            events: broadcast::channel(4096).0,
+            feed: crate::SessionFeed::new(),
             watchers: crate::KeyedLimit::default(),
         }
     }
@@ -97,9 +86,9 @@ impl SessionService {
             .ok_or(ServiceError::RateLimited { retry_after: 5 })
     }
 
-    /// Watches every session change.
-    pub fn subscribe(&self) -> broadcast::Receiver<SessionEvent> {
-        self.events.subscribe()
+    /// The feed of session changes watchers subscribe to.
+    pub fn feed(&self) -> &crate::SessionFeed {
+        &self.feed
     }
 
     fn random<const N: usize>(&self) -> [u8; N] {
@@ -460,11 +449,7 @@ impl SessionService {
                 StoreError::Conflict => refused(ResultCode::SessionState),
                 other => other.into(),
             })?;
-        let _ = self.events.send(SessionEvent {
-            session_id: row.id.clone(),
-            rp_id: row.rp_id.clone(),
-            state: to,
-        });
+        self.feed.publish(&row.id);
         let mut row = row.clone();
         row.state = to.as_str().to_owned();
         row.updated_at_ms = now_ms;

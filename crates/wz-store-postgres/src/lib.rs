@@ -4,9 +4,12 @@
 //! dialect: every transaction that appends to the audit chain first takes a
 //! transaction-scoped advisory lock, so appends from any number of
 //! processes form one linear chain, and reads that precede a change lock
-//! their rows. Must not be depended on by libraries other than the server
+//! their rows. A session change's transaction also `NOTIFY`s its id, which
+//! [`SessionListener`] hears on a dedicated connection. Must not be depended on by libraries other than the server
 //! assembly.
 
 mod connect;
+mod listen;
 
 pub use connect::{connect, PgConfig};
+pub use listen::SessionListener;

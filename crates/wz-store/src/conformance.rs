@@ -169,7 +169,8 @@ macro_rules! store_conformance_suite {
             sessions_change_once_and_keep_their_webhook,
             large_batches_and_flags_round_trip,
             portraits_are_stored_apart,
-            oidc_authorizations_step_once_and_revoke_their_tokens
+            oidc_authorizations_step_once_and_revoke_their_tokens,
+            key_check_values_are_recorded_once
         );
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -182,6 +183,31 @@ macro_rules! store_conformance_suite {
             }
         )*
     };
+}
+
+/// The first instance records its keys' check values; later ones get the
+/// recorded values back (to compare with theirs), and a new key name is
+/// added without changing the others.
+pub async fn key_check_values_are_recorded_once(store: Arc<dyn Store>) {
+    let first = vec![
+        ("platform-sm2".to_owned(), "aaaa".to_owned()),
+        ("registry-data".to_owned(), "bbbb".to_owned()),
+    ];
+    assert_eq!(store.record_key_check_values(&first, 1_000).await.unwrap(), first);
+    let other = vec![
+        ("platform-sm2".to_owned(), "cccc".to_owned()),
+        ("qr-mac".to_owned(), "dddd".to_owned()),
+    ];
+    let recorded = store.record_key_check_values(&other, 2_000).await.unwrap();
+    assert_eq!(
+        recorded,
+        vec![
+            ("platform-sm2".to_owned(), "aaaa".to_owned()),
+            ("qr-mac".to_owned(), "dddd".to_owned()),
+            ("registry-data".to_owned(), "bbbb".to_owned()),
+        ],
+        "a recorded value is never replaced"
+    );
 }
 
 /// The portrait is a row's own column: `find_identity` does not carry it,

@@ -36,5 +36,5 @@ pub use error::StoreError;
 pub use oidc::{OidcAuthorizationRow, OidcAuthorizationState, OidcLookup, OidcRedemption, OidcStep, OidcStore, OidcTokenRow};
 pub use relying_parties::{RelyingPartyRow, RelyingPartyStore};
 pub use rows::{IdentityRow, NewIdentity, ResealedIdentity, StatusHistoryRow};
-pub use sessions::{SessionChange, SessionRow, SessionStore, WebhookRow};
+pub use sessions::{Heard, SessionChange, SessionRow, SessionStore, WebhookRow};
 pub use store::Store;

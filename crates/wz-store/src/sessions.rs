@@ -105,6 +105,13 @@ pub trait SessionStore: Send + Sync {
     /// Deliveries due at `now_ms`, oldest first.
     async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<WebhookRow>, StoreError>;
 
+    /// Claims an undelivered delivery until `until_ms`, if it is still due
+    /// at `seen_next_attempt_at_ms` (what [`Self::due_webhooks`] read):
+    /// `false` when another instance claimed it first. The claim is a lease
+    /// longer than one attempt may take, so no two instances post the same
+    /// delivery at once.
+    async fn claim_webhook(&self, id: &str, seen_next_attempt_at_ms: i64, until_ms: i64) -> Result<bool, StoreError>;
+
     /// Records an attempt: delivered at `delivered_at_ms`, or to be retried
     /// at `next_attempt_at_ms`.
     async fn record_webhook_attempt(
@@ -114,4 +121,15 @@ pub trait SessionStore: Send + Sync {
         next_attempt_at_ms: i64,
         delivered_at_ms: Option<i64>,
     ) -> Result<(), StoreError>;
+}
+
+/// What a listener for other processes' session changes hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// (Re)connected: changes are heard from now on.
+    Connected,
+    /// This session changed.
+    Changed(String),
+    /// The connection is gone; the next call reconnects.
+    Lost,
 }

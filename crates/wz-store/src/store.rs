@@ -56,6 +56,11 @@ pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + crate::Oid
     /// Number of registry rows.
     async fn count_identities(&self) -> Result<u64, StoreError>;
 
+    /// Records the check value of each named key not recorded yet and
+    /// returns every recorded one, by name: the keys this database was
+    /// written with, which every instance must share.
+    async fn record_key_check_values(&self, values: &[(String, String)], at_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
+
     /// Appends a stand-alone audit entry (an event with no other write).
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError>;
 

@@ -31,6 +31,14 @@ impl TestServer {
         self.config.data_dir.clone()
     }
 
+    /// Drains as on SIGTERM: `/readyz` answers 503 for the configured
+    /// drain period while requests are still served.
+    pub async fn drain(&self) {
+        if let Some(server) = &self.server {
+            server.drain().await;
+        }
+    }
+
     /// Shuts the server down gracefully.
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {

@@ -10,12 +10,13 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
 use wz_core::{session_frame, unix_ms, Attribute, AuthMode, ResultCode, SessionState};
 use wz_proto::{
     AuthenticationResponse, CompleteSessionRequest, CreateSessionRequest, CreateTransactionRequest, CreatedSession, CreatedTransaction,
     Invitation, ScanSessionRequest, ScannedSessionResponse, SessionStatus, TransactionStatus,
 };
-use wz_service::{AuthRequest, SessionRow, SessionService, SessionSpec, MAX_INVITATION_SECONDS, MAX_WINDOW_SECONDS};
+use wz_service::{AuthRequest, Change, SessionRow, SessionService, SessionSpec, MAX_INVITATION_SECONDS, MAX_WINDOW_SECONDS};
 
 use super::credentials::image_bytes;
 use super::relying_parties::authentication_response;
@@ -96,7 +97,8 @@ pub(crate) async fn show(
     Query(query): Query<WaitQuery>,
 ) -> Result<Json<SessionStatus>, ApiError> {
     let sessions = &app.services.sessions;
-    let mut events = sessions.subscribe();
+    // Subscribed before the first read, so no change falls in between.
+    let mut changes = sessions.feed().subscribe();
     let row = sessions.find_for(&client.row, &id).await?;
     let seen = query.after.as_deref().unwrap_or("");
     let wait = Duration::from_secs(query.wait.unwrap_or(0).min(30));
@@ -104,19 +106,51 @@ pub(crate) async fn show(
         return Ok(Json(status(&app, &row)?));
     }
     let _permit = sessions.watch_permit(&client.row)?;
-    let deadline = tokio::time::Instant::now()
-        + wait.min(Duration::from_millis(
-            u64::try_from(row.expires_at_ms - unix_ms(app.services.context.clock.now()) + 1_000).unwrap_or(0),
-        ));
-    loop {
-        match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Ok(event)) if event.session_id == id => break,
-            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
-            Ok(Err(_)) | Err(_) => break,
+    let deadline = tokio::time::Instant::now() + wait.min(until_expiry(&app, &row));
+    let row = changed_from(&app, &client, row, seen, &mut changes, deadline).await?;
+    Ok(Json(status(&app, &row)?))
+}
+
+/// Time left until a second after the session expires (when its state is
+/// final whatever happens).
+fn until_expiry(app: &AppState, row: &SessionRow) -> Duration {
+    let left = row.expires_at_ms - unix_ms(app.services.context.clock.now()) + 1_000;
+    Duration::from_millis(u64::try_from(left).unwrap_or(0))
+}
+
+/// Waits until the session's state is no longer `seen` or `deadline`
+/// passes, and returns the row as it then is. Announcements come from the
+/// session feed (this instance's changes at once, other instances' through
+/// its change source); one for this session, a resync or a lag means a
+/// re-read. While the feed is not live the row is re-read every second, so
+/// a change is at worst found late, never missed.
+async fn changed_from(
+    app: &AppState,
+    client: &RelyingPartyClient,
+    mut row: SessionRow,
+    seen: &str,
+    changes: &mut tokio::sync::broadcast::Receiver<Change>,
+    deadline: tokio::time::Instant,
+) -> Result<SessionRow, ApiError> {
+    let sessions = &app.services.sessions;
+    while sessions.state_of(&row).as_str() == seen {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            break;
+        }
+        let until = if sessions.feed().is_live() {
+            deadline
+        } else {
+            deadline.min(now + Duration::from_secs(1))
+        };
+        match tokio::time::timeout_at(until, changes.recv()).await {
+            Ok(Ok(Change::Session(other))) if other != row.id => continue,
+            Ok(Err(RecvError::Closed)) => break,
+            // This session's announcement, a resync, a lag or a poll.
+            _ => row = sessions.find_for(&client.row, &row.id).await?,
         }
     }
-    let row = sessions.find_for(&client.row, &id).await?;
-    Ok(Json(status(&app, &row)?))
+    Ok(row)
 }
 
 /// Server-sent events of a session: one `state` event now and one per
@@ -129,35 +163,25 @@ pub(crate) async fn events(
     client: RelyingPartyClient,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let receiver = app.services.sessions.subscribe();
+    let changes = app.services.sessions.feed().subscribe();
     let row = app.services.sessions.find_for(&client.row, &id).await?;
-    let first = status(&app, &row)?;
-    let expires_at_ms = row.expires_at_ms;
     // Held by the stream: given back when it ends or the client goes away.
     let permit = app.services.sessions.watch_permit(&client.row)?;
-    let state = (app, client, id, receiver, Some(first), false);
-    let stream = stream::unfold(state, move |(app, client, id, mut receiver, pending, done)| async move {
+    let deadline = tokio::time::Instant::now() + until_expiry(&app, &row);
+    // (row to report, state already reported, whether the last was final)
+    let state = (app, client, changes, row, None::<String>, false);
+    let stream = stream::unfold(state, move |(app, client, mut changes, row, reported, done)| async move {
         if done {
             return None;
         }
-        let next = match pending {
-            Some(status) => status,
-            None => loop {
-                let left = expires_at_ms - unix_ms(app.services.context.clock.now()) + 1_000;
-                let wait = Duration::from_millis(u64::try_from(left).unwrap_or(0));
-                match tokio::time::timeout(wait, receiver.recv()).await {
-                    Ok(Ok(event)) if event.session_id != id => continue,
-                    Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) | Ok(Ok(_)) | Err(_) => {
-                        let row = app.services.sessions.find_for(&client.row, &id).await.ok()?;
-                        break status(&app, &row).ok()?;
-                    }
-                    Ok(Err(_)) => return None,
-                }
-            },
+        let row = match &reported {
+            None => row,
+            Some(seen) => changed_from(&app, &client, row, seen, &mut changes, deadline).await.ok()?,
         };
-        let finished = SessionState::parse(&next.state).is_some_and(SessionState::is_final);
+        let next = status(&app, &row).ok()?;
+        let finished = SessionState::parse(&next.state).is_some_and(SessionState::is_final) || tokio::time::Instant::now() >= deadline;
         let event = Event::default().event("state").json_data(&next).ok()?;
-        Some((Ok(event), (app, client, id, receiver, None, finished)))
+        Some((Ok(event), (app, client, changes, row, Some(next.state), finished)))
     });
     let stream = stream.map(move |event| {
         let _held = &permit;

@@ -18,6 +18,9 @@ pub(crate) async fn health() -> Json<HealthResponse> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, body = HealthResponse), (status = 503, body = wz_proto::ErrorBody)))]
 pub(crate) async fn ready(State(app): State<AppState>) -> Result<Json<HealthResponse>, ApiError> {
+    if app.draining.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(ApiError::new(ResultCode::ServiceUnavailable));
+    }
     app.services.context.store.ping().await.map_err(|error| {
         tracing::warn!(error = &error as &dyn std::error::Error, "readiness check failed");
         ApiError::new(ResultCode::ServiceUnavailable)

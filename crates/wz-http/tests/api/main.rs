@@ -5,6 +5,7 @@
 
 mod admin;
 mod cards;
+mod cluster;
 mod credentials;
 mod hardening;
 mod keys;

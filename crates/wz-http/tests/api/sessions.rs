@@ -53,18 +53,18 @@ async fn start_receiver() -> (String, Receiver) {
     (url, receiver)
 }
 
-struct Party {
-    id: String,
-    secret: String,
+pub(crate) struct Party {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 impl Party {
-    fn auth(&self) -> (&str, &str) {
+    pub(crate) fn auth(&self) -> (&str, &str) {
         (&self.id, &self.secret)
     }
 }
 
-async fn register(server: &TestServer, name: &str, grants: &[&str], webhook: Option<String>) -> Party {
+pub(crate) async fn register(server: &TestServer, name: &str, grants: &[&str], webhook: Option<String>) -> Party {
     let request = RelyingPartyRequest {
         name: name.into(),
         category: "government".into(),
@@ -82,7 +82,7 @@ async fn register(server: &TestServer, name: &str, grants: &[&str], webhook: Opt
     }
 }
 
-fn ask(mode: &str) -> CreateSessionRequest {
+pub(crate) fn ask(mode: &str) -> CreateSessionRequest {
     CreateSessionRequest {
         mode: mode.into(),
         purpose: "社保卡申领".into(),
@@ -92,13 +92,13 @@ fn ask(mode: &str) -> CreateSessionRequest {
 }
 
 /// A citizen with a light credential: wallet, credential, QR key.
-async fn citizen(server: &TestServer, person: &wz_core::IdentityRecord, face: &str) -> (KeySigner, String, String) {
+pub(crate) async fn citizen(server: &TestServer, person: &wz_core::IdentityRecord, face: &str) -> (KeySigner, String, String) {
     let phone = wallet();
     let issued = apply(&server.client, &phone, person, &dev_face(face)).await.unwrap();
     (phone, issued.credential, issued.qr_key)
 }
 
-fn secret_bytes(hex_text: &str) -> [u8; 32] {
+pub(crate) fn secret_bytes(hex_text: &str) -> [u8; 32] {
     hex::decode(hex_text).unwrap().try_into().unwrap()
 }
 
@@ -106,7 +106,11 @@ fn secret_bytes(hex_text: &str) -> [u8; 32] {
 /// states seen and when the last arrived.
 /// Follows a session's event stream to a final state; `opened` fires with
 /// the first event, so the caller acts only once the stream is there.
-async fn watch(url: String, party: (String, String), opened: tokio::sync::oneshot::Sender<()>) -> (Vec<serde_json::Value>, Instant) {
+pub(crate) async fn watch(
+    url: String,
+    party: (String, String),
+    opened: tokio::sync::oneshot::Sender<()>,
+) -> (Vec<serde_json::Value>, Instant) {
     let mut opened = Some(opened);
     let mut response = reqwest::Client::new()
         .get(url)

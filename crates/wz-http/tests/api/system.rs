@@ -84,3 +84,22 @@ async fn graceful_shutdown_stops_listening() {
     server.stop().await;
     assert!(reqwest::get(format!("{url}/healthz")).await.is_err());
 }
+
+/// Draining (as on SIGTERM): `/readyz` answers 503 so a load balancer
+/// takes the instance out of rotation, while requests are still served;
+/// afterwards the instance stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_instance_is_not_ready_but_still_serves() {
+    let server = wz_testkit::spawn_server_with(|config| config.server.drain_seconds = 1).await;
+    assert_eq!(server.client.ready().await.unwrap().status, "ok");
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let ready = reqwest::get(format!("{}/readyz", server.url)).await.unwrap();
+        let served = server.client.keys().await;
+        (ready.status(), served.is_ok())
+    };
+    let ((), (ready, served)) = tokio::join!(server.drain(), probe);
+    assert_eq!(ready, 503, "not ready while draining");
+    assert!(served, "still serving while draining");
+    server.stop().await;
+}

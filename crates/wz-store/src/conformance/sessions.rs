@@ -110,9 +110,21 @@ pub async fn sessions_change_once_and_keep_their_webhook(store: Arc<dyn Store>) 
     assert!(store.due_webhooks(5_999, 10).await.unwrap().is_empty());
     let due = store.due_webhooks(6_000, 10).await.unwrap();
     assert_eq!(due, vec![hook.clone()]);
+    // Two instances read it due at 6 000: the first claim wins, the second
+    // (on the value it read) does not.
+    assert!(store.claim_webhook(&hook.id, 6_000, 21_000).await.unwrap());
+    assert!(!store.claim_webhook(&hook.id, 6_000, 21_000).await.unwrap());
+    assert!(
+        store.due_webhooks(20_999, 10).await.unwrap().is_empty(),
+        "claimed: not due to anyone"
+    );
     store.record_webhook_attempt(&hook.id, 1, 8_000, None).await.unwrap();
     assert!(store.due_webhooks(7_000, 10).await.unwrap().is_empty());
     assert_eq!(store.due_webhooks(8_000, 10).await.unwrap()[0].attempts, 1);
     store.record_webhook_attempt(&hook.id, 2, 8_000, Some(8_100)).await.unwrap();
     assert!(store.due_webhooks(100_000, 10).await.unwrap().is_empty());
+    assert!(
+        !store.claim_webhook(&hook.id, 8_000, 30_000).await.unwrap(),
+        "a delivered webhook is not claimed"
+    );
 }

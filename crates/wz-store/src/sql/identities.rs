@@ -167,6 +167,29 @@ impl Store for SqlStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn record_key_check_values(&self, values: &[(String, String)], at_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (name, check_value) in values {
+            sqlx::query(
+                "INSERT INTO deployment_keys (name, check_value, recorded_at_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(check_value)
+            .bind(at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        let rows = sqlx::query("SELECT name, check_value FROM deployment_keys ORDER BY name")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0).map_err(unavailable)?, row.try_get(1).map_err(unavailable)?)))
+            .collect()
+    }
+
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
         commit_audited(self.begin_write().await?, self.dialect, &audit).await
     }

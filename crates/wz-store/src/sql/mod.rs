@@ -32,6 +32,9 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The `NOTIFY` channel of session changes (payload: the session id only).
+pub const SESSION_CHANNEL: &str = "wz_session_changed";
+
 /// Advisory lock key that serialises audit appends across all processes.
 const AUDIT_CHAIN_LOCK: i64 = 0x0077_7a41_7564_6974; // "wzAudit"
 
@@ -49,6 +52,18 @@ impl Dialect {
         match self {
             Self::Sqlite => "",
             Self::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Announces a change to other processes inside the changing
+    /// transaction: PostgreSQL delivers a `NOTIFY` at commit and drops it
+    /// on rollback, so a listener hears of exactly the changes that
+    /// happened. SQLite has no other processes to tell.
+    fn notify(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            // The outer constant keeps `void` out of the result columns.
+            Self::Postgres => Some("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS announced"),
         }
     }
 

@@ -138,6 +138,14 @@ impl SessionStore for SqlStore {
             .await
             .map_err(unavailable)?;
         }
+        if let Some(notify) = self.dialect.notify() {
+            sqlx::query(notify)
+                .bind(super::SESSION_CHANNEL)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
         commit_audited(tx, self.dialect, &audit).await
     }
 
@@ -152,6 +160,20 @@ impl SessionStore for SqlStore {
         .await
         .map_err(unavailable)?;
         rows.iter().map(webhook_from).collect()
+    }
+
+    async fn claim_webhook(&self, id: &str, seen_next_attempt_at_ms: i64, until_ms: i64) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE webhook_outbox SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3 AND delivered_at_ms IS NULL",
+        )
+        .bind(until_ms)
+        .bind(id)
+        .bind(seen_next_attempt_at_ms)
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?
+        .rows_affected();
+        Ok(claimed == 1)
     }
 
     async fn record_webhook_attempt(

@@ -1,0 +1,211 @@
+//! Several instances over one PostgreSQL database, as an operator runs them
+//! behind a load balancer (run when `WZ_TEST_DATABASE_URL` is set; each test
+//! gets its own schema). The instances share one keys directory and talk
+//! to each other only through the database: a session change's commit
+//! notifies, every instance listens.
+
+use std::time::{Duration, Instant};
+
+use wz_core::{session_frame, unix_ms, IdentityRecord, IdentityStatus, Validity};
+use wz_proto::{CompleteSessionRequest, CreateTransactionRequest, QrVerifyRequest, RelyingPartyRequest};
+use wz_service::{Clock, SystemClock};
+use wz_testkit::{generated_people, spawn_server_with, TestServer, TEST_NOW};
+
+use crate::credentials::dev_face;
+use crate::sessions::{ask, citizen, register, secret_bytes, watch};
+
+/// `n` instances on a fresh schema of the test database, with `people`
+/// seeded (portraits from the dev set); `None` without a database.
+async fn cluster(n: usize, people: usize) -> Option<(Vec<TestServer>, Vec<IdentityRecord>, tempfile::TempDir)> {
+    let Ok(url) = std::env::var("WZ_TEST_DATABASE_URL") else {
+        eprintln!("SKIPPED: WZ_TEST_DATABASE_URL is not set; the cluster tests need PostgreSQL");
+        return None;
+    };
+    let schema = format!("wz_cluster_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+    admin.close().await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    // One keys directory for all: what a mounted secret gives each instance.
+    let keys = tempfile::tempdir().unwrap();
+    let mut servers = Vec::new();
+    for _ in 0..n {
+        let (database, dir) = (database.clone(), keys.path().to_path_buf());
+        servers.push(
+            spawn_server_with(move |config| {
+                config.database_url = Some(database);
+                config.data_dir = dir;
+            })
+            .await,
+        );
+    }
+    let mut seeded = generated_people(91, people);
+    let today = SystemClock.now().date().max(TEST_NOW.date());
+    for (i, person) in seeded.iter_mut().enumerate() {
+        person.status = IdentityStatus::Valid;
+        person.record.validity = Validity::by_age_rule(person.record.birth_date(), today);
+        let face = ["Colin_Powell/1.jpg", "George_W_Bush/1.jpg"][i % 2];
+        person.record.portrait = Some(dev_face(face));
+    }
+    servers[0].opened.services.registry.seed(&seeded, "test").await.unwrap();
+    Some((servers, seeded.into_iter().map(|p| p.record).collect(), keys))
+}
+
+/// An RP watches a session by SSE on instance A and by long-poll on B; the
+/// citizen's wallet talks only to C. Both watchers get `completed` within a
+/// second of the wallet's completion; the same holds for a participant of
+/// a multi-party transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_reaches_watchers_on_every_instance_within_a_second() {
+    let Some((servers, people, _keys)) = cluster(3, 2).await else {
+        return;
+    };
+    let (a, b, c) = (&servers[0], &servers[1], &servers[2]);
+    let window = register(a, "城市政务服务中心", &["name"], None).await;
+    let (phone, credential, qr_key) = citizen(c, &people[0], "Colin_Powell/1.jpg").await;
+
+    let created = a.client.create_session(window.auth(), &ask("credential")).await.unwrap();
+    let (opened, stream_open) = tokio::sync::oneshot::channel();
+    let sse = tokio::spawn(watch(
+        format!("{}/v1/sessions/{}/events", a.url, created.session_id),
+        (window.id.clone(), window.secret.clone()),
+        opened,
+    ));
+    stream_open.await.unwrap();
+    let frame = session_frame(&secret_bytes(&created.secret), &created.session_id, unix_ms(SystemClock.now()));
+    c.client.scan_session(&frame, &phone).await.unwrap();
+    c.client.consent_session(&created.session_id, &phone).await.unwrap();
+    let long_poll = {
+        let (client, id, party) = (
+            b.client.clone(),
+            created.session_id.clone(),
+            (window.id.clone(), window.secret.clone()),
+        );
+        tokio::spawn(async move {
+            let status = client.session((&party.0, &party.1), &id, Some((10, "consented"))).await.unwrap();
+            (status, Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let proof = CompleteSessionRequest {
+        code: phone.qr(&credential, &qr_key).unwrap(),
+        ..Default::default()
+    };
+    let submitted = Instant::now();
+    c.client.complete_session(&created.session_id, &proof, &phone).await.unwrap();
+    let (events, arrived) = sse.await.unwrap();
+    let states: Vec<&str> = events.iter().map(|e| e["state"].as_str().unwrap()).collect();
+    assert_eq!(
+        (states.first(), states.last()),
+        (Some(&"created"), Some(&"completed")),
+        "{states:?}"
+    );
+    // Announcements may arrive after the next change; a state is never told twice.
+    assert!(states.windows(2).all(|pair| pair[0] != pair[1]), "{states:?}");
+    assert!(
+        arrived.duration_since(submitted) < Duration::from_secs(1),
+        "SSE on A within a second"
+    );
+    let (polled, answered) = long_poll.await.unwrap();
+    assert_eq!(polled.state, "completed");
+    assert!(
+        answered.duration_since(submitted) < Duration::from_secs(1),
+        "long-poll on B within a second"
+    );
+
+    // A multi-party participant: the RP long-polls on A and streams on B.
+    let request = CreateTransactionRequest {
+        mode: "credential".into(),
+        purpose: "股东会决议签署".into(),
+        attributes: vec!["name".into()],
+        expires_in_seconds: Some(600),
+        participants: vec!["股东甲".into()],
+    };
+    let transaction = a.client.create_transaction(window.auth(), &request).await.unwrap();
+    let invitation = &transaction.participants[0];
+    let (opened, stream_open) = tokio::sync::oneshot::channel();
+    let sse = tokio::spawn(watch(
+        format!("{}/v1/sessions/{}/events", b.url, invitation.session_id),
+        (window.id.clone(), window.secret.clone()),
+        opened,
+    ));
+    stream_open.await.unwrap();
+    let long_poll = {
+        let (client, id, party) = (
+            a.client.clone(),
+            invitation.session_id.clone(),
+            (window.id.clone(), window.secret.clone()),
+        );
+        tokio::spawn(async move {
+            let status = client.session((&party.0, &party.1), &id, Some((10, "created"))).await.unwrap();
+            (status, Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let moved = Instant::now();
+    c.client.scan_session(&invitation.invitation, &phone).await.unwrap();
+    let (polled, answered) = long_poll.await.unwrap();
+    assert_eq!(polled.state, "scanned");
+    assert!(
+        answered.duration_since(moved) < Duration::from_secs(1),
+        "long-poll on A within a second"
+    );
+    c.client.consent_session(&invitation.session_id, &phone).await.unwrap();
+    let proof = CompleteSessionRequest {
+        code: phone.qr(&credential, &qr_key).unwrap(),
+        ..Default::default()
+    };
+    let submitted = Instant::now();
+    c.client.complete_session(&invitation.session_id, &proof, &phone).await.unwrap();
+    let (events, arrived) = sse.await.unwrap();
+    assert_eq!(events.last().unwrap()["state"], "completed");
+    assert!(
+        arrived.duration_since(submitted) < Duration::from_secs(1),
+        "SSE on B within a second"
+    );
+    let whole = a.client.transaction(window.auth(), &transaction.transaction_id).await.unwrap();
+    assert_eq!(whole.state, "completed");
+}
+
+/// The same wallet code presented at three instances at once is accepted
+/// exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_code_raced_at_three_instances_is_accepted_once() {
+    let Some((servers, people, _keys)) = cluster(3, 1).await else {
+        return;
+    };
+    let request = RelyingPartyRequest {
+        name: "示范酒店".into(),
+        category: "hotel".into(),
+        modes: vec!["qr_verify".into()],
+        grants: Vec::new(),
+        webhook_url: None,
+        public_key: None,
+        alg: None,
+        oidc: None,
+    };
+    let registered = servers[0].admin.register_relying_party(&request).await.unwrap();
+    let hotel = (registered.relying_party.id.clone(), registered.client_secret.clone());
+    let (phone, credential, qr_key) = citizen(&servers[1], &people[0], "Colin_Powell/1.jpg").await;
+    for _ in 0..5 {
+        let code = phone.qr(&credential, &qr_key).unwrap();
+        let attempts: Vec<_> = servers
+            .iter()
+            .map(|server| {
+                let (client, code, hotel) = (server.client.clone(), code.clone(), hotel.clone());
+                tokio::spawn(async move { client.verify_qr((&hotel.0, &hotel.1), &QrVerifyRequest { code }).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for attempt in attempts {
+            results.push(attempt.await.unwrap());
+        }
+        let accepted = results.iter().filter(|r| r.is_ok()).count();
+        let replayed = results
+            .iter()
+            .filter(|r| r.as_ref().err().and_then(|e| e.code()) == Some("qr_replayed"))
+            .count();
+        assert_eq!((accepted, replayed), (1, 2), "{results:?}");
+    }
+}
