@@ -209,3 +209,86 @@ async fn a_wallet_code_raced_at_three_instances_is_accepted_once() {
         assert_eq!((accepted, replayed), (1, 2), "{results:?}");
     }
 }
+
+/// Changes made on one instance hold on the others within a second,
+/// whatever the others have cached: a card reported lost on A refuses the
+/// holder's next wallet code on B (which had just verified one, so its
+/// caches were warm); a relying party suspended on A is refused on B; a
+/// secret rotated on A stops working on B and the new one works there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_suspension_and_rotation_on_one_instance_hold_on_another_within_a_second() {
+    let Some((servers, people, _keys)) = cluster(2, 1).await else {
+        return;
+    };
+    let (a, b) = (&servers[0], &servers[1]);
+    let request = RelyingPartyRequest {
+        name: "示范酒店".into(),
+        category: "hotel".into(),
+        modes: vec!["qr_verify".into()],
+        grants: Vec::new(),
+        webhook_url: None,
+        public_key: None,
+        alg: None,
+        oidc: None,
+    };
+    let registered = a.admin.register_relying_party(&request).await.unwrap();
+    let id = registered.relying_party.id.clone();
+    let (phone, credential, qr_key) = citizen(b, &people[0], "Colin_Powell/1.jpg").await;
+    let verify = |server: &TestServer, secret: String, code: String| {
+        let (client, id) = (server.client.clone(), id.clone());
+        async move {
+            match client.verify_qr((&id, &secret), &QrVerifyRequest { code }).await {
+                Ok(_) => "ok".to_owned(),
+                Err(error) => error.code().unwrap_or("transport").to_owned(),
+            }
+        }
+    };
+    // Polls `check` on B until it says `expected`; how long that took.
+    async fn until_says<F, Fut>(expected: &str, check: F) -> Duration
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = String>,
+    {
+        let started = Instant::now();
+        loop {
+            let seen = check().await;
+            if seen == expected {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_millis(1500),
+                "still `{seen}` after 1.5 s, expected `{expected}`"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let secret = registered.client_secret.clone();
+    assert_eq!(verify(b, secret.clone(), phone.qr(&credential, &qr_key).unwrap()).await, "ok");
+
+    let lost = wz_proto::ChangeStatusRequest {
+        id_number: people[0].id_number.expose().into(),
+        status: "reported_lost".into(),
+        reason: "reported_by_holder".into(),
+    };
+    a.admin.change_status(&lost).await.unwrap();
+    let took = until_says("card_reported_lost", || {
+        verify(b, secret.clone(), phone.qr(&credential, &qr_key).unwrap())
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "lost card on B after {took:?}");
+
+    // A malformed code answers `qr_malformed` to an authorised RP and
+    // `unauthorized` to a suspended one or a wrong secret.
+    assert_eq!(verify(b, secret.clone(), "hello".into()).await, "qr_malformed");
+    a.admin.set_relying_party_state(&id, false).await.unwrap();
+    let took = until_says("unauthorized", || verify(b, secret.clone(), "hello".into())).await;
+    assert!(took < Duration::from_millis(1100), "suspension on B after {took:?}");
+    a.admin.set_relying_party_state(&id, true).await.unwrap();
+    until_says("qr_malformed", || verify(b, secret.clone(), "hello".into())).await;
+
+    let rotated = a.admin.rotate_relying_party_secret(&id).await.unwrap().client_secret;
+    let took = until_says("unauthorized", || verify(b, secret.clone(), "hello".into())).await;
+    assert!(took < Duration::from_millis(1100), "old secret on B after {took:?}");
+    let took = until_says("qr_malformed", || verify(b, rotated.clone(), "hello".into())).await;
+    assert!(took < Duration::from_millis(1100), "new secret on B after {took:?}");
+}
