@@ -136,6 +136,9 @@ async fn changed_from(
     while sessions.state_of(&row).as_str() == seen {
         let now = tokio::time::Instant::now();
         if now >= deadline {
+            // One last read: an announcement lost on a connection that
+            // died silently must not leave the answer stale.
+            row = sessions.find_for(&client.row, &row.id).await?;
             break;
         }
         let until = if sessions.feed().is_live() {
