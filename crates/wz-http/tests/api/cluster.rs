@@ -7,12 +7,12 @@
 use std::time::{Duration, Instant};
 
 use wz_core::{session_frame, unix_ms, IdentityRecord, IdentityStatus, Validity};
-use wz_proto::{CompleteSessionRequest, CreateTransactionRequest, QrVerifyRequest, RelyingPartyRequest};
+use wz_proto::{CompleteSessionRequest, CreateTransactionRequest, QrVerifyRequest, SessionStatus};
 use wz_service::{Clock, SystemClock};
 use wz_testkit::{generated_people, spawn_server_with, TestServer, TEST_NOW};
 
-use crate::credentials::dev_face;
-use crate::sessions::{ask, citizen, register, secret_bytes, watch};
+use crate::credentials::{dev_face, verifier};
+use crate::sessions::{ask, citizen, register, secret_bytes, watch, Party};
 
 /// `n` instances on a fresh schema of the test database, with `people`
 /// seeded (portraits from the dev set); `None` without a database.
@@ -52,6 +52,15 @@ async fn cluster(n: usize, people: usize) -> Option<(Vec<TestServer>, Vec<Identi
     Some((servers, seeded.into_iter().map(|p| p.record).collect(), keys))
 }
 
+/// A long-poll on `server` for a change from state `after`: the status and when it came.
+fn spawn_long_poll(server: &TestServer, party: &Party, id: &str, after: &'static str) -> tokio::task::JoinHandle<(SessionStatus, Instant)> {
+    let (client, id, party) = (server.client.clone(), id.to_owned(), (party.id.clone(), party.secret.clone()));
+    tokio::spawn(async move {
+        let status = client.session((&party.0, &party.1), &id, Some((10, after))).await.unwrap();
+        (status, Instant::now())
+    })
+}
+
 /// An RP watches a session by SSE on instance A and by long-poll on B; the
 /// citizen's wallet talks only to C. Both watchers get `completed` within a
 /// second of the wallet's completion; the same holds for a participant of
@@ -76,17 +85,7 @@ async fn a_result_reaches_watchers_on_every_instance_within_a_second() {
     let frame = session_frame(&secret_bytes(&created.secret), &created.session_id, unix_ms(SystemClock.now()));
     c.client.scan_session(&frame, &phone).await.unwrap();
     c.client.consent_session(&created.session_id, &phone).await.unwrap();
-    let long_poll = {
-        let (client, id, party) = (
-            b.client.clone(),
-            created.session_id.clone(),
-            (window.id.clone(), window.secret.clone()),
-        );
-        tokio::spawn(async move {
-            let status = client.session((&party.0, &party.1), &id, Some((10, "consented"))).await.unwrap();
-            (status, Instant::now())
-        })
-    };
+    let long_poll = spawn_long_poll(b, &window, &created.session_id, "consented");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let proof = CompleteSessionRequest {
         code: phone.qr(&credential, &qr_key).unwrap(),
@@ -131,17 +130,7 @@ async fn a_result_reaches_watchers_on_every_instance_within_a_second() {
         opened,
     ));
     stream_open.await.unwrap();
-    let long_poll = {
-        let (client, id, party) = (
-            a.client.clone(),
-            invitation.session_id.clone(),
-            (window.id.clone(), window.secret.clone()),
-        );
-        tokio::spawn(async move {
-            let status = client.session((&party.0, &party.1), &id, Some((10, "created"))).await.unwrap();
-            (status, Instant::now())
-        })
-    };
+    let long_poll = spawn_long_poll(a, &window, &invitation.session_id, "created");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let moved = Instant::now();
     c.client.scan_session(&invitation.invitation, &phone).await.unwrap();
@@ -175,18 +164,7 @@ async fn a_wallet_code_raced_at_three_instances_is_accepted_once() {
     let Some((servers, people, _keys)) = cluster(3, 1).await else {
         return;
     };
-    let request = RelyingPartyRequest {
-        name: "示范酒店".into(),
-        category: "hotel".into(),
-        modes: vec!["qr_verify".into()],
-        grants: Vec::new(),
-        webhook_url: None,
-        public_key: None,
-        alg: None,
-        oidc: None,
-    };
-    let registered = servers[0].admin.register_relying_party(&request).await.unwrap();
-    let hotel = (registered.relying_party.id.clone(), registered.client_secret.clone());
+    let hotel = verifier(&servers[0]).await;
     let (phone, credential, qr_key) = citizen(&servers[1], &people[0], "Colin_Powell/1.jpg").await;
     for _ in 0..5 {
         let code = phone.qr(&credential, &qr_key).unwrap();
@@ -221,18 +199,7 @@ async fn revocation_suspension_and_rotation_on_one_instance_hold_on_another_with
         return;
     };
     let (a, b) = (&servers[0], &servers[1]);
-    let request = RelyingPartyRequest {
-        name: "示范酒店".into(),
-        category: "hotel".into(),
-        modes: vec!["qr_verify".into()],
-        grants: Vec::new(),
-        webhook_url: None,
-        public_key: None,
-        alg: None,
-        oidc: None,
-    };
-    let registered = a.admin.register_relying_party(&request).await.unwrap();
-    let id = registered.relying_party.id.clone();
+    let (id, secret) = verifier(a).await;
     let (phone, credential, qr_key) = citizen(b, &people[0], "Colin_Powell/1.jpg").await;
     let verify = |server: &TestServer, secret: String, code: String| {
         let (client, id) = (server.client.clone(), id.clone());
@@ -262,7 +229,6 @@ async fn revocation_suspension_and_rotation_on_one_instance_hold_on_another_with
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let secret = registered.client_secret.clone();
     assert_eq!(verify(b, secret.clone(), phone.qr(&credential, &qr_key).unwrap()).await, "ok");
 
     let lost = wz_proto::ChangeStatusRequest {

@@ -80,7 +80,7 @@ async fn state(client: &Client, wallet: &KeySigner, credential: &str) -> String 
 }
 
 /// A relying party allowed to verify wallet codes.
-async fn verifier(server: &TestServer) -> (String, String) {
+pub(crate) async fn verifier(server: &TestServer) -> (String, String) {
     let request = wz_proto::RelyingPartyRequest {
         name: "验码窗口".into(),
         category: "government".into(),

@@ -16,6 +16,23 @@ use crate::{
 const AUTHORIZATION_COLUMNS: &str =
     "id, rp_id, request, request_uri, session_id, browser, code_digest, state, expires_at_ms, created_at_ms, updated_at_ms";
 
+/// The authorization a code digest names, joined with its session: built
+/// once, it runs on every redemption.
+static CODE_WITH_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let prefixed = |table: &str, columns: &str| {
+        columns
+            .split(',')
+            .map(|c| format!("{table}.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "SELECT {}, {} FROM oidc_authorizations a LEFT JOIN sessions s ON s.id = a.session_id WHERE a.code_digest = $1",
+        prefixed("a", AUTHORIZATION_COLUMNS),
+        prefixed("s", SESSION_COLUMNS)
+    )
+});
+
 fn digest_column(bytes: Option<Vec<u8>>, what: &'static str) -> Result<Option<[u8; 32]>, StoreError> {
     bytes.map(|b| b.try_into().map_err(|_| StoreError::Corrupt(what))).transpose()
 }
@@ -86,19 +103,7 @@ impl OidcStore for SqlStore {
     }
 
     async fn find_oidc_code(&self, digest: &[u8; 32]) -> Result<Option<(OidcAuthorizationRow, Option<SessionRow>)>, StoreError> {
-        let prefixed = |table: &str, columns: &str| {
-            columns
-                .split(',')
-                .map(|c| format!("{table}.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let sql = format!(
-            "SELECT {}, {} FROM oidc_authorizations a LEFT JOIN sessions s ON s.id = a.session_id WHERE a.code_digest = $1",
-            prefixed("a", AUTHORIZATION_COLUMNS),
-            prefixed("s", SESSION_COLUMNS)
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&CODE_WITH_SESSION)
             .bind(digest.to_vec())
             .fetch_optional(&self.reader)
             .await
