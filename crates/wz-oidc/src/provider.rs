@@ -227,7 +227,7 @@ impl Provider {
         }
         let settings = Self::settings(party)?;
         // Each request becomes a session: it counts against the client's quota.
-        self.services.authentication.charge(party)?;
+        self.services.authentication.charge(party).await?;
         let mut request = validate(parameters, party, settings)?;
         if let Some(jkt) = dpop_jkt {
             if request.dpop_jkt.as_ref().is_some_and(|given| *given != jkt) {
@@ -276,7 +276,7 @@ impl Provider {
                 let redirect =
                     registered_redirect(settings, parameters).ok_or(OAuthError::request("redirect_uri is missing or not registered"))?;
                 // Unauthenticated, and it opens a session: the client's quota bounds it.
-                self.services.authentication.charge(&party)?;
+                self.services.authentication.charge(&party).await?;
                 let request = match validate(parameters, &party, settings) {
                     Ok(request) => request,
                     Err(error) => {

@@ -32,7 +32,7 @@ pub struct OpenedServices {
 
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
     let url = config.database_url();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if config.shared_database() {
         let store = wz_store_postgres::connect(&PgConfig {
             url,
             max_connections: 16,
@@ -115,7 +115,10 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         demo: config.demo,
         face: FaceService::lazy(std::thread::available_parallelism().map_or(1, |n| n.get())),
         liveness,
-        policy: config.credentials.policy(),
+        policy: wz_service::CredentialPolicy {
+            cluster_wide_limits: config.shared_database(),
+            ..config.credentials.policy()
+        },
         webhooks: Arc::new(config.webhook_policy()),
     };
     let services = Services::new(context);
@@ -180,6 +183,7 @@ pub struct RunningServer {
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     webhooks: JoinHandle<()>,
+    housekeeping: JoinHandle<()>,
     /// Following other instances' session changes (PostgreSQL only).
     changes: Option<JoinHandle<()>>,
     /// `/readyz` answers 503 while set.
@@ -208,6 +212,7 @@ impl RunningServer {
     pub async fn stop(self) -> Result<(), ServerError> {
         let _ = self.shutdown.send(());
         self.webhooks.abort();
+        self.housekeeping.abort();
         let served = match tokio::time::timeout(self.grace, self.task).await {
             Ok(Ok(result)) => result.map_err(ServerError::io("serving")),
             Ok(Err(join)) => Err(ServerError::Config(format!("server task failed: {join}"))),
@@ -289,6 +294,7 @@ pub(crate) async fn start_with(
         shutdown,
         task,
         webhooks: crate::webhooks::spawn(opened.services.clone()),
+        housekeeping: crate::housekeeping::spawn(opened.services.clone()),
         changes: follow_other_instances(config, opened),
         draining,
         drain: Duration::from_secs(config.server.drain_seconds),
@@ -310,10 +316,8 @@ impl wz_service::ChangeSource for PgChanges {
 /// changes reach this instance's watchers through a listening connection.
 /// SQLite is one process's, whose changes the feed already has.
 fn follow_other_instances(config: &Config, opened: &OpenedServices) -> Option<JoinHandle<()>> {
-    let url = config.database_url();
-    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    postgres.then(|| {
-        let listener = wz_store_postgres::SessionListener::new(&url);
+    config.shared_database().then(|| {
+        let listener = wz_store_postgres::SessionListener::new(&config.database_url());
         opened.services.sessions.feed().follow(PgChanges(listener))
     })
 }

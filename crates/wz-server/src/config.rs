@@ -364,6 +364,14 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("wz.db").display()))
     }
+
+    /// Whether the database is PostgreSQL, which several instances may
+    /// share (SQLite is one process's): session changes are then heard
+    /// from the database and rate limits count for the whole cluster.
+    pub fn shared_database(&self) -> bool {
+        let url = self.database_url();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
 }
 
 #[cfg(test)]

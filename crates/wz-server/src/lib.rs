@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod demo_api;
 mod error;
+mod housekeeping;
 mod keystore;
 mod telemetry;
 mod webhooks;

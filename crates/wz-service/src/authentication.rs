@@ -21,7 +21,7 @@ use wz_store::RelyingPartyRow;
 
 use crate::credentials::short_number;
 use crate::qr_verification::AuditTag;
-use crate::rate_limit::Limiter;
+use crate::rate_limit::Limit;
 use crate::relying_parties::row_alg;
 use crate::result_signer::ResultSigner;
 use crate::ttl_cache::TtlCache;
@@ -77,7 +77,7 @@ pub struct AuthenticationService {
     context: ServiceContext,
     credentials: CredentialService,
     qr: QrService,
-    per_party: Arc<Limiter<String>>,
+    per_party: Arc<Limit>,
     signer: ResultSigner,
     holders: Arc<TtlCache<wz_core::CredentialSerial, (wz_store::CredentialRow, IdentityRecord)>>,
 }
@@ -96,7 +96,7 @@ fn verdict(error: &ServiceError) -> Option<ResultCode> {
 impl AuthenticationService {
     pub(crate) fn new(context: ServiceContext, credentials: CredentialService, qr: QrService) -> Self {
         Self {
-            per_party: Arc::new(Limiter::new(context.policy.per_relying_party)),
+            per_party: Arc::new(Limit::new("rp", context.policy.per_relying_party, context.shared_limits())),
             signer: ResultSigner::new(Arc::clone(&context.keyring)),
             holders: Arc::new(TtlCache::new(HOLDER_CACHE_ENTRIES, HOLDER_CACHE_MS)),
             context,
@@ -108,9 +108,10 @@ impl AuthenticationService {
     /// Counts one request against `rp`'s quota (`rate_limited` beyond it):
     /// for calls that start authentications without being one yet, such as
     /// an OpenID Connect authorization request.
-    pub fn charge(&self, rp: &RelyingPartyRow) -> Result<(), ServiceError> {
+    pub async fn charge(&self, rp: &RelyingPartyRow) -> Result<(), ServiceError> {
         self.per_party
             .check(&rp.id)
+            .await
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })
     }
 
@@ -123,6 +124,7 @@ impl AuthenticationService {
     ) -> Result<SignedStatement, ServiceError> {
         self.per_party
             .check(&rp.id)
+            .await
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
         let mode = request.mode.ok_or(ServiceError::InvalidInput("mode is required"))?;
         if !rp.modes.iter().any(|m| m == mode.as_str()) {

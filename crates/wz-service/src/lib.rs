@@ -86,6 +86,14 @@ pub struct ServiceContext {
 }
 
 impl ServiceContext {
+    /// The store and clock a cluster-wide limit counts with, when the
+    /// policy asks for them.
+    fn shared_limits(&self) -> Option<(Arc<dyn Store>, Arc<dyn Clock>)> {
+        self.policy
+            .cluster_wide_limits
+            .then(|| (Arc::clone(&self.store), Arc::clone(&self.clock)))
+    }
+
     /// The registry row of an ID number, which must exist.
     pub(crate) async fn get_identity(
         &self,

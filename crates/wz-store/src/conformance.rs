@@ -170,7 +170,8 @@ macro_rules! store_conformance_suite {
             large_batches_and_flags_round_trip,
             portraits_are_stored_apart,
             oidc_authorizations_step_once_and_revoke_their_tokens,
-            key_check_values_are_recorded_once
+            key_check_values_are_recorded_once,
+            quota_leases_never_exceed_the_window_limit
         );
     };
     (@cases $make:expr; $($case:ident),*) => {
@@ -207,6 +208,49 @@ pub async fn key_check_values_are_recorded_once(store: Arc<dyn Store>) {
             ("registry-data".to_owned(), "bbbb".to_owned()),
         ],
         "a recorded value is never replaced"
+    );
+}
+
+/// Leases from one window add up to at most its limit, even when many
+/// callers race (as instances of a cluster do); a later window starts
+/// afresh, an earlier one is charged to the latest, old windows are purged.
+pub async fn quota_leases_never_exceed_the_window_limit(store: Arc<dyn Store>) {
+    assert_eq!(store.lease_quota("rp:a", 1_000, 4, 10).await.unwrap(), 4);
+    assert_eq!(store.lease_quota("rp:a", 1_000, 4, 10).await.unwrap(), 4);
+    assert_eq!(store.lease_quota("rp:a", 1_000, 4, 10).await.unwrap(), 2, "only what is left");
+    assert_eq!(store.lease_quota("rp:a", 1_000, 4, 10).await.unwrap(), 0, "spent");
+    assert_eq!(store.lease_quota("rp:b", 1_000, 4, 10).await.unwrap(), 4, "scopes are apart");
+    assert_eq!(
+        store.lease_quota("rp:a", 999, 4, 10).await.unwrap(),
+        0,
+        "a lagging clock is charged to the latest window"
+    );
+    assert_eq!(store.lease_quota("rp:a", 2_000, 4, 10).await.unwrap(), 4, "a new window");
+    assert_eq!(store.lease_quota("rp:a", 2_000, 0, 10).await.unwrap(), 0);
+
+    let racers: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut got = 0;
+                for _ in 0..5 {
+                    got += store.lease_quota("rp:race", 5_000, 3, 100).await.unwrap();
+                }
+                got
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for racer in racers {
+        total += racer.await.unwrap();
+    }
+    assert_eq!(total, 100, "16 × 5 × 3 = 240 asked, exactly the limit granted");
+
+    assert_eq!(store.purge_quota_windows(2_000).await.unwrap(), 1, "rp:b's window of 1000");
+    assert_eq!(
+        store.lease_quota("rp:b", 1_000, 4, 10).await.unwrap(),
+        4,
+        "purged windows start afresh"
     );
 }
 

@@ -61,6 +61,17 @@ pub trait Store: CredentialStore + RelyingPartyStore + SessionStore + crate::Oid
     /// written with, which every instance must share.
     async fn record_key_check_values(&self, values: &[(String, String)], at_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Takes up to `want` units of the shared quota `scope` (at most
+    /// `limit` per window) for the window that starts at `window_start`
+    /// and returns how many were granted, 0 when the window is spent. A
+    /// later window starts afresh; a caller whose clock lags is charged to
+    /// the latest window seen. Every instance leases from the same row, so
+    /// the units granted in one window never exceed `limit` in total.
+    async fn lease_quota(&self, scope: &str, window_start: i64, want: u32, limit: u32) -> Result<u32, StoreError>;
+
+    /// Forgets quota windows that started before `before_ms`; returns how many.
+    async fn purge_quota_windows(&self, before_ms: i64) -> Result<u64, StoreError>;
+
     /// Appends a stand-alone audit entry (an event with no other write).
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError>;
 

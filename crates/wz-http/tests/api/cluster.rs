@@ -17,6 +17,15 @@ use crate::sessions::{ask, citizen, register, secret_bytes, watch, Party};
 /// `n` instances on a fresh schema of the test database, with `people`
 /// seeded (portraits from the dev set); `None` without a database.
 async fn cluster(n: usize, people: usize) -> Option<(Vec<TestServer>, Vec<IdentityRecord>, tempfile::TempDir)> {
+    cluster_with(n, people, |_| {}).await
+}
+
+/// [`cluster`] with every instance's configuration adjusted.
+async fn cluster_with(
+    n: usize,
+    people: usize,
+    adjust: impl Fn(&mut wz_server::Config) + Clone + Send + 'static,
+) -> Option<(Vec<TestServer>, Vec<IdentityRecord>, tempfile::TempDir)> {
     let Ok(url) = std::env::var("WZ_TEST_DATABASE_URL") else {
         eprintln!("SKIPPED: WZ_TEST_DATABASE_URL is not set; the cluster tests need PostgreSQL");
         return None;
@@ -31,11 +40,12 @@ async fn cluster(n: usize, people: usize) -> Option<(Vec<TestServer>, Vec<Identi
     let keys = tempfile::tempdir().unwrap();
     let mut servers = Vec::new();
     for _ in 0..n {
-        let (database, dir) = (database.clone(), keys.path().to_path_buf());
+        let (database, dir, adjust) = (database.clone(), keys.path().to_path_buf(), adjust.clone());
         servers.push(
             spawn_server_with(move |config| {
                 config.database_url = Some(database);
                 config.data_dir = dir;
+                adjust(config);
             })
             .await,
         );
@@ -257,4 +267,59 @@ async fn revocation_suspension_and_rotation_on_one_instance_hold_on_another_with
     assert!(took < Duration::from_millis(1100), "old secret on B after {took:?}");
     let took = until_says("qr_malformed", || verify(b, rotated.clone(), "hello".into())).await;
     assert!(took < Duration::from_millis(1100), "new secret on B after {took:?}");
+}
+
+/// A relying party's quota of N requests a second holds for the cluster:
+/// a burst spread over three instances within one second gets N answers
+/// and 429 for the rest (each instance counting alone would let 3N pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relying_partys_quota_holds_for_the_whole_cluster() {
+    const QUOTA: u32 = 10;
+    let Some((servers, _people, _keys)) = cluster_with(3, 0, |config| config.credentials.rp_requests_per_second = QUOTA).await else {
+        return;
+    };
+    let party = register(&servers[0], "某银行", &["name"], None).await;
+    // Charged before it is checked, so an incomplete request is a cheap unit.
+    let request = wz_proto::AuthenticationRequest {
+        mode: "credential".into(),
+        purpose: "开户".into(),
+        ..Default::default()
+    };
+    for round in 0..3 {
+        // Start just after a second begins so the burst fits in one window.
+        let now_ms = unix_ms(SystemClock.now());
+        tokio::time::sleep(Duration::from_millis(u64::try_from(1_020 - now_ms.rem_euclid(1_000)).unwrap())).await;
+        let started = unix_ms(SystemClock.now());
+        let burst: Vec<_> = (0..6 * QUOTA as usize)
+            .map(|i| {
+                let (client, id, secret, request) = (
+                    servers[i % 3].client.clone(),
+                    party.id.clone(),
+                    party.secret.clone(),
+                    request.clone(),
+                );
+                tokio::spawn(async move { client.authenticate(&id, &secret, &request).await })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for answer in burst {
+            answers.push(answer.await.unwrap());
+        }
+        let ended = unix_ms(SystemClock.now());
+        let limited = answers
+            .iter()
+            .filter(|a| a.as_ref().err().and_then(|e| e.code()) == Some("rate_limited"))
+            .count();
+        let passed = answers.len() - limited;
+        assert!(
+            answers.iter().all(|a| a.as_ref().err().and_then(|e| e.code()).is_some()),
+            "every answer is a refusal with a code: {answers:?}"
+        );
+        if started / 1_000 == ended / 1_000 {
+            assert_eq!(passed, QUOTA as usize, "one window: exactly the quota passes (round {round})");
+            return;
+        }
+        assert!(passed <= 2 * QUOTA as usize, "two windows: at most twice the quota ({passed})");
+    }
+    panic!("no burst fitted in one second in three tries");
 }

@@ -55,7 +55,8 @@ impl CredentialService {
         let lookup = self.context.keyring.sealer.lookup(&id_number);
         self.limits
             .per_identity
-            .check(lookup.as_bytes())
+            .check(&hex::encode(lookup.as_bytes()))
+            .await
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
         let number = wz_core::CredentialNumber::derive(&self.context.keyring.credential_number_key, &id_number);
         let result = self.light_checks(&application, &id_number, &device_key).await;

@@ -22,7 +22,7 @@ use wz_core::{
 use wz_crypto::Sm2VerifyingKey;
 use wz_store::{CredentialRow, CredentialStatus, NewCredential, PasswordUpdate, StoreError};
 
-use crate::rate_limit::{IssuanceLimits, Limiter, RateQuota};
+use crate::rate_limit::{IssuanceLimits, Limit, Limiter, RateQuota};
 use crate::{CardService, ServiceContext, ServiceError};
 
 /// Tunable rules of credential issuance and use.
@@ -44,6 +44,10 @@ pub struct CredentialPolicy {
     pub per_identity: RateQuota,
     /// Authentication requests per relying party.
     pub per_relying_party: RateQuota,
+    /// Count the per-party and per-identity limits for the whole cluster
+    /// in the store (several instances on one database) instead of in
+    /// this process.
+    pub cluster_wide_limits: bool,
 }
 
 impl Default for CredentialPolicy {
@@ -68,6 +72,7 @@ impl Default for CredentialPolicy {
                 burst: 20_000,
                 period: StdDuration::from_secs(1),
             },
+            cluster_wide_limits: false,
         }
     }
 }
@@ -97,7 +102,7 @@ impl CredentialService {
         Self {
             limits: Arc::new(IssuanceLimits {
                 per_client: Limiter::new(policy.per_client),
-                per_identity: Limiter::new(policy.per_identity),
+                per_identity: Limit::new("identity", policy.per_identity, context.shared_limits()),
             }),
             cards: CardService::new(context.clone()),
             context,

@@ -190,6 +190,14 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn lease_quota(&self, scope: &str, window_start: i64, want: u32, limit: u32) -> Result<u32, StoreError> {
+        super::quotas::lease(&self.writer, scope, window_start, want, limit).await
+    }
+
+    async fn purge_quota_windows(&self, before_ms: i64) -> Result<u64, StoreError> {
+        super::quotas::purge(&self.writer, before_ms).await
+    }
+
     async fn append_audit(&self, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
         commit_audited(self.begin_write().await?, self.dialect, &audit).await
     }

@@ -10,6 +10,7 @@ mod audit;
 mod credentials;
 mod identities;
 mod oidc;
+mod quotas;
 mod relying_parties;
 mod sessions;
 
