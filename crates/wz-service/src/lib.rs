@@ -45,7 +45,7 @@ pub use keyring::Keyring;
 pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck, PresenceLiveness};
 pub use qr_verification::{AuditTag, QrService, QrVerification};
 pub use rate_limit::RateQuota;
-pub use registry::{RegistryService, SeedPerson};
+pub use registry::{RegistryService, SealedBatch, SeedPerson};
 pub use relying_parties::{public_details, row_alg, RegisteredParty, RelyingPartyService, RelyingPartySpec};
 pub use session_feed::{Change, ChangeSource, Heard, SessionFeed};
 pub use sessions::{

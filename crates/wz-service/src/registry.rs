@@ -16,6 +16,23 @@ pub struct SeedPerson {
     pub status: IdentityStatus,
 }
 
+/// People sealed for the registry and not yet inserted: sealing is CPU
+/// work a seeder can do on other threads while the previous batch is
+/// written ([`RegistryService::seed_sealed`]).
+pub struct SealedBatch(Vec<NewIdentity>);
+
+impl SealedBatch {
+    /// People in the batch.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the batch holds nobody.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Registry use cases.
 #[derive(Clone)]
 pub struct RegistryService {
@@ -43,10 +60,27 @@ impl RegistryService {
     /// Inserts a batch of generated people in one transaction with one audit
     /// entry (an operator task: `wz seed`). All or nothing.
     pub async fn seed(&self, people: &[SeedPerson], actor: &str) -> Result<AuditEntry, ServiceError> {
-        let rows = people
+        self.seed_sealed(self.seal_batch(people)?, actor).await
+    }
+
+    /// Validates and seals `people` (no I/O): the first half of [`Self::seed`].
+    pub fn seal_batch(&self, people: &[SeedPerson]) -> Result<SealedBatch, ServiceError> {
+        people
             .iter()
             .map(|p| self.seal(&p.record, p.status))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map(|mut rows| {
+                // In key order the inserts walk the index forward instead of
+                // touching its pages at random.
+                rows.sort_unstable_by(|a, b| a.lookup.as_bytes().cmp(b.lookup.as_bytes()));
+                SealedBatch(rows)
+            })
+    }
+
+    /// Inserts a sealed batch in one transaction with one audit entry: the
+    /// second half of [`Self::seed`]. All or nothing.
+    pub async fn seed_sealed(&self, batch: SealedBatch, actor: &str) -> Result<AuditEntry, ServiceError> {
+        let rows = batch.0;
         let draft = AuditDraft::new(actor, "registry.seeded", None, self.context.clock.now()).with_details(json!({ "count": rows.len() }));
         Ok(self.context.store.insert_identities(&rows, draft).await?)
     }

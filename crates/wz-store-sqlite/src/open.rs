@@ -33,13 +33,19 @@ impl SqliteConfig {
 /// foreign keys enforced; waits up to 10 s for another process's lock.
 const CONNECTION_PRAGMAS: &str = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
+/// The one writer's page cache: 64 MiB instead of SQLite's 2 MiB. Registry
+/// keys are keyed digests, so inserts land on random pages; with the small
+/// cache a large batch spills and rereads pages through the kernel (a 1 M
+/// seed spent twice its user time in system calls).
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
+
 /// Opens (creating if needed) and migrates the database: one writer
 /// connection, and a read-only pool beside it.
 pub async fn open(config: &SqliteConfig) -> Result<SqlStore, StoreError> {
     owner_only(&config.path).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
     sqlx::any::install_default_drivers();
     let url = format!("sqlite://{}", url_path(&config.path));
-    let writer = sql::pool(&url, 1, Some(CONNECTION_PRAGMAS.to_owned())).await?;
+    let writer = sql::pool(&url, 1, Some(format!("{CONNECTION_PRAGMAS} {WRITER_PRAGMAS}"))).await?;
     // WAL is a property of the file: readers proceed beside the writer.
     sqlx::query("PRAGMA journal_mode = WAL")
         .execute(&writer)

@@ -63,6 +63,49 @@ pub async fn duplicate_insert_changes_nothing(store: Arc<dyn Store>) {
     assert_eq!(audit_len(&store).await, 1);
 }
 
+/// A seed batch spans several insert statements (1,000 rows each): every
+/// row lands with its own values, and a taken key in the last statement
+/// undoes the earlier ones.
+pub async fn batches_larger_than_one_statement_insert_whole_or_not_at_all(store: Arc<dyn Store>) {
+    let big = |n: u32| {
+        let mut lookup = [0u8; 32];
+        lookup[..4].copy_from_slice(&n.to_be_bytes());
+        NewIdentity {
+            lookup: LookupKey::from_bytes(lookup),
+            card_serial: CardSerial::from_number(u64::from(n)),
+            status: if n.is_multiple_of(3) {
+                IdentityStatus::ReportedLost
+            } else {
+                IdentityStatus::Valid
+            },
+            sealed: n.to_be_bytes().repeat(10),
+            sealed_portrait: n.is_multiple_of(2).then(|| vec![7; 16]),
+        }
+    };
+    let rows: Vec<NewIdentity> = (0..2_500).map(big).collect();
+    store.insert_identities(&rows, draft("registry.seeded")).await.unwrap();
+    assert_eq!(store.count_identities().await.unwrap(), 2_500);
+    for n in [0, 999, 1_000, 2_001, 2_499] {
+        let found = store.find_identity(&big(n).lookup).await.unwrap().unwrap();
+        assert_eq!(
+            (found.sealed, found.status, found.card_serial),
+            (big(n).sealed, big(n).status, big(n).card_serial),
+            "row {n}"
+        );
+        assert_eq!(
+            store.find_portrait(&big(n).lookup).await.unwrap(),
+            big(n).sealed_portrait,
+            "row {n}"
+        );
+    }
+    let mut again: Vec<NewIdentity> = (2_500..4_600).map(big).collect();
+    again.push(big(5));
+    let result = store.insert_identities(&again, draft("registry.seeded")).await;
+    assert!(matches!(result, Err(StoreError::AlreadyExists)), "{result:?}");
+    assert_eq!(store.count_identities().await.unwrap(), 2_500, "nothing of the failed batch stays");
+    assert_eq!(audit_len(&store).await, 1);
+}
+
 /// A status change updates the row, the history and the audit chain.
 pub async fn status_change_is_recorded_with_history_and_audit(store: Arc<dyn Store>) {
     store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();
@@ -171,7 +214,8 @@ macro_rules! store_conformance_suite {
             portraits_are_stored_apart,
             oidc_authorizations_step_once_and_revoke_their_tokens,
             key_check_values_are_recorded_once,
-            quota_leases_never_exceed_the_window_limit
+            quota_leases_never_exceed_the_window_limit,
+            batches_larger_than_one_statement_insert_whole_or_not_at_all
         );
     };
     (@cases $make:expr; $($case:ident),*) => {

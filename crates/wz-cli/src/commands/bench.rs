@@ -49,6 +49,9 @@ pub enum BenchCommand {
     /// a running demo server; `--peer` measures panva's oidc-provider the
     /// same way (tests/oidc/peer.mjs).
     Oidc(super::bench_oidc::OidcBenchArgs),
+    /// Registry lookup latency (ID number to opened record) in the
+    /// seeded registry of this data directory, sampled from `wz seed`'s people.
+    Registry(super::bench_registry::RegistryBenchArgs),
     /// Single-core cost of SM2, the password digest and argon2id.
     Crypto,
 }
@@ -109,6 +112,7 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
             BenchCommand::Qr(args) => super::bench_qr::run(cli, args).await,
             BenchCommand::Session(args) => super::bench_session::run(cli, args).await,
             BenchCommand::Oidc(args) => super::bench_oidc::run(cli, args).await,
+            BenchCommand::Registry(args) => super::bench_registry::run(cli, args).await,
             _ => super::bench_crypto::run(),
         };
     };

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_crypto;
 pub mod bench_oidc;
 pub mod bench_qr;
+pub mod bench_registry;
 pub mod bench_session;
 pub mod card;
 pub mod card_file;

@@ -18,7 +18,7 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// People per transaction.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 100_000)]
     batch: usize,
 }
 
@@ -40,23 +40,42 @@ pub async fn run(cli: &Cli, args: &SeedArgs) -> anyhow::Result<ExitCode> {
     // would make a new registry nobody serves (`wz migrate` creates one).
     let (config, opened) = cli.open_existing(None).await?;
     let today = opened.services.context.clock.now().date();
-    let mut generator = PersonGenerator::new(PopulationSpec { seed: args.seed, today });
+    let registry = opened.services.registry.clone();
     let started = Instant::now();
+    // Generation and sealing (CPU) run on their own thread, a batch or two
+    // ahead of the inserts, so the database is never waiting for them.
+    let (sealed, mut batches) = tokio::sync::mpsc::channel(2);
+    let (people, batch_size, seed) = (args.people, args.batch, args.seed);
+    let sealer = registry.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut generator = PersonGenerator::new(PopulationSpec { seed, today });
+        let mut made = 0usize;
+        while made < people {
+            let size = batch_size.min(people - made);
+            let batch: Vec<SeedPerson> = (0..size)
+                .map(|_| {
+                    let (record, status) = generator.next_person();
+                    SeedPerson { record, status }
+                })
+                .collect();
+            made += size;
+            if sealed.blocking_send(sealer.seal_batch(&batch)).is_err() {
+                return;
+            }
+        }
+    });
     let mut done = 0usize;
-    while done < args.people {
-        let size = args.batch.min(args.people - done);
-        let batch: Vec<SeedPerson> = (0..size)
-            .map(|_| {
-                let (record, status) = generator.next_person();
-                SeedPerson { record, status }
-            })
-            .collect();
-        opened.services.registry.seed(&batch, "cli.seed").await?;
+    while let Some(batch) = batches.recv().await {
+        let batch = batch?;
+        let size = batch.len();
+        registry.seed_sealed(batch, "cli.seed").await?;
+        let before = done;
         done += size;
-        if done.is_multiple_of(100_000) || done == args.people {
+        if done / 1_000_000 > before / 1_000_000 || (done < 1_000_000 && done / 100_000 > before / 100_000) || done == args.people {
             eprintln!("  {done} people, {:.1} s", started.elapsed().as_secs_f64());
         }
     }
+    producer.await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "seeded {done} people in {seconds:.1} s ({:.0} per second) into {}",
