@@ -23,12 +23,12 @@ impl Store for SqlStore {
         let at = millis(audit.at);
         // Multi-row statements: one round trip and one statement per
         // chunk instead of per row (what makes a 10 M seed take minutes,
-        // not hours); 6 values a row keeps a chunk far below either
+        // not hours); 7 values a row (the last the seal version, 2) keeps a chunk far below either
         // database's limit on bound values.
         for chunk in rows.chunks(IDENTITY_INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO identities (lookup, card_serial, status, sealed, updated_at_ms, sealed_portrait, seal_version) VALUES {}",
-                identity_rows(self.dialect, chunk.len())
+                self.dialect.value_rows(chunk.len(), 7)
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {
@@ -38,7 +38,8 @@ impl Store for SqlStore {
                     .bind(row.status.as_str())
                     .bind(&row.sealed)
                     .bind(at)
-                    .bind(&row.sealed_portrait);
+                    .bind(&row.sealed_portrait)
+                    .bind(2i64);
             }
             query.execute(&mut *tx).await.map_err(insert_error)?;
         }
@@ -221,15 +222,3 @@ impl Store for SqlStore {
 
 /// Registry rows per insert statement.
 const IDENTITY_INSERT_CHUNK: usize = 1_000;
-
-/// `($1, …, $6, 2), ($7, …, $12, 2)`: six bound values and the seal
-/// version for each of `rows` rows.
-fn identity_rows(dialect: super::Dialect, rows: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let values: Vec<String> = (1..=6).map(|column| dialect.placeholder(row * 6 + column)).collect();
-            format!("({}, 2)", values.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
