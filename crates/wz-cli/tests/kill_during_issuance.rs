@@ -7,10 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: failing loudly is the point
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,28 +21,7 @@ use wz_core::{CardChallenge, CardFile};
 use wz_proto::{BindEnrolmentRequest, CompleteEnrolmentRequest, RegisterTerminalRequest};
 use wz_testkit::{fresh_key, terminal_signer, wallet, KeySigner};
 
-fn faces_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/faces/dev")
-        .canonicalize()
-        .expect("the dev face set is expected at ../shared/faces/dev")
-}
-
-/// Kills the server if the test fails before it does.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A demo citizen the server printed: ID number and portrait folder.
-struct Citizen {
-    id_number: String,
-    folder: String,
-}
+use common::{banner, faces_dir, images, Citizen, Guard};
 
 /// Starts `wz serve --demo` on a free port; returns the child, its URL
 /// and the featured citizens with portraits.
@@ -58,27 +38,8 @@ fn start(data_dir: &Path) -> (Guard, String, Vec<Citizen>) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut url, mut citizens) = (None, Vec::new());
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.contains("landing page") {
-            url = line.split_whitespace().next().map(|u| u.trim_end_matches('/').to_owned());
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.len() == 3 && words[0].len() == 18 && words[2] != "-" {
-            citizens.push(Citizen {
-                id_number: words[0].into(),
-                folder: words[2].into(),
-            });
-        }
-        if line.contains("Press Ctrl-C") {
-            break;
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Guard(child), url.expect("the server printed its URL"), citizens)
+    let (url, citizens) = banner(&mut child);
+    (Guard(child), url, citizens)
 }
 
 async fn enrol(client: &Client, kiosk: &KeySigner, card: &CardFile, face: &[u8]) -> Result<String, String> {
@@ -141,12 +102,7 @@ async fn sigkill_during_enrolments_leaves_no_half_issued_credential() {
         assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
         let card = CardFile::parse(&std::fs::read(&out).unwrap()).unwrap();
         // The portrait is the folder's first image; the live face another.
-        let mut images: Vec<PathBuf> = std::fs::read_dir(faces_dir().join(&citizen.folder))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        images.sort();
-        let face = std::fs::read(&images[1]).unwrap();
+        let face = std::fs::read(&images(citizen)[1]).unwrap();
         people.push(Arc::new((card, face)));
     }
 

@@ -4,8 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
+mod postgres;
 mod server;
 mod signer;
+
+pub use postgres::fresh_schema_url;
 
 pub use server::{spawn_demo_server, spawn_server, spawn_server_with, TestServer};
 pub use signer::{fresh_key, impostor, rp_signer, terminal_signer, wallet};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use wz_core::{session_frame, unix_ms, IdentityRecord, IdentityStatus, Validity};
 use wz_proto::{CompleteSessionRequest, CreateTransactionRequest, QrVerifyRequest, SessionStatus};
 use wz_service::{Clock, SystemClock};
-use wz_testkit::{generated_people, spawn_server_with, TestServer, TEST_NOW};
+use wz_testkit::{fresh_schema_url, generated_people, spawn_server_with, TestServer, TEST_NOW};
 
 use crate::credentials::{dev_face, verifier};
 use crate::sessions::{ask, citizen, register, secret_bytes, watch, Party};
@@ -30,12 +30,7 @@ async fn cluster_with(
         eprintln!("SKIPPED: WZ_TEST_DATABASE_URL is not set; the cluster tests need PostgreSQL");
         return None;
     };
-    let schema = format!("wz_cluster_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
-    admin.close().await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let database = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let database = fresh_schema_url(&url, "wz_test_cluster").await;
     // One keys directory for all: what a mounted secret gives each instance.
     let keys = tempfile::tempdir().unwrap();
     let mut servers = Vec::new();
