@@ -207,3 +207,34 @@ async fn sigkill_during_a_seed_loses_no_committed_batch_and_keeps_the_chain() {
         "every committed batch is complete, and nothing else is there"
     );
 }
+
+/// `wz face eval DIR` compares every pair of a folder of identity
+/// sub-folders and prints each rate with its exact interval and counts.
+#[test]
+fn face_eval_on_a_folder_compares_all_pairs_with_intervals() {
+    let set = tempfile::tempdir().unwrap();
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+    for person in ["Colin_Powell", "George_W_Bush"] {
+        std::fs::create_dir(set.path().join(person)).unwrap();
+        for image in ["1.jpg", "2.jpg"] {
+            std::fs::copy(dev.join(person).join(image), set.path().join(person).join(image)).unwrap();
+        }
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_wz"))
+        .args(["face", "eval"])
+        .arg(set.path())
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("pairs: 6 (2 genuine, 4 impostor compared)"), "{printed}");
+    // No impostor pair accepted of four: the exact upper bound is 1 - 0.025^(1/4).
+    assert!(
+        printed.contains("at the production threshold 0.55: FAR 0.0000 % [0.0000–60.2365 %] (0/4)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("FAR target 1e-2: not measurable with 4 impostor pairs"),
+        "{printed}"
+    );
+}

@@ -30,7 +30,7 @@ pub use decode::{decode_image, MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, WORKING_S
 pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
 pub use detector::{Detection, Detector, DetectorKind};
 pub use error::FaceError;
-pub use evaluation::{evaluate, Evaluation, PairScore, RocPoint, TargetPoint};
+pub use evaluation::{evaluate, Evaluation, PairScore, Rate, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use liveness::{
     eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, verify_presence, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge,

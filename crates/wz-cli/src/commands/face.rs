@@ -1,5 +1,7 @@
-//! `wz face eval PAIRS.tsv`: verification accuracy on a labelled pairs file
-//! (`left right same`, header line, paths relative to the file).
+//! `wz face eval PAIRS.tsv|DIR`: verification accuracy on a labelled pairs
+//! file (`left right same`, header line, paths relative to the file) or on
+//! every pair of images in a folder of identity sub-folders; each rate
+//! with its exact 95 % interval.
 //! `wz face detectors DIR`: recall and speed of each detector on a folder of
 //! one-face images.
 
@@ -10,13 +12,16 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use wz_face::{evaluate, DetectorKind, FaceDescriptor, FaceEngine, PairScore, TargetPoint};
+use wz_face::{evaluate, DetectorKind, FaceDescriptor, FaceEngine, PairScore, Rate, RocPoint, TargetPoint, MATCH_THRESHOLD};
 
 #[derive(Subcommand)]
 pub enum FaceCommand {
-    /// Evaluate verification accuracy on a pairs file.
+    /// Evaluate verification accuracy on a pairs file, or on every pair of
+    /// images in a folder of identity sub-folders.
     Eval {
-        /// Tab-separated `left right same` with a header line.
+        /// Tab-separated `left right same` with a header line, or a folder
+        /// with one sub-folder of JPEG/PNG images per identity (all pairs:
+        /// same sub-folder = genuine).
         pairs: PathBuf,
         /// Print every ROC point instead of about twenty.
         #[arg(long)]
@@ -59,6 +64,62 @@ fn read_pairs(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
     Ok(pairs)
 }
 
+/// Every pair of images under `folder`'s identity sub-folders.
+fn all_pairs(folder: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
+    let mut images: Vec<(String, PathBuf)> = Vec::new();
+    let mut identities: Vec<PathBuf> = std::fs::read_dir(folder)
+        .with_context(|| format!("reading {}", folder.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    identities.sort();
+    for identity in identities {
+        let name = identity.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&identity)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| ["jpg", "jpeg", "png"].contains(&e.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        files.sort();
+        images.extend(files.into_iter().map(|f| (name.clone(), f)));
+    }
+    anyhow::ensure!(images.len() >= 2, "{}: no identity sub-folders with images", folder.display());
+    let mut pairs = Vec::with_capacity(images.len() * (images.len() - 1) / 2);
+    for (i, (left_name, left)) in images.iter().enumerate() {
+        for (right_name, right) in &images[i + 1..] {
+            pairs.push((left.clone(), right.clone(), left_name == right_name));
+        }
+    }
+    Ok(pairs)
+}
+
+/// `1.23 % [1.10–1.37 %] (123/10000)`: a rate with its 95 % interval.
+fn shown(rate: &Rate) -> String {
+    let (low, high) = rate.interval();
+    format!(
+        "{:.4} % [{:.4}–{:.4} %] ({}/{})",
+        rate.value() * 100.0,
+        low * 100.0,
+        high * 100.0,
+        rate.count,
+        rate.total
+    )
+}
+
+fn operating_point(point: &RocPoint) -> String {
+    format!(
+        "FAR {}, FRR {}, TAR {:.2} %",
+        shown(&point.false_accepts),
+        shown(&point.false_rejects),
+        (1.0 - point.false_reject_rate()) * 100.0
+    )
+}
+
 pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
     match command {
         FaceCommand::Eval { pairs, full_roc, detector } => eval(pairs, *full_roc, *detector),
@@ -67,7 +128,7 @@ pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<ExitCode> {
-    let pairs = read_pairs(pairs)?;
+    let pairs = if pairs.is_dir() { all_pairs(pairs)? } else { read_pairs(pairs)? };
     let engine = FaceEngine::load_with(detector)?;
     println!("detector: {detector}");
     let started = Instant::now();
@@ -87,7 +148,7 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<
         .collect();
     failed.sort();
     let failed_images = failed.len();
-    let mut scores = Vec::new();
+    let mut scores = Vec::with_capacity(pairs.len());
     let mut excluded = 0;
     for (left, right, same) in &pairs {
         match (&descriptors[left], &descriptors[right]) {
@@ -112,18 +173,22 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<
     for path in &failed {
         println!("  no face found: {path}");
     }
-    println!("analysis time: {:.1} s", started.elapsed().as_secs_f64());
-    if let Some((threshold, rate)) = evaluation.equal_error {
-        println!("EER: {:.2} % at distance threshold {threshold:.4}", rate * 100.0);
+    println!("analysis time: {:.1} s (descriptors and scoring)", started.elapsed().as_secs_f64());
+    println!("rates with exact (Clopper–Pearson) 95 % intervals:");
+    if let Some((point, rate)) = &evaluation.equal_error {
+        println!(
+            "EER: {:.2} % at distance threshold {:.4}: {}",
+            rate * 100.0,
+            point.threshold,
+            operating_point(point)
+        );
+    }
+    if let Some(production) = evaluation.roc.iter().rev().find(|p| p.threshold <= MATCH_THRESHOLD) {
+        println!("at the production threshold {MATCH_THRESHOLD}: {}", operating_point(production));
     }
     for (target, point) in &evaluation.targets {
         match point {
-            TargetPoint::Measured(p) => println!(
-                "FAR target {target:e}: threshold {:.4}, measured FAR {:.4}, FRR {:.2} %",
-                p.threshold,
-                p.false_accept_rate,
-                p.false_reject_rate * 100.0
-            ),
+            TargetPoint::Measured(p) => println!("FAR target {target:e}: threshold {:.4}, {}", p.threshold, operating_point(p)),
             TargetPoint::InsufficientData => println!(
                 "FAR target {target:e}: not measurable with {} impostor pairs (need at least {:.0})",
                 evaluation.impostor,
@@ -136,7 +201,9 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<
     for point in evaluation.roc.iter().step_by(step) {
         println!(
             "  {:.4}  {:.4}  {:.4}",
-            point.threshold, point.false_accept_rate, point.false_reject_rate
+            point.threshold,
+            point.false_accept_rate(),
+            point.false_reject_rate()
         );
     }
     Ok(ExitCode::SUCCESS)
