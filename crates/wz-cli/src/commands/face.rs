@@ -29,6 +29,11 @@ pub enum FaceCommand {
         /// Detector: `tiny:SIZE` (SIZE a multiple of 32) or `ssd`.
         #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
         detector: DetectorKind,
+        /// Recognition network: `dlib` (face-api's port of dlib's ResNet,
+        /// 128-d, dlib-style box crop; production) or `mobilefacenet`
+        /// (192-d, 5-point aligned crop).
+        #[arg(long, default_value = "dlib", value_parser = ["dlib", "mobilefacenet"])]
+        network: String,
     },
     /// Recall and speed of detectors on a folder of one-face images
     /// (identity sub-folders of JPEG/PNG files).
@@ -122,24 +127,67 @@ fn operating_point(point: &RocPoint) -> String {
 
 pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
     match command {
-        FaceCommand::Eval { pairs, full_roc, detector } => eval(pairs, *full_roc, *detector),
+        FaceCommand::Eval {
+            pairs,
+            full_roc,
+            detector,
+            network,
+        } => eval(pairs, *full_roc, *detector, network == "mobilefacenet"),
         FaceCommand::Detectors { folder, detectors } => super::face_detectors::run(folder, detectors),
     }
 }
 
-fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<ExitCode> {
+/// One image's face for comparison: a descriptor of either network.
+enum Face {
+    Dlib(Box<FaceDescriptor>),
+    Embedding(Vec<f32>),
+}
+
+impl Face {
+    fn distance(&self, other: &Face) -> Option<f32> {
+        match (self, other) {
+            (Face::Dlib(a), Face::Dlib(b)) => Some(a.distance(b)),
+            (Face::Embedding(a), Face::Embedding(b)) => Some(wz_face::embedding_distance(a, b)),
+            _ => None,
+        }
+    }
+}
+
+fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind, mobilefacenet: bool) -> anyhow::Result<ExitCode> {
     let pairs = if pairs.is_dir() { all_pairs(pairs)? } else { read_pairs(pairs)? };
     let engine = FaceEngine::load_with(detector)?;
-    println!("detector: {detector}");
+    let network = if mobilefacenet {
+        Some(wz_face::MobileFaceNet::load()?)
+    } else {
+        None
+    };
+    println!(
+        "detector: {detector}; network: {}",
+        if mobilefacenet {
+            "MobileFaceNet (5-point aligned 112×112)"
+        } else {
+            "dlib ResNet (face-api)"
+        }
+    );
     let started = Instant::now();
-    let mut descriptors: HashMap<PathBuf, Option<FaceDescriptor>> = HashMap::new();
+    let mut descriptors: HashMap<PathBuf, Option<Face>> = HashMap::new();
     for path in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
         if descriptors.contains_key(path) {
             continue;
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let image = wz_face::decode_image(&bytes).with_context(|| format!("decoding {}", path.display()))?;
-        descriptors.insert(path.clone(), engine.largest_face(&image)?.map(|face| face.descriptor));
+        let face = match &network {
+            None => engine.largest_face(&image)?.map(|face| Face::Dlib(Box::new(face.descriptor))),
+            Some(network) => match engine.largest_face_in(&image)? {
+                Some((face, seen)) => match wz_face::align_five_point(&seen, &face.landmarks) {
+                    Some(crop) => network.embed(&[&crop])?.pop().map(Face::Embedding),
+                    None => None,
+                },
+                None => None,
+            },
+        };
+        descriptors.insert(path.clone(), face);
     }
     let mut failed: Vec<String> = descriptors
         .iter()
@@ -152,10 +200,10 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<
     let mut excluded = 0;
     for (left, right, same) in &pairs {
         match (&descriptors[left], &descriptors[right]) {
-            (Some(a), Some(b)) => scores.push(PairScore {
-                same: *same,
-                distance: a.distance(b),
-            }),
+            (Some(a), Some(b)) => match a.distance(b) {
+                Some(distance) => scores.push(PairScore { same: *same, distance }),
+                None => excluded += 1,
+            },
             _ => excluded += 1,
         }
     }
@@ -183,7 +231,13 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind) -> anyhow::Result<
             operating_point(point)
         );
     }
-    if let Some(production) = evaluation.roc.iter().rev().find(|p| p.threshold <= MATCH_THRESHOLD) {
+    if let Some(production) = evaluation
+        .roc
+        .iter()
+        .rev()
+        .find(|p| p.threshold <= MATCH_THRESHOLD)
+        .filter(|_| !mobilefacenet)
+    {
         println!("at the production threshold {MATCH_THRESHOLD}: {}", operating_point(production));
     }
     for (target, point) in &evaluation.targets {

@@ -23,17 +23,21 @@ fn load(name: &str) -> RgbImage {
     decode_image(&std::fs::read(faces_dir().join(name)).unwrap()).unwrap()
 }
 
-#[test]
-fn dev_pairs_keep_their_measured_accuracy() {
+/// The dev pairs file as `(left, right, same)`.
+fn dev_pairs() -> Vec<(String, String, bool)> {
     let text = std::fs::read_to_string(faces_dir().join("pairs.tsv")).unwrap();
-    let pairs: Vec<(String, String, bool)> = text
-        .lines()
+    text.lines()
         .skip(1)
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
             (fields[0].to_owned(), fields[1].to_owned(), fields[2] == "1")
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn dev_pairs_keep_their_measured_accuracy() {
+    let pairs = dev_pairs();
     let mut descriptors: HashMap<String, Option<FaceDescriptor>> = HashMap::new();
     for name in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
         if !descriptors.contains_key(name) {
@@ -66,6 +70,43 @@ fn dev_pairs_keep_their_measured_accuracy() {
         false_rejects * 20 <= evaluation.genuine,
         "{false_rejects} of {} genuine pairs rejected",
         evaluation.genuine
+    );
+}
+
+/// MobileFaceNet on 5-point aligned crops separates the dev pairs as well
+/// (without the alignment the same network falls to an EER of about 27 %).
+#[test]
+fn mobilefacenet_on_aligned_crops_separates_the_dev_pairs() {
+    let net = wz_face::MobileFaceNet::load().unwrap();
+    let pairs = dev_pairs();
+    let mut embeddings: HashMap<String, Option<Vec<f32>>> = HashMap::new();
+    for name in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
+        if embeddings.contains_key(name) {
+            continue;
+        }
+        let image = load(name);
+        let embedding = engine().largest_face_in(&image).unwrap().and_then(|(face, seen)| {
+            let crop = wz_face::align_five_point(&seen, &face.landmarks)?;
+            net.embed(&[&crop]).unwrap().pop()
+        });
+        embeddings.insert(name.clone(), embedding);
+    }
+    let scores: Vec<PairScore> = pairs
+        .iter()
+        .filter_map(|(l, r, same)| {
+            let (a, b) = (embeddings[l].as_ref()?, embeddings[r].as_ref()?);
+            Some(PairScore {
+                same: *same,
+                distance: wz_face::embedding_distance(a, b),
+            })
+        })
+        .collect();
+    assert!(scores.len() >= 300, "{} pairs compared", scores.len());
+    let evaluation = evaluate(&scores, &[]);
+    assert_eq!(
+        evaluation.equal_error.map(|(_, rate)| rate),
+        Some(0.0),
+        "genuine and impostor distances overlap"
     );
 }
 

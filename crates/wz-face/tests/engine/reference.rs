@@ -106,3 +106,37 @@ fn ssd_detections_match_the_reference() {
     assert!(faces > 30, "only {faces} faces compared");
     assert!(worst_box <= 0.01 && worst_score <= 1e-4, "box {worst_box} px, score {worst_score}");
 }
+
+/// MobileFaceNet run by tract agrees with Google's LiteRT interpreter
+/// (fixture by `tools/face-reference/mobilefacenet_reference.py`, same
+/// pixels: the centre 112×112 of each dev PNG, in the same pairs).
+#[test]
+fn mobilefacenet_embeddings_match_litert_within_1e3() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("../fixtures/mobilefacenet_reference.json")).unwrap();
+    let net = wz_face::MobileFaceNet::load().unwrap();
+    let cases = fixture["faces"].as_array().unwrap();
+    assert_eq!(cases.len(), 10);
+    let crop = |name: &str| {
+        let image = image::open(faces_dir().join(name)).unwrap().to_rgb8();
+        let (x, y) = ((image.width() - 112) / 2, (image.height() - 112) / 2);
+        image::imageops::crop_imm(&image, x, y, 112, 112).to_image()
+    };
+    let mut worst = 0f32;
+    for pair in cases.chunks(2) {
+        let crops: Vec<image::RgbImage> = pair.iter().map(|case| crop(case["image"].as_str().unwrap())).collect();
+        let ours = net.embed(&[&crops[0], &crops[1]]).unwrap();
+        for (case, ours) in pair.iter().zip(&ours) {
+            let raw: Vec<f32> = case["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let norm = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
+            let reference: Vec<f32> = raw.iter().map(|v| v / norm).collect();
+            worst = worst.max(wz_face::embedding_distance(ours, &reference));
+        }
+    }
+    eprintln!("largest MobileFaceNet embedding L2 difference from LiteRT: {worst:e}");
+    assert!(worst <= 1e-3, "embedding differs from LiteRT by {worst}");
+}
