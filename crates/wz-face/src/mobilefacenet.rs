@@ -6,7 +6,6 @@
 //! itself).
 
 use image::RgbImage;
-use sha2::{Digest, Sha256};
 use tract_tflite::prelude::*;
 
 use crate::{FaceError, ALIGNED_SIDE};
@@ -31,14 +30,7 @@ fn model_error(error: impl std::fmt::Display) -> FaceError {
 impl MobileFaceNet {
     /// Checks the vendored file against its SHA-256 sum and loads it.
     pub fn load() -> Result<Self, FaceError> {
-        let digest = hex::encode(Sha256::digest(MODEL));
-        let recorded = SHA256SUMS.lines().find_map(|line| {
-            let (sum, name) = line.split_once("  ")?;
-            (name.trim() == "MobileFaceNet.tflite").then_some(sum.trim())
-        });
-        if recorded != Some(digest.as_str()) {
-            return Err(FaceError::ModelChecksum("MobileFaceNet.tflite".into()));
-        }
+        crate::weights::check_sum_in(SHA256SUMS, "MobileFaceNet.tflite", MODEL)?;
         let plan = tract_tflite::tflite()
             .model_for_read(&mut std::io::Cursor::new(MODEL))
             .and_then(|model| model.into_optimized())

@@ -30,17 +30,22 @@ struct Quantization {
     min: f64,
 }
 
-fn check_sum(file: &str, bytes: &[u8]) -> Result<(), FaceError> {
+/// Checks `bytes` against the line for `file` in a `sha256sum` listing.
+pub(crate) fn check_sum_in(sums: &str, file: &str, bytes: &[u8]) -> Result<(), FaceError> {
     let digest = hex::encode(Sha256::digest(bytes));
-    let expected = SHA256SUMS.lines().find_map(|line| {
+    let expected = sums.lines().find_map(|line| {
         let (sum, name) = line.split_once("  ")?;
-        (name == file).then_some(sum)
+        (name.trim() == file).then_some(sum.trim())
     });
     if expected == Some(digest.as_str()) {
         Ok(())
     } else {
         Err(FaceError::ModelChecksum(file.to_owned()))
     }
+}
+
+fn check_sum(file: &str, bytes: &[u8]) -> Result<(), FaceError> {
+    check_sum_in(SHA256SUMS, file, bytes)
 }
 
 /// Named tensors of one network, in tfjs layout (HWIO filters).

@@ -69,35 +69,15 @@ fn read_pairs(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
     Ok(pairs)
 }
 
-/// Every pair of images under `folder`'s identity sub-folders.
+/// Every pair of images under `folder`'s identity sub-folders; a pair is
+/// genuine when both sit in the same sub-folder.
 fn all_pairs(folder: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
-    let mut images: Vec<(String, PathBuf)> = Vec::new();
-    let mut identities: Vec<PathBuf> = std::fs::read_dir(folder)
-        .with_context(|| format!("reading {}", folder.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    identities.sort();
-    for identity in identities {
-        let name = identity.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&identity)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| ["jpg", "jpeg", "png"].contains(&e.to_ascii_lowercase().as_str()))
-            })
-            .collect();
-        files.sort();
-        images.extend(files.into_iter().map(|f| (name.clone(), f)));
-    }
+    let images = super::face_detectors::identity_images(folder)?;
     anyhow::ensure!(images.len() >= 2, "{}: no identity sub-folders with images", folder.display());
     let mut pairs = Vec::with_capacity(images.len() * (images.len() - 1) / 2);
-    for (i, (left_name, left)) in images.iter().enumerate() {
-        for (right_name, right) in &images[i + 1..] {
-            pairs.push((left.clone(), right.clone(), left_name == right_name));
+    for (i, left) in images.iter().enumerate() {
+        for right in &images[i + 1..] {
+            pairs.push((left.clone(), right.clone(), left.parent() == right.parent()));
         }
     }
     Ok(pairs)

@@ -11,8 +11,9 @@ use anyhow::Context;
 use image::RgbImage;
 use wz_face::{with_border, Detector, DetectorKind};
 
-/// Every JPEG or PNG one level below `folder`, sorted.
-fn images(folder: &Path) -> anyhow::Result<Vec<(String, RgbImage)>> {
+/// Every JPEG or PNG one level below `folder` (in its identity
+/// sub-folders), sorted by path.
+pub(crate) fn identity_images(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = Vec::new();
     for identity in std::fs::read_dir(folder).with_context(|| format!("reading {}", folder.display()))? {
         let identity = identity?.path();
@@ -27,6 +28,12 @@ fn images(folder: &Path) -> anyhow::Result<Vec<(String, RgbImage)>> {
         }
     }
     paths.sort();
+    Ok(paths)
+}
+
+/// Every image of [`identity_images`], decoded, named by its path under `folder`.
+fn images(folder: &Path) -> anyhow::Result<Vec<(String, RgbImage)>> {
+    let paths = identity_images(folder)?;
     paths
         .into_iter()
         .map(|path| {
