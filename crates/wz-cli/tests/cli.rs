@@ -230,11 +230,16 @@ fn face_eval_on_a_folder_compares_all_pairs_with_intervals() {
     assert!(printed.contains("pairs: 6 (2 genuine, 4 impostor compared)"), "{printed}");
     // No impostor pair accepted of four: the exact upper bound is 1 - 0.025^(1/4).
     assert!(
-        printed.contains("at the production threshold 0.55: FAR 0.0000 % [0.0000–60.2365 %] (0/4)"),
+        printed.contains("at the standard threshold 1 (target FAR 1e-3): FAR 0.0000 % [0.0000–60.2365 %] (0/4)"),
         "{printed}"
     );
     assert!(
         printed.contains("FAR target 1e-2: not measurable with 4 impostor pairs"),
         "{printed}"
     );
+    assert!(
+        printed.contains("network: MobileFaceNet"),
+        "the production network by default: {printed}"
+    );
+    assert!(printed.contains("normal fit of the impostor distances, FAR 1e-4 at"), "{printed}");
 }

@@ -7,7 +7,7 @@
 //! counting every pair at every threshold, as before, was O(n²) and took
 //! minutes for the 500,000 pairs of a 1,000-image set.
 
-use statrs::distribution::{Beta, ContinuousCDF};
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
 
 /// One compared pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,6 +103,40 @@ pub struct Evaluation {
     pub equal_error: Option<(RocPoint, f64)>,
     /// `(target FAR, operating point)`.
     pub targets: Vec<(f64, TargetPoint)>,
+}
+
+impl Evaluation {
+    /// The rates at a fixed `threshold` (the production thresholds).
+    pub fn at_threshold(&self, threshold: f32) -> RocPoint {
+        let reached = self.roc.iter().rev().find(|p| p.threshold <= threshold).or(self.roc.first());
+        let zero = |total| Rate { count: 0, total };
+        let mut point = reached.copied().unwrap_or(RocPoint {
+            threshold,
+            false_accepts: zero(self.impostor),
+            false_rejects: zero(self.genuine),
+        });
+        point.threshold = threshold;
+        point
+    }
+}
+
+/// The distance below which a normal distribution fitted to the impostor
+/// distances (mean and sample standard deviation) puts `target` of its mass:
+/// an estimate of the threshold for a FAR far below what the impostor pairs
+/// can show by counting (a set of 2,900 impostor pairs cannot tell 1e-4 from
+/// 0). Impostor tails are usually heavier than normal, so callers take it
+/// as an upper bound on the threshold, not as the threshold. `None` with
+/// fewer than two impostor pairs.
+pub fn normal_tail_threshold(scores: &[PairScore], target: f64) -> Option<f32> {
+    let impostor: Vec<f64> = scores.iter().filter(|s| !s.same).map(|s| f64::from(s.distance)).collect();
+    if impostor.len() < 2 {
+        return None;
+    }
+    let n = impostor.len() as f64;
+    let mean = impostor.iter().sum::<f64>() / n;
+    let variance = impostor.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let normal = Normal::new(mean, variance.sqrt().max(f64::EPSILON)).ok()?;
+    Some(normal.inverse_cdf(target) as f32)
 }
 
 /// The ROC in one sweep: pairs sorted by distance, counts carried forward;
@@ -205,6 +239,28 @@ mod tests {
         let (point, rate) = evaluation.equal_error.unwrap();
         assert_eq!((point.threshold, rate), (0.4, 0.5));
         assert_eq!(evaluation.roc[0].false_accept_rate(), 0.0);
+        let between = evaluation.at_threshold(0.45);
+        assert_eq!(
+            (between.threshold, between.false_accepts.count, between.false_rejects.count),
+            (0.45, 1, 1)
+        );
+        let below = evaluation.at_threshold(0.1);
+        assert_eq!((below.false_accepts.count, below.false_rejects.count), (0, 2));
+        assert_eq!(evaluation.at_threshold(5.0).false_accepts.count, 2);
+    }
+
+    #[test]
+    fn the_normal_tail_sits_below_the_impostors() {
+        // Impostors spread evenly over 1.0–1.4: mean 1.2, sd about 0.116.
+        let scores: Vec<PairScore> = (0..=400)
+            .map(|i| pair(false, 1.0 + i as f32 * 0.001))
+            .chain([pair(true, 0.5)])
+            .collect();
+        let at = |target| normal_tail_threshold(&scores, target).unwrap();
+        assert!((at(0.5) - 1.2).abs() < 1e-3);
+        assert!((at(1e-3) - (1.2 - 3.090 * 0.1159)).abs() < 2e-3, "{}", at(1e-3));
+        assert!(at(1e-4) < at(1e-3));
+        assert_eq!(normal_tail_threshold(&[pair(true, 0.1), pair(false, 1.0)], 1e-3), None);
     }
 
     /// The sweep agrees with counting every pair at every threshold,

@@ -25,6 +25,7 @@ mod mobilefacenet;
 mod models;
 mod pipeline;
 mod preprocess;
+mod published;
 mod recognition;
 mod ssd_detector;
 mod tiny_detector;
@@ -32,10 +33,10 @@ mod weights;
 
 pub use alignment::{align_five_point, five_points, Similarity, ALIGNED_SIDE, ARCFACE_TEMPLATE};
 pub use decode::{decode_image, MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, WORKING_SIDE};
-pub use descriptor::{FaceDescriptor, MATCH_THRESHOLD};
+pub use descriptor::{FaceDescriptor, Network, Strictness};
 pub use detector::{Detection, Detector, DetectorKind};
 pub use error::FaceError;
-pub use evaluation::{evaluate, Evaluation, PairScore, Rate, RocPoint, TargetPoint};
+pub use evaluation::{evaluate, normal_tail_threshold, Evaluation, PairScore, Rate, RocPoint, TargetPoint};
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use liveness::{
     eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, verify_presence, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge,
@@ -43,6 +44,7 @@ pub use liveness::{
 };
 pub use mobilefacenet::{embedding_distance, MobileFaceNet, MOBILEFACENET_DIMENSIONS};
 pub use pipeline::{with_border, AnalysedFace, FaceEngine, PixelBox};
+pub use published::{published_face_rates, DataSet, FaceMismatchRates, DEV_SET};
 pub use recognition::FaceRecognitionNet;
 pub use ssd_detector::SsdDetector;
 pub use tiny_detector::{TinyDetectorOptions, TinyFaceDetector};

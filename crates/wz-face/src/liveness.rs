@@ -14,7 +14,7 @@
 //! towards the image's right. The server keeps the challenge and makes it
 //! single-use; this module is pure geometry and comparisons.
 
-use crate::{FaceDescriptor, Landmarks68, Point, MATCH_THRESHOLD};
+use crate::{FaceDescriptor, Landmarks68, Point, Strictness};
 
 /// Fewest frames accepted.
 pub const MIN_FRAMES: usize = 8;
@@ -258,7 +258,7 @@ pub fn verify_presence(
         return Err(LivenessFailure::SeveralFaces);
     }
     let first = &frames[0].descriptor;
-    if frames.iter().any(|f| f.descriptor.distance(first) > MATCH_THRESHOLD) {
+    if frames.iter().any(|f| !f.descriptor.matches(first, Strictness::Standard)) {
         return Err(LivenessFailure::DifferentFaces);
     }
     Ok(())

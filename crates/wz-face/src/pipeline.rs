@@ -2,7 +2,9 @@
 //! (`detectAllFaces().withFaceLandmarks().withFaceDescriptors()`): detect,
 //! crop each detection (clipped to the image, floored), 68 landmarks on the
 //! crop shifted back by the detection box, dlib-style alignment box from the
-//! eye and mouth centres, crop, descriptor.
+//! eye and mouth centres, crop, descriptor — or, with MobileFaceNet (the
+//! production network), a 5-point similarity alignment of the landmarks
+//! onto the ArcFace template and its 112×112 embedding.
 //!
 //! Tight crops (a face filling the frame, as in ID photos) give the detector
 //! nothing to find; when it finds no face, the image is retried once inside
@@ -12,7 +14,10 @@ use std::borrow::Cow;
 
 use image::{imageops, Rgb, RgbImage};
 
-use crate::{Detection, Detector, DetectorKind, FaceDescriptor, FaceError, FaceLandmarkNet, FaceRecognitionNet, Landmarks68, Point};
+use crate::{
+    align_five_point, Detection, Detector, DetectorKind, FaceDescriptor, FaceError, FaceLandmarkNet, FaceRecognitionNet, Landmarks68,
+    MobileFaceNet, Network, Point,
+};
 
 /// Alignment constants of face-api's `FaceLandmarks.alignDlib`.
 const ALIGN_REL_X: f32 = 0.5;
@@ -39,17 +44,54 @@ pub struct AnalysedFace {
     pub detection: Detection,
     /// Landmarks in image pixels.
     pub landmarks: Landmarks68,
-    /// The aligned box the descriptor was computed from.
+    /// The dlib-style alignment box (the dlib network's crop; MobileFaceNet
+    /// aligns by five points instead).
     pub aligned: PixelBox,
     /// The descriptor.
     pub descriptor: FaceDescriptor,
 }
 
-/// All three networks, loaded once.
+/// Detector, landmark network and one recognition network, loaded once.
 pub struct FaceEngine {
     detector: Detector,
     landmarks: FaceLandmarkNet,
-    recognition: FaceRecognitionNet,
+    recognition: Recognition,
+}
+
+/// The recognition network an engine runs.
+enum Recognition {
+    Dlib(FaceRecognitionNet),
+    MobileFaceNet(MobileFaceNet),
+}
+
+impl Recognition {
+    fn load(network: Network) -> Result<Self, FaceError> {
+        Ok(match network {
+            Network::Dlib => Self::Dlib(FaceRecognitionNet::load()?),
+            Network::MobileFaceNet => Self::MobileFaceNet(MobileFaceNet::load()?),
+        })
+    }
+
+    /// The descriptor of the face with `landmarks` in `image`; `None` when
+    /// its crop falls outside the image or its points are degenerate.
+    fn descriptor(&self, image: &RgbImage, landmarks: &Landmarks68, aligned: PixelBox) -> Result<Option<FaceDescriptor>, FaceError> {
+        match self {
+            Self::Dlib(net) => match crop(image, aligned) {
+                Some(aligned_crop) => net.descriptor(&aligned_crop).map(Some),
+                None => Ok(None),
+            },
+            Self::MobileFaceNet(net) => {
+                let Some(aligned_crop) = align_five_point(image, landmarks) else {
+                    return Ok(None);
+                };
+                let embedding = net
+                    .embed(&[&aligned_crop])?
+                    .pop()
+                    .ok_or(FaceError::ShapeMismatch("MobileFaceNet gave no embedding"))?;
+                FaceDescriptor::from_vec(Network::MobileFaceNet, embedding).map(Some)
+            }
+        }
+    }
 }
 
 /// `Box.clipAtImageBorders(...).floor()` then crop.
@@ -94,18 +136,27 @@ fn align_dlib(landmarks: &Landmarks68, image: &RgbImage) -> PixelBox {
 
 impl FaceEngine {
     /// Loads the production detector ([`DetectorKind::DEFAULT`]), landmark
-    /// and recognition networks.
+    /// and recognition ([`Network::DEFAULT`]) networks.
     pub fn load() -> Result<Self, FaceError> {
-        Self::load_with(DetectorKind::DEFAULT)
+        Self::load_with(DetectorKind::DEFAULT, Network::DEFAULT)
     }
 
-    /// Loads the engine with another detector (for measurements).
-    pub fn load_with(detector: DetectorKind) -> Result<Self, FaceError> {
+    /// Loads the engine with another detector or network (measurements,
+    /// or an operator keeping the former network).
+    pub fn load_with(detector: DetectorKind, network: Network) -> Result<Self, FaceError> {
         Ok(Self {
             detector: Detector::load(detector)?,
             landmarks: FaceLandmarkNet::load()?,
-            recognition: FaceRecognitionNet::load()?,
+            recognition: Recognition::load(network)?,
         })
+    }
+
+    /// The recognition network its descriptors come from.
+    pub fn network(&self) -> Network {
+        match self.recognition {
+            Recognition::Dlib(_) => Network::Dlib,
+            Recognition::MobileFaceNet(_) => Network::MobileFaceNet,
+        }
     }
 
     /// Every face in `image`, best detection first.
@@ -126,8 +177,9 @@ impl FaceEngine {
                 point.y += detection.y;
             }
             let aligned = align_dlib(&landmarks, image);
-            let Some(aligned_crop) = crop(image, aligned) else { continue };
-            let descriptor = self.recognition.descriptor(&aligned_crop)?;
+            let Some(descriptor) = self.recognition.descriptor(image, &landmarks, aligned)? else {
+                continue;
+            };
             faces.push(AnalysedFace {
                 detection,
                 landmarks,

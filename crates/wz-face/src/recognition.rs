@@ -5,11 +5,13 @@
 
 use image::RgbImage;
 
-use crate::descriptor::DESCRIPTOR_LEN;
 use crate::kernels::{avg_pool_valid, matmul_into, max_pool_valid, Activation, Conv, Epilogue, FeatureMap, Matrix, Padding};
 use crate::models::RECOGNITION;
 use crate::preprocess::face_input;
-use crate::{FaceDescriptor, FaceError, WeightMap};
+use crate::{FaceDescriptor, FaceError, Network, WeightMap};
+
+/// Descriptor length.
+const DESCRIPTOR_LEN: usize = 128;
 
 /// Input side of the network.
 pub const RECOGNITION_INPUT: u32 = 150;
@@ -147,6 +149,6 @@ impl FaceRecognitionNet {
             row_stride: DESCRIPTOR_LEN,
         };
         matmul_into(row, weights, &mut descriptor, DESCRIPTOR_LEN)?;
-        FaceDescriptor::from_vec(descriptor)
+        FaceDescriptor::from_vec(Network::Dlib, descriptor)
     }
 }

@@ -30,9 +30,14 @@ struct Quantization {
     min: f64,
 }
 
+/// Lower-case hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// Checks `bytes` against the line for `file` in a `sha256sum` listing.
 pub(crate) fn check_sum_in(sums: &str, file: &str, bytes: &[u8]) -> Result<(), FaceError> {
-    let digest = hex::encode(Sha256::digest(bytes));
+    let digest = sha256_hex(bytes);
     let expected = sums.lines().find_map(|line| {
         let (sum, name) = line.split_once("  ")?;
         (name.trim() == file).then_some(sum.trim())

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod biometrics;
 mod cards;
 mod credentials;
 mod demo;
@@ -17,6 +18,7 @@ mod sessions;
 mod system;
 
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
+pub use biometrics::{BiometricRatesResponse, DataSetDescription, FaceMismatchRate, MeasuredRate, ModalityStatus};
 pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
 pub use credentials::{
     BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,

@@ -243,7 +243,7 @@ impl AuthenticationService {
             return Err(ServiceError::Refused(ResultCode::ValidityMismatch));
         }
         let level = if mode.needs_portrait() {
-            self.portrait_matches(request, &record).await?;
+            self.portrait_matches(request, &record, AssuranceLevel::L2).await?;
             AssuranceLevel::L2
         } else {
             AssuranceLevel::L1
@@ -269,8 +269,12 @@ impl AuthenticationService {
                 return Err(ServiceError::Refused(ResultCode::CardCredentialMismatch));
             }
         }
+        let level = match mode {
+            AuthMode::PortraitCredentialPin | AuthMode::CardPortraitCredential => AssuranceLevel::L4,
+            _ => verified.level,
+        };
         if mode.needs_portrait() {
-            self.portrait_matches(request, &record).await?;
+            self.portrait_matches(request, &record, level).await?;
         }
         if mode == AuthMode::PortraitCredentialPin {
             let password = request.password.as_deref().unwrap_or_default();
@@ -279,10 +283,6 @@ impl AuthenticationService {
                 return Err(ServiceError::Refused(checked.result));
             }
         }
-        let level = match mode {
-            AuthMode::PortraitCredentialPin | AuthMode::CardPortraitCredential => AssuranceLevel::L4,
-            _ => verified.level,
-        };
         Ok(Verified { record, level })
     }
 
@@ -311,7 +311,8 @@ impl AuthenticationService {
         Ok((credential, record))
     }
 
-    async fn portrait_matches(&self, request: &AuthRequest, record: &IdentityRecord) -> Result<(), ServiceError> {
+    /// The live portrait matches the registry's at `level`'s strictness.
+    async fn portrait_matches(&self, request: &AuthRequest, record: &IdentityRecord, level: AssuranceLevel) -> Result<(), ServiceError> {
         let portrait = request.portrait.clone().unwrap_or_default();
         let face = self
             .context
@@ -319,7 +320,7 @@ impl AuthenticationService {
             .descriptor(portrait)
             .await?
             .ok_or(ServiceError::Refused(ResultCode::NoFace))?;
-        self.credentials.compare_with_portrait(record, face).await
+        self.credentials.compare_with_portrait(record, face, level).await
     }
 }
 

@@ -6,14 +6,26 @@
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
-use wz_face::{AnalysedFace, FaceDescriptor, FaceEngine, FrameObservation};
+use wz_core::AssuranceLevel;
+use wz_face::{AnalysedFace, FaceDescriptor, FaceEngine, FrameObservation, Network, Strictness};
 
 use crate::ServiceError;
+
+/// How strictly a face must match to prove `level`: the false accept rate
+/// each level promises (SPEC §6; docs/face.md, "Thresholds"). A convenience
+/// never loosens it: L4 is held to FAR ≤ 1e-4, L2 and L3 to ≤ 1e-3.
+pub fn strictness_for(level: AssuranceLevel) -> Strictness {
+    match level {
+        AssuranceLevel::L4 => Strictness::High,
+        AssuranceLevel::L1 | AssuranceLevel::L2 | AssuranceLevel::L3 => Strictness::Standard,
+    }
+}
 
 /// Face use cases shared by enrolment, issuance and authentication.
 #[derive(Clone)]
 pub struct FaceService {
     engine: Arc<OnceLock<Arc<FaceEngine>>>,
+    network: Network,
     slots: Arc<Semaphore>,
 }
 
@@ -21,18 +33,22 @@ impl FaceService {
     /// Wraps a loaded engine; `slots` bounds concurrent inferences (one per
     /// core is the sensible default).
     pub fn new(engine: Arc<FaceEngine>, slots: usize) -> Self {
+        let network = engine.network();
         let cell = OnceLock::new();
         let _ = cell.set(engine);
         Self {
             engine: Arc::new(cell),
+            network,
             slots: Arc::new(Semaphore::new(slots.max(1))),
         }
     }
 
-    /// An engine loaded on first use, with `slots` concurrent inferences.
+    /// The production engine ([`Network::DEFAULT`]) loaded on first use,
+    /// with `slots` concurrent inferences.
     pub fn lazy(slots: usize) -> Self {
         Self {
             engine: Arc::new(OnceLock::new()),
+            network: Network::DEFAULT,
             slots: Arc::new(Semaphore::new(slots.max(1))),
         }
     }
@@ -97,8 +113,27 @@ impl FaceService {
         Ok(observations)
     }
 
+    /// The recognition network faces are compared with.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
     /// Inferences that could start now without waiting.
     pub fn available_slots(&self) -> usize {
         self.slots.available_permits()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l4_is_compared_strictly_and_no_level_below_standard() {
+        assert_eq!(strictness_for(AssuranceLevel::L4), Strictness::High);
+        for level in [AssuranceLevel::L1, AssuranceLevel::L2, AssuranceLevel::L3] {
+            assert_eq!(strictness_for(level), Strictness::Standard);
+        }
+        assert!(Strictness::High.far_target() <= 1e-4 && Strictness::Standard.far_target() <= 1e-3);
     }
 }

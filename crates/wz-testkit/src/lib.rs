@@ -119,7 +119,7 @@ impl wz_service::LivenessCheck for ScriptedLiveness {
         }
         if frames
             .iter()
-            .any(|f| f.descriptor.distance(&frames[0].descriptor) > wz_face::MATCH_THRESHOLD)
+            .any(|f| !f.descriptor.matches(&frames[0].descriptor, wz_face::Strictness::Standard))
         {
             return Err(wz_face::LivenessFailure::DifferentFaces);
         }

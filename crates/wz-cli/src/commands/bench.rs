@@ -12,9 +12,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Subcommand;
 use image::{imageops, Rgb, RgbImage};
-use wz_face::{Detector, DetectorKind, FaceEngine, FaceLandmarkNet, FaceRecognitionNet};
+use wz_face::{align_five_point, Detector, DetectorKind, FaceEngine, FaceLandmarkNet, FaceRecognitionNet, MobileFaceNet, Network};
 
-use super::face::parse_detector;
+use super::face::{parse_detector, parse_network};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -35,6 +35,9 @@ pub enum BenchCommand {
         /// Detector: `tiny:SIZE` or `ssd`.
         #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
         detector: DetectorKind,
+        /// Recognition network: `mobilefacenet` (production) or `dlib`.
+        #[arg(long, default_value_t = Network::DEFAULT, value_parser = parse_network)]
+        network: Network,
     },
     /// QR code verification (验码) throughput and latency over HTTP against
     /// a running demo server on this data directory: enrols the featured
@@ -106,6 +109,7 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
         iterations,
         workers,
         detector,
+        network,
     } = command
     else {
         return match command {
@@ -123,11 +127,11 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
     let input = Arc::new(letterbox(&photo, width, height));
     let before = resident_kib();
     let started = Instant::now();
-    let engine = Arc::new(FaceEngine::load_with(*detector)?);
+    let engine = Arc::new(FaceEngine::load_with(*detector, *network)?);
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let after = resident_kib();
     println!(
-        "image {width}x{height} (letterboxed from {}x{}), detector {detector}",
+        "image {width}x{height} (letterboxed from {}x{}), detector {detector}, network {network}",
         photo.width(),
         photo.height()
     );
@@ -180,7 +184,7 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
     };
     let detection_crop = region(face.detection.x, face.detection.y, face.detection.width, face.detection.height);
     let aligned_crop = region(face.aligned.x, face.aligned.y, face.aligned.width, face.aligned.height);
-    let (detector_net, landmarks, recognition) = (Detector::load(*detector)?, FaceLandmarkNet::load()?, FaceRecognitionNet::load()?);
+    let (detector_net, landmarks) = (Detector::load(*detector)?, FaceLandmarkNet::load()?);
     let stage = |name: &str, times: Vec<f64>| println!("  {name}: {}", summary(&times));
     println!("stages, one worker:");
     stage(
@@ -191,11 +195,30 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
         "landmarks",
         timed(*iterations, || landmarks.landmarks(&detection_crop).map(|_| ()).map_err(Into::into))?,
     );
-    stage(
-        "descriptor",
-        timed(*iterations, || {
-            recognition.descriptor(&aligned_crop).map(|_| ()).map_err(Into::into)
-        })?,
-    );
+    match network {
+        Network::Dlib => {
+            let recognition = FaceRecognitionNet::load()?;
+            stage(
+                "descriptor (dlib)",
+                timed(*iterations, || {
+                    recognition.descriptor(&aligned_crop).map(|_| ()).map_err(Into::into)
+                })?,
+            );
+        }
+        Network::MobileFaceNet => {
+            let recognition = MobileFaceNet::load()?;
+            let five_point = align_five_point(&input, &face.landmarks).context("the face's five points are degenerate")?;
+            stage(
+                "5-point alignment",
+                timed(*iterations, || {
+                    align_five_point(&input, &face.landmarks).map(|_| ()).context("degenerate points")
+                })?,
+            );
+            stage(
+                "embedding (MobileFaceNet)",
+                timed(*iterations, || recognition.embed(&[&five_point]).map(|_| ()).map_err(Into::into))?,
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

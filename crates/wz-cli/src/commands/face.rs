@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Subcommand;
-use wz_face::{evaluate, DetectorKind, FaceDescriptor, FaceEngine, PairScore, Rate, RocPoint, TargetPoint, MATCH_THRESHOLD};
+use wz_face::{evaluate, DetectorKind, FaceDescriptor, FaceEngine, Network, PairScore, Rate, RocPoint, Strictness, TargetPoint};
 
 #[derive(Subcommand)]
 pub enum FaceCommand {
@@ -29,11 +29,11 @@ pub enum FaceCommand {
         /// Detector: `tiny:SIZE` (SIZE a multiple of 32) or `ssd`.
         #[arg(long, default_value_t = DetectorKind::DEFAULT, value_parser = parse_detector)]
         detector: DetectorKind,
-        /// Recognition network: `dlib` (face-api's port of dlib's ResNet,
-        /// 128-d, dlib-style box crop; production) or `mobilefacenet`
-        /// (192-d, 5-point aligned crop).
-        #[arg(long, default_value = "dlib", value_parser = ["dlib", "mobilefacenet"])]
-        network: String,
+        /// Recognition network: `mobilefacenet` (192-d, 5-point aligned
+        /// crop; production) or `dlib` (face-api's port of dlib's ResNet,
+        /// 128-d, dlib-style box crop).
+        #[arg(long, default_value_t = Network::DEFAULT, value_parser = parse_network)]
+        network: Network,
     },
     /// Recall and speed of detectors on a folder of one-face images
     /// (identity sub-folders of JPEG/PNG files).
@@ -44,6 +44,10 @@ pub enum FaceCommand {
         #[arg(long, value_delimiter = ',', default_value = "tiny:224,tiny:320,tiny:416,tiny:512,tiny:608,ssd", value_parser = parse_detector)]
         detectors: Vec<DetectorKind>,
     },
+}
+
+pub fn parse_network(text: &str) -> Result<Network, String> {
+    Network::parse(text).ok_or_else(|| format!("{text:?}: expected dlib or mobilefacenet"))
 }
 
 pub fn parse_detector(text: &str) -> Result<DetectorKind, String> {
@@ -112,62 +116,30 @@ pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
             full_roc,
             detector,
             network,
-        } => eval(pairs, *full_roc, *detector, network == "mobilefacenet"),
+        } => eval(pairs, *full_roc, *detector, *network),
         FaceCommand::Detectors { folder, detectors } => super::face_detectors::run(folder, detectors),
     }
 }
 
-/// One image's face for comparison: a descriptor of either network.
-enum Face {
-    Dlib(Box<FaceDescriptor>),
-    Embedding(Vec<f32>),
-}
-
-impl Face {
-    fn distance(&self, other: &Face) -> Option<f32> {
-        match (self, other) {
-            (Face::Dlib(a), Face::Dlib(b)) => Some(a.distance(b)),
-            (Face::Embedding(a), Face::Embedding(b)) => Some(wz_face::embedding_distance(a, b)),
-            _ => None,
-        }
-    }
-}
-
-fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind, mobilefacenet: bool) -> anyhow::Result<ExitCode> {
+fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind, network: Network) -> anyhow::Result<ExitCode> {
     let pairs = if pairs.is_dir() { all_pairs(pairs)? } else { read_pairs(pairs)? };
-    let engine = FaceEngine::load_with(detector)?;
-    let network = if mobilefacenet {
-        Some(wz_face::MobileFaceNet::load()?)
-    } else {
-        None
-    };
+    let engine = FaceEngine::load_with(detector, network)?;
     println!(
         "detector: {detector}; network: {}",
-        if mobilefacenet {
-            "MobileFaceNet (5-point aligned 112×112)"
-        } else {
-            "dlib ResNet (face-api)"
+        match network {
+            Network::MobileFaceNet => "MobileFaceNet (5-point aligned 112×112)",
+            Network::Dlib => "dlib ResNet (face-api)",
         }
     );
     let started = Instant::now();
-    let mut descriptors: HashMap<PathBuf, Option<Face>> = HashMap::new();
+    let mut descriptors: HashMap<PathBuf, Option<FaceDescriptor>> = HashMap::new();
     for path in pairs.iter().flat_map(|(l, r, _)| [l, r]) {
         if descriptors.contains_key(path) {
             continue;
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let image = wz_face::decode_image(&bytes).with_context(|| format!("decoding {}", path.display()))?;
-        let face = match &network {
-            None => engine.largest_face(&image)?.map(|face| Face::Dlib(Box::new(face.descriptor))),
-            Some(network) => match engine.largest_face_in(&image)? {
-                Some((face, seen)) => match wz_face::align_five_point(&seen, &face.landmarks) {
-                    Some(crop) => network.embed(&[&crop])?.pop().map(Face::Embedding),
-                    None => None,
-                },
-                None => None,
-            },
-        };
-        descriptors.insert(path.clone(), face);
+        descriptors.insert(path.clone(), engine.largest_face(&image)?.map(|face| face.descriptor));
     }
     let mut failed: Vec<String> = descriptors
         .iter()
@@ -180,10 +152,10 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind, mobilefacenet: boo
     let mut excluded = 0;
     for (left, right, same) in &pairs {
         match (&descriptors[left], &descriptors[right]) {
-            (Some(a), Some(b)) => match a.distance(b) {
-                Some(distance) => scores.push(PairScore { same: *same, distance }),
-                None => excluded += 1,
-            },
+            (Some(a), Some(b)) => scores.push(PairScore {
+                same: *same,
+                distance: a.distance(b),
+            }),
             _ => excluded += 1,
         }
     }
@@ -211,14 +183,24 @@ fn eval(pairs: &Path, full_roc: bool, detector: DetectorKind, mobilefacenet: boo
             operating_point(point)
         );
     }
-    if let Some(production) = evaluation
-        .roc
-        .iter()
-        .rev()
-        .find(|p| p.threshold <= MATCH_THRESHOLD)
-        .filter(|_| !mobilefacenet)
-    {
-        println!("at the production threshold {MATCH_THRESHOLD}: {}", operating_point(production));
+    for target in [1e-3, 1e-4, 1e-5] {
+        if let Some(threshold) = wz_face::normal_tail_threshold(&scores, target) {
+            let point = evaluation.at_threshold(threshold);
+            println!(
+                "normal fit of the impostor distances, FAR {target:e} at {threshold:.4}: {}",
+                operating_point(&point)
+            );
+        }
+    }
+    for strictness in [Strictness::Standard, Strictness::High] {
+        let threshold = network.threshold(strictness);
+        let point = evaluation.at_threshold(threshold);
+        println!(
+            "at the {} threshold {threshold} (target FAR {:e}): {}",
+            strictness.as_str(),
+            strictness.far_target(),
+            operating_point(&point)
+        );
     }
     for (target, point) in &evaluation.targets {
         match point {

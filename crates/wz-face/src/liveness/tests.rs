@@ -5,6 +5,7 @@
 //! the geometry and the attack rules, not camera footage.
 
 use super::*;
+use crate::Network;
 
 struct Face {
     landmarks: Landmarks68,
@@ -31,7 +32,7 @@ fn fixture_face(image: &str) -> Face {
         .collect();
     Face {
         landmarks: Landmarks68(points),
-        descriptor: FaceDescriptor::from_vec(descriptor).unwrap(),
+        descriptor: FaceDescriptor::from_vec(Network::Dlib, descriptor).unwrap(),
     }
 }
 
@@ -150,7 +151,7 @@ fn two_people_fail_whether_side_by_side_or_swapped_mid_sequence() {
     );
 
     let other = fixture_face("sheldon/1.png");
-    assert!(face.descriptor.distance(&other.descriptor) > MATCH_THRESHOLD);
+    assert!(!face.descriptor.matches(&other.descriptor, Strictness::Standard));
     let mut swapped = performing(&face, LivenessAction::Blink);
     for frame in &mut swapped[6..] {
         frame.descriptor = other.descriptor.clone();

@@ -27,7 +27,7 @@ fn descriptors_match_the_reference_within_1e3() {
             .iter()
             .map(|v| v.as_f64().unwrap() as f32)
             .collect();
-        let difference = ours.distance(&FaceDescriptor::from_vec(reference).unwrap());
+        let difference = ours.distance(&FaceDescriptor::from_vec(wz_face::Network::Dlib, reference).unwrap());
         worst = worst.max(difference);
     }
     eprintln!("largest descriptor L2 difference from the reference: {worst:e}");

@@ -1,6 +1,7 @@
 //! One module per resource; handlers are named after their action.
 
 mod admin;
+mod biometrics;
 mod cards;
 mod credentials;
 mod keys;
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/metrics", get(system::metrics))
         .route("/v1/openapi.json", get(openapi::show))
         .route("/v1/keys", get(keys::list))
+        .route("/v1/biometrics/rates", get(biometrics::rates))
         .route("/v1/cards/challenge", post(cards::challenge))
         .route("/v1/cards/read", post(cards::read))
         .route("/v1/admin/identities/status", post(admin::change_status))

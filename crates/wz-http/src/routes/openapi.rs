@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, cards, credentials, keys, relying_parties, sessions, system, terminals, wallet};
+use super::{admin, biometrics, cards, credentials, keys, relying_parties, sessions, system, terminals, wallet};
 
 struct BearerAuth;
 
@@ -122,7 +122,7 @@ impl Modify for CommonResponses {
 #[openapi(
     info(title = "WangZheng (网证) API", version = "1", description = "Trusted online identity platform. Errors: {code, message, message_zh, request_id}; codes in docs/result-codes.md."),
     paths(
-        system::health, system::ready, system::metrics, keys::list, cards::challenge, cards::read, admin::change_status, admin::verify_audit,
+        system::health, system::ready, system::metrics, keys::list, biometrics::rates, cards::challenge, cards::read, admin::change_status, admin::verify_audit,
         terminals::register, credentials::challenge, credentials::apply_light, terminals::open, terminals::bind, terminals::complete, terminals::cancel,
         terminals::enrolled, wallet::status, wallet::check_password, wallet::verify_qr, relying_parties::register,
         relying_parties::update, relying_parties::rotate_secret, relying_parties::set_state, relying_parties::list,

@@ -35,6 +35,7 @@ async fn openapi_document_describes_every_route() {
         "/readyz",
         "/metrics",
         "/v1/keys",
+        "/v1/biometrics/rates",
         "/v1/cards/challenge",
         "/v1/cards/read",
         "/v1/admin/identities/status",
@@ -43,6 +44,37 @@ async fn openapi_document_describes_every_route() {
         assert!(paths.contains_key(path), "missing {path}");
     }
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+/// SPEC §6: the measured failure rates are public, per level, with their
+/// intervals, the data set and the fallback; L4 is held stricter than L2/L3.
+#[tokio::test]
+async fn biometric_failure_rates_are_published_per_level_with_the_fallback() {
+    let server = spawn_server().await;
+    let response = reqwest::get(format!("{}/v1/biometrics/rates", server.url)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let rates: wz_proto::BiometricRatesResponse = response.json().await.unwrap();
+    assert_eq!(rates.network, "mobilefacenet");
+    let [standard, high] = rates.face_mismatch.as_slice() else {
+        panic!("expected two strictnesses: {:?}", rates.face_mismatch)
+    };
+    assert_eq!(
+        (standard.levels.clone(), high.levels.clone()),
+        (vec!["L2".to_owned(), "L3".into()], vec!["L4".to_owned()])
+    );
+    assert!(high.threshold < standard.threshold && high.far_target < standard.far_target);
+    for rate in [
+        &standard.false_accept,
+        &standard.false_reject,
+        &high.false_accept,
+        &high.false_reject,
+    ] {
+        assert!(rate.total > 0 && rate.interval_95[0] <= rate.rate && rate.rate <= rate.interval_95[1]);
+    }
+    assert!(rates.data_sets.iter().any(|d| d.name == standard.data_set));
+    assert!(rates.fallback.contains("trusted terminal"));
+    assert!(["measured", "not_measured"].contains(&rates.liveness.status.as_str()));
+    server.stop().await;
 }
 
 #[tokio::test]

@@ -119,7 +119,8 @@ impl CredentialService {
                 return Err(ServiceError::Refused(ResultCode::LivenessFailed));
             }
         }
-        self.compare_with_portrait(&record, frames[0].descriptor.clone()).await?;
+        self.compare_with_portrait(&record, frames[0].descriptor.clone(), AssuranceLevel::L3)
+            .await?;
         self.issue(IssueRequest {
             lookup,
             record: &record,

@@ -115,8 +115,14 @@ impl CredentialService {
         bytes
     }
 
-    /// Compares a live face image with the registry portrait.
-    pub(crate) async fn compare_with_portrait(&self, record: &IdentityRecord, face: wz_face::FaceDescriptor) -> Result<(), ServiceError> {
+    /// Compares a live face with the registry portrait, as strictly as the
+    /// level it is to prove demands.
+    pub(crate) async fn compare_with_portrait(
+        &self,
+        record: &IdentityRecord,
+        face: wz_face::FaceDescriptor,
+        level: AssuranceLevel,
+    ) -> Result<(), ServiceError> {
         let portrait = record
             .portrait
             .clone()
@@ -128,7 +134,7 @@ impl CredentialService {
             .await
             .map_err(|_| ServiceError::Refused(ResultCode::PortraitUnavailable))?
             .ok_or(ServiceError::Refused(ResultCode::PortraitUnavailable))?;
-        if !face.matches(&reference) {
+        if !face.matches(&reference, crate::faces::strictness_for(level)) {
             return Err(ServiceError::Refused(ResultCode::FaceMismatch));
         }
         Ok(())

@@ -190,7 +190,7 @@ impl CredentialService {
             .descriptor(completion.face)
             .await?
             .ok_or(ServiceError::Refused(ResultCode::NoFace))?;
-        self.compare_with_portrait(&record, face).await?;
+        self.compare_with_portrait(&record, face, AssuranceLevel::L4).await?;
         let actor = format!("terminal:{}", terminal.id);
         self.issue(IssueRequest {
             lookup,

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use wz_core::ResultCode;
-use wz_face::FaceEngine;
+use wz_face::{FaceEngine, Strictness};
 use wz_service::FaceService;
 
 fn dev_face(name: &str) -> Vec<u8> {
@@ -20,12 +20,12 @@ async fn analyses_faces_off_the_async_workers_and_refuses_bad_images() {
     );
     let (first, second) = (first.unwrap().unwrap(), second.unwrap().unwrap());
     assert!(
-        first.descriptor.matches(&second.descriptor),
+        first.descriptor.matches(&second.descriptor, Strictness::High),
         "two photos of one person: {}",
         first.descriptor.distance(&second.descriptor)
     );
     let other = faces.largest_face(dev_face("Jacques_Chirac/1.jpg")).await.unwrap().unwrap();
-    assert!(!first.descriptor.matches(&other.descriptor));
+    assert!(!first.descriptor.matches(&other.descriptor, Strictness::Standard));
     assert_eq!(faces.available_slots(), 1);
 
     let refused = faces.largest_face(b"definitely not a photo".to_vec()).await.unwrap_err();
