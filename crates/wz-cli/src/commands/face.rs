@@ -35,6 +35,16 @@ pub enum FaceCommand {
         #[arg(long, default_value_t = Network::DEFAULT, value_parser = parse_network)]
         network: Network,
     },
+    /// Presentation-attack detector scores on a folder of identity
+    /// sub-folders (bona fide) and on screen and print attacks simulated
+    /// from each image, with APCER and BPCER at the threshold.
+    Pad {
+        /// Folder with one sub-folder of JPEG/PNG images per identity.
+        folder: PathBuf,
+        /// Attack score above which a face is refused.
+        #[arg(long, default_value_t = super::face_pad::DEFAULT_PAD_THRESHOLD)]
+        threshold: f32,
+    },
     /// Recall and speed of detectors on a folder of one-face images
     /// (identity sub-folders of JPEG/PNG files).
     Detectors {
@@ -88,7 +98,7 @@ fn all_pairs(folder: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
 }
 
 /// `1.23 % [1.10–1.37 %] (123/10000)`: a rate with its 95 % interval.
-fn shown(rate: &Rate) -> String {
+pub(crate) fn shown(rate: &Rate) -> String {
     let (low, high) = rate.interval();
     format!(
         "{:.4} % [{:.4}–{:.4} %] ({}/{})",
@@ -118,6 +128,7 @@ pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
             network,
         } => eval(pairs, *full_roc, *detector, *network),
         FaceCommand::Detectors { folder, detectors } => super::face_detectors::run(folder, detectors),
+        FaceCommand::Pad { folder, threshold } => super::face_pad::run(folder, *threshold),
     }
 }
 

