@@ -10,8 +10,6 @@
 //! nothing to find; when it finds no face, the image is retried once inside
 //! a black border of half its size on every side.
 
-use std::borrow::Cow;
-
 use image::{imageops, Rgb, RgbImage};
 
 use crate::{
@@ -195,19 +193,11 @@ impl FaceEngine {
     /// as at a service window where the citizen is closest to the camera;
     /// callers that must refuse several people check [`FaceEngine::analyse`].
     pub fn largest_face(&self, image: &RgbImage) -> Result<Option<AnalysedFace>, FaceError> {
-        Ok(self.largest_face_in(image)?.map(|(face, _)| face))
-    }
-
-    /// [`FaceEngine::largest_face`] with the image its landmarks refer to:
-    /// `image` itself, or `image` inside the retry's border.
-    pub fn largest_face_in<'a>(&self, image: &'a RgbImage) -> Result<Option<(AnalysedFace, Cow<'a, RgbImage>)>, FaceError> {
         let faces = self.analyse(image)?;
         if !faces.is_empty() {
-            return Ok(largest(faces).map(|face| (face, Cow::Borrowed(image))));
+            return Ok(largest(faces));
         }
-        let bordered = with_border(image);
-        let faces = self.analyse(&bordered)?;
-        Ok(largest(faces).map(|face| (face, Cow::Owned(bordered))))
+        Ok(largest(self.analyse(&with_border(image))?))
     }
 }
 

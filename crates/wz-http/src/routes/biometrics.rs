@@ -61,7 +61,7 @@ pub(crate) async fn rates(State(app): State<AppState>) -> Json<BiometricRatesRes
         .collect();
     let not_measured = |note: &str| ModalityStatus {
         status: "not_measured".into(),
-        note: note.split_whitespace().collect::<Vec<_>>().join(" "),
+        note: note.into(),
     };
     Json(BiometricRatesResponse {
         network: network.as_str().into(),
@@ -70,9 +70,9 @@ pub(crate) async fn rates(State(app): State<AppState>) -> Json<BiometricRatesRes
         presentation_attack: not_measured(PRESENTATION_ATTACK),
         data_sets: vec![DataSetDescription {
             name: DEV_SET.name.into(),
-            description: DEV_SET.description.split_whitespace().collect::<Vec<_>>().join(" "),
+            description: DEV_SET.description.into(),
         }],
-        fallback: FALLBACK.split_whitespace().collect::<Vec<_>>().join(" "),
+        fallback: FALLBACK.into(),
         documentation: "docs/face.md".into(),
     })
 }
