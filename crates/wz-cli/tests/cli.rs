@@ -265,3 +265,38 @@ fn face_pad_scores_bona_fide_and_simulated_attacks() {
     assert!(printed.contains("simulated-print at threshold 0.2: APCER "), "{printed}");
     assert!(printed.contains("(1/1)") || printed.contains("(0/1)"), "{printed}");
 }
+
+/// `wz face liveness` on a folder of one person's ten photos: the
+/// genuine turns are assembled, every attack is made from each photo, and
+/// each line names its rate and its refusals.
+#[test]
+fn face_liveness_measures_genuine_and_attack_sequences() {
+    let set = tempfile::tempdir().unwrap();
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/faces/dev");
+    std::fs::create_dir(set.path().join("Colin_Powell")).unwrap();
+    for n in 1..=10 {
+        let name = format!("Colin_Powell/{n}.jpg");
+        std::fs::copy(dev.join(&name), set.path().join(&name)).unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_wz"))
+        .args(["face", "liveness"])
+        .arg(set.path())
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains("1 people, "), "{printed}");
+    for line in [
+        "  turn_left: accepted ",
+        "  still as blink: APCER ",
+        "  mouth-animated as open_mouth: APCER ",
+        "  genuine: min ",
+    ] {
+        assert!(printed.contains(line), "missing {line:?}: {printed}");
+    }
+    // One genuine sequence per action, and the real turn passes.
+    assert!(
+        printed.contains("  turn_left: accepted 100.0000 % [2.5000–100.0000 %] (1/1)"),
+        "{printed}"
+    );
+}

@@ -19,7 +19,7 @@ pub use es256::{Es256SigningKey, Es256VerifyingKey};
 pub use key_id::KeyId;
 pub use passphrase::{key_from_passphrase, PASSPHRASE_ITERATIONS, PASSPHRASE_MEMORY_KIB};
 pub use sm2_keys::{Sm2Signature, Sm2SigningKey, Sm2VerifyingKey, DEFAULT_DISTINGUISHING_ID};
-pub use sm3_hash::{constant_time_eq, hmac_sm3, sm3, sm3_user_hash_za, MacKey, Sm3Digest};
+pub use sm3_hash::{constant_time_eq, hmac_sm3, sm3, sm3_parts, sm3_user_hash_za, MacKey, Sm3Digest};
 pub use sm4_aead::{sm4_encrypt_block, Sm4Key, SM4_GCM_NONCE_LEN, SM4_GCM_TAG_LEN};
 
 /// Cryptographically secure random source, passed in by the caller.

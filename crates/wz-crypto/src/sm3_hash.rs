@@ -13,6 +13,15 @@ pub fn sm3(data: &[u8]) -> Sm3Digest {
     Sm3::digest(data).into()
 }
 
+/// SM3 of the concatenation of `parts`, without copying them together.
+pub fn sm3_parts(parts: &[&[u8]]) -> Sm3Digest {
+    let mut hasher = Sm3::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// Whether two byte strings are equal, in time that depends only on their
 /// lengths (for secrets, tags and digests).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

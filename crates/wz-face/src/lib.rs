@@ -23,6 +23,7 @@ mod evaluation;
 mod kernels;
 mod landmarks;
 mod liveness;
+mod liveness_set;
 mod mobilefacenet;
 mod models;
 mod pipeline;
@@ -41,11 +42,14 @@ pub use descriptor::{FaceDescriptor, Network, Strictness};
 pub use detector::{Detection, Detector, DetectorKind};
 pub use error::FaceError;
 pub use evaluation::{evaluate, normal_tail_threshold, Evaluation, PairScore, Rate, RocPoint, TargetPoint};
+/// The decoded image type every function here takes.
+pub use image::RgbImage;
 pub use landmarks::{FaceLandmarkNet, Landmarks68, Point};
 pub use liveness::{
     eye_aspect_ratio, mouth_aspect_ratio, verify_liveness, verify_presence, yaw_ratio, FrameObservation, LivenessAction, LivenessChallenge,
-    LivenessFailure, MAX_FRAMES, MIN_FRAMES,
+    LivenessFailure, SequenceMeasures, MAX_FRAMES, MIN_FRAMES,
 };
+pub use liveness_set::{assemble_genuine, two_people, Attack, SEQUENCE_FRAMES};
 pub use mobilefacenet::{embedding_distance, MobileFaceNet, MOBILEFACENET_DIMENSIONS};
 pub use pipeline::{with_border, AnalysedFace, FaceEngine, PixelBox};
 pub use published::{published_face_rates, DataSet, FaceMismatchRates, DEV_SET};

@@ -14,7 +14,8 @@ pub struct LivenessChallengeResponse {
     pub token: String,
     /// Digits to read aloud.
     pub digits: String,
-    /// `blink`, `turn_left`, `turn_right` or `open_mouth`.
+    /// `blink`, `turn_left` or `turn_right` (`open_mouth` is no longer
+    /// issued; clients should still show it).
     pub action: String,
     /// Unix milliseconds.
     pub expires_at_ms: i64,

@@ -35,6 +35,7 @@ const ENV_KEYS: &[&str] = &[
     "credentials.password_lock_minutes",
     "credentials.light_per_client_per_minute",
     "credentials.light_per_identity_per_10_minutes",
+    "credentials.liveness_frame_memory_days",
     "webhooks.allow_http",
 ];
 
@@ -123,6 +124,9 @@ pub struct CredentialsConfig {
     pub light_per_identity_per_10_minutes: u32,
     /// Authentication requests accepted per relying party per second.
     pub rp_requests_per_second: u32,
+    /// Days the pictures of a checked liveness sequence are remembered, so
+    /// that a replayed recording is refused.
+    pub liveness_frame_memory_days: u32,
 }
 
 impl Default for CredentialsConfig {
@@ -135,6 +139,7 @@ impl Default for CredentialsConfig {
             light_per_client_per_minute: 120,
             light_per_identity_per_10_minutes: 5,
             rp_requests_per_second: 20_000,
+            liveness_frame_memory_days: 90,
         }
     }
 }
@@ -162,6 +167,7 @@ impl CredentialsConfig {
                 burst: self.rp_requests_per_second.max(1),
                 period: Std::from_secs(1),
             },
+            liveness_frame_memory: time::Duration::days(i64::from(self.liveness_frame_memory_days.max(1))),
             ..wz_service::CredentialPolicy::default()
         }
     }

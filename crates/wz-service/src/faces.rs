@@ -21,6 +21,25 @@ pub fn strictness_for(level: AssuranceLevel) -> Strictness {
     }
 }
 
+/// One decoded liveness frame.
+#[derive(Debug, Clone)]
+pub struct ObservedFrame {
+    /// The first 16 bytes of SM3 over the decoded pixels and their size:
+    /// the same picture whatever its file's metadata, trailing bytes or
+    /// container, so a replayed recording is known again.
+    pub pixels: [u8; 16],
+    /// What the engine saw (`None`: no face).
+    pub observation: Option<FrameObservation>,
+}
+
+fn pixel_digest(image: &wz_face::RgbImage) -> [u8; 16] {
+    let size = [image.width().to_be_bytes(), image.height().to_be_bytes()].concat();
+    let digest = wz_crypto::sm3_parts(&[b"wz-liveness-frame/1\0", &size, image.as_raw()]);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest.as_ref()[..16]);
+    out
+}
+
 /// Face use cases shared by enrolment, issuance and authentication.
 #[derive(Clone)]
 pub struct FaceService {
@@ -89,9 +108,9 @@ impl FaceService {
         Ok(self.largest_face(image_bytes).await?.map(|face| face.descriptor))
     }
 
-    /// Observes each frame of a liveness sequence (`None`: no face). Frames
-    /// run one slot each, so a sequence uses the cores it is allowed.
-    pub async fn observe_frames(&self, frames: Vec<Vec<u8>>) -> Result<Vec<Option<FrameObservation>>, ServiceError> {
+    /// Observes each frame of a liveness sequence. Frames run one slot
+    /// each, so a sequence uses the cores it is allowed.
+    pub async fn observe_frames(&self, frames: Vec<Vec<u8>>) -> Result<Vec<ObservedFrame>, ServiceError> {
         let tasks: Vec<_> = frames
             .into_iter()
             .map(|bytes| {
@@ -100,7 +119,11 @@ impl FaceService {
                     faces
                         .run(move |engine| {
                             let image = wz_face::decode_image(&bytes)?;
-                            engine.observe(&image)
+                            let pixels = pixel_digest(&image);
+                            Ok(ObservedFrame {
+                                pixels,
+                                observation: engine.observe(&image)?,
+                            })
                         })
                         .await
                 })

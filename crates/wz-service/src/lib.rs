@@ -39,7 +39,7 @@ pub use credentials::{
 };
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
-pub use faces::FaceService;
+pub use faces::{FaceService, ObservedFrame};
 pub use group_commit::{BatchFuture, GroupCommit};
 pub use keyring::Keyring;
 pub use liveness::{GeometryLiveness, IssuedChallenge, LivenessCheck, PresenceLiveness};

@@ -28,6 +28,13 @@ pub trait LivenessCheck: Send + Sync {
         frames: &[FrameObservation],
         now_ms: i64,
     ) -> Result<(), LivenessFailure>;
+
+    /// Whether a frame once checked is refused in any later sequence (a
+    /// replayed recording), for the policy's frame memory. `false` only for
+    /// checks whose camera is a recording by design.
+    fn refuses_replayed_frames(&self) -> bool {
+        true
+    }
 }
 
 /// The landmark-geometry check of `wz_face::verify_liveness`.
@@ -61,6 +68,12 @@ impl LivenessCheck for PresenceLiveness {
         now_ms: i64,
     ) -> Result<(), LivenessFailure> {
         wz_face::verify_presence(challenge, nonce, frames, now_ms)
+    }
+
+    /// The demonstration camera plays the same recording to every
+    /// application.
+    fn refuses_replayed_frames(&self) -> bool {
+        false
     }
 }
 

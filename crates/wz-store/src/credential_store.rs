@@ -57,6 +57,13 @@ pub trait CredentialStore: Send + Sync {
     /// protection); `false` if it was already used.
     async fn consume_nonce(&self, nonce: &NonceUse) -> Result<bool, StoreError>;
 
+    /// Marks several nonces used in one transaction, without an audit entry
+    /// (a liveness challenge and the hashes of its frames); for each, `true`
+    /// if this was its first use. Fresh ones are recorded even when others
+    /// were used before, and a nonce twice in the list is fresh only once.
+    /// Nonces naming a credential are not checked against it here.
+    async fn consume_nonces(&self, nonces: &[NonceUse]) -> Result<Vec<bool>, StoreError>;
+
     /// Deletes nonces whose expiry has passed; returns how many.
     async fn purge_nonces(&self, now_ms: i64) -> Result<u64, StoreError>;
 

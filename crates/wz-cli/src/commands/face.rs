@@ -45,6 +45,14 @@ pub enum FaceCommand {
         #[arg(long, default_value_t = super::face_pad::DEFAULT_PAD_THRESHOLD)]
         threshold: f32,
     },
+    /// The liveness rules on sequences made from the real photos of a
+    /// folder of identity sub-folders: genuine sequences assembled from
+    /// each person's photos, two people mixed, and each photo animated as
+    /// an attack (still, held, swivelled, mouth animated).
+    Liveness {
+        /// Folder with one sub-folder of JPEG/PNG images per identity.
+        folder: PathBuf,
+    },
     /// Recall and speed of detectors on a folder of one-face images
     /// (identity sub-folders of JPEG/PNG files).
     Detectors {
@@ -98,6 +106,14 @@ fn all_pairs(folder: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
 }
 
 /// `1.23 % [1.10–1.37 %] (123/10000)`: a rate with its 95 % interval.
+/// The value at quantile `q` (nearest rank) of `sorted`; NaN when empty.
+pub(crate) fn quantile(sorted: &[f32], q: f64) -> f32 {
+    sorted
+        .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
+        .copied()
+        .unwrap_or(f32::NAN)
+}
+
 pub(crate) fn shown(rate: &Rate) -> String {
     let (low, high) = rate.interval();
     format!(
@@ -129,6 +145,7 @@ pub fn run(command: &FaceCommand) -> anyhow::Result<ExitCode> {
         } => eval(pairs, *full_roc, *detector, *network),
         FaceCommand::Detectors { folder, detectors } => super::face_detectors::run(folder, detectors),
         FaceCommand::Pad { folder, threshold } => super::face_pad::run(folder, *threshold),
+        FaceCommand::Liveness { folder } => super::face_liveness::run(folder),
     }
 }
 

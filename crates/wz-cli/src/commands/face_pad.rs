@@ -87,12 +87,7 @@ pub fn run(folder: &Path, threshold: f32) -> anyhow::Result<ExitCode> {
     for ((name, scores), missed) in sets.iter().zip(no_face) {
         let mut sorted = scores.clone();
         sorted.sort_by(f32::total_cmp);
-        let at = |q: f64| {
-            sorted
-                .get(((sorted.len().saturating_sub(1)) as f64 * q).round() as usize)
-                .copied()
-                .unwrap_or(f32::NAN)
-        };
+        let at = |q: f64| super::face::quantile(&sorted, q);
         println!(
             "  {name}: {} scored ({missed} without a face): min {:.3}, median {:.3}, max {:.3}",
             sorted.len(),

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demo_website;
 pub mod face;
 pub mod face_detectors;
+pub mod face_liveness;
 pub mod face_pad;
 pub mod qr;
 pub mod qr_image;

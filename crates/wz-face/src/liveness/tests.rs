@@ -201,6 +201,10 @@ fn silent_moving_face_and_bad_frame_counts_fail() {
 fn challenges_are_built_from_randomness() {
     let challenge = LivenessChallenge::new([1; 16], [12, 3, 99, 250, 7], 1_000, 60_000);
     assert_eq!(challenge.digits, "2390");
-    assert_eq!(challenge.action, LivenessAction::OpenMouth);
+    assert_eq!(challenge.action, LivenessAction::TurnLeft); // 7 % 3
     assert_eq!(challenge.expires_at_ms, 61_000);
+    // Every issued action is reachable and the open mouth never is.
+    let issued: std::collections::HashSet<_> = (0..=255u8).map(LivenessAction::from_random).map(|a| a.as_str()).collect();
+    assert_eq!(issued.len(), 3);
+    assert!(!issued.contains("open_mouth"));
 }

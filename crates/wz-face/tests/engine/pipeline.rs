@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use wz_face::{
-    decode_image, evaluate, published_face_rates, verify_liveness, FaceDescriptor, FaceEngine, FrameObservation, LivenessChallenge,
-    LivenessFailure, Network, PairScore, Strictness,
+    assemble_genuine, decode_image, evaluate, published_face_rates, two_people, verify_liveness, Attack, FaceDescriptor, FaceEngine,
+    FrameObservation, LivenessAction, LivenessChallenge, LivenessFailure, Network, PairScore, Strictness, SEQUENCE_FRAMES,
 };
 
 use crate::faces_dir;
@@ -192,4 +192,64 @@ fn liveness_refuses_real_photos_moved_repeated_or_swapped() {
         verify_liveness(&liveness_challenge(), &[9; 16], &swapped, 1_000),
         Err(LivenessFailure::DifferentFaces)
     );
+}
+
+/// The one-face photos of one dev identity, observed.
+fn observed_photos(person: &str) -> Vec<(RgbImage, FrameObservation)> {
+    dev_images()
+        .into_iter()
+        .filter(|(folder, _)| folder == person)
+        .map(|(_, path)| decode_image(&std::fs::read(path).unwrap()).unwrap())
+        .filter_map(|image| {
+            let observation = engine().observe(&image).unwrap()?;
+            (observation.face_count == 1).then_some((image, observation))
+        })
+        .collect()
+}
+
+fn challenge_for(action: LivenessAction) -> LivenessChallenge {
+    LivenessChallenge {
+        action,
+        ..liveness_challenge()
+    }
+}
+
+/// The sets of `wz face liveness` (wz_face::liveness_set) on a sample: a
+/// real person's photos ordered into a head turn pass; the same photos
+/// checked for the other turn, two people, and a portrait held still,
+/// moved, swivelled or mouth-animated are refused for every issued action.
+#[test]
+fn liveness_sets_from_real_photos_pass_real_turns_and_refuse_animated_portraits() {
+    let colin = observed_photos("Colin_Powell");
+    let observations: Vec<FrameObservation> = colin.iter().map(|(_, o)| o.clone()).collect();
+    let left = assemble_genuine(&observations, LivenessAction::TurnLeft).unwrap();
+    assert_eq!(
+        verify_liveness(&challenge_for(LivenessAction::TurnLeft), &[9; 16], &left, 1_000),
+        Ok(())
+    );
+    assert_eq!(
+        verify_liveness(&challenge_for(LivenessAction::TurnRight), &[9; 16], &left, 1_000),
+        Err(LivenessFailure::ActionMissing)
+    );
+    let chirac: Vec<FrameObservation> = observed_photos("Jacques_Chirac").into_iter().map(|(_, o)| o).collect();
+    let mixed = two_people(&observations, &chirac).unwrap();
+    assert_eq!(
+        verify_liveness(&challenge_for(LivenessAction::TurnLeft), &[9; 16], &mixed, 1_000),
+        Err(LivenessFailure::DifferentFaces)
+    );
+    for (photo, observation) in colin.iter().take(2) {
+        for attack in Attack::ALL {
+            let frames: Vec<FrameObservation> = attack
+                .frames(photo, observation)
+                .unwrap()
+                .iter()
+                .filter_map(|frame| engine().observe(frame).unwrap())
+                .collect();
+            assert_eq!(frames.len(), SEQUENCE_FRAMES, "{attack:?}: a face in every frame");
+            for action in LivenessAction::ISSUED {
+                let result = verify_liveness(&challenge_for(action), &[9; 16], &frames, 1_000);
+                assert!(result.is_err(), "{attack:?} passed as {action:?}");
+            }
+        }
+    }
 }

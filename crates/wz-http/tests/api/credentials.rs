@@ -5,9 +5,13 @@
 //! Liveness: no camera can film a live person here, so these servers use
 //! `ScriptedLiveness` for the geometry verdict (tests that need the real
 //! check switch it to `Verdict::Real`); face detection and the comparison
-//! with the registry portrait run for real on the dev photos.
+//! with the registry portrait run for real on the dev photos. The server
+//! remembers every picture it has checked and refuses it in a later
+//! sequence, so each application sends pictures of its own
+//! ([`unseen_picture`]).
 
 use base64::Engine;
+use image::ImageEncoder;
 use wz_client::{Client, ClientError};
 use wz_core::{unix_ms, CardChallenge, IdentityRecord, IdentityStatus, Validity};
 use wz_proto::{
@@ -34,6 +38,24 @@ pub fn dev_face(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("the dev face set is expected at {}: {e}", path.display()))
 }
 
+/// `photo` with one corner pixel changed to a value no earlier call gave:
+/// the same face, a picture the server has not seen (PNG, so the change
+/// survives). Bytes that are no image are returned as they are.
+pub fn unseen_picture(photo: &[u8]) -> Vec<u8> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let Ok(decoded) = image::load_from_memory(photo) else {
+        return photo.to_vec();
+    };
+    let mut image = decoded.to_rgb8();
+    let [a, b, c, _] = n.to_be_bytes();
+    image.put_pixel(0, 0, image::Rgb([a, b, c]));
+    image.put_pixel(1, 0, image::Rgb([0x5a, 0xa5, (n % 251) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -53,14 +75,15 @@ pub async fn server_with_portraits(n: usize, adjust: impl FnOnce(&mut wz_server:
     (server, people.into_iter().map(|p| p.record).collect())
 }
 
-/// Applies for a light credential with 8 frames of `frame`.
+/// Applies for a light credential with 8 frames of `frame` (made a
+/// picture the server has not seen).
 pub async fn apply(client: &Client, wallet: &KeySigner, person: &IdentityRecord, frame: &[u8]) -> Result<CredentialResponse, ClientError> {
     let challenge = client.liveness_challenge().await.unwrap();
     let request = LightApplicationRequest {
         id_number: person.id_number.expose().into(),
         name: person.name.clone(),
         challenge_token: challenge.token,
-        frames: vec![b64(frame); 8],
+        frames: vec![b64(&unseen_picture(frame)); 8],
     };
     client.apply_light(&request, wallet).await
 }
@@ -265,7 +288,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
         id_number: people[2].id_number.expose().into(),
         name: people[2].name.clone(),
         challenge_token: challenge.token.clone(),
-        frames: vec![b64(&dev_face(FACES[2].1)); 8],
+        frames: vec![b64(&unseen_picture(&dev_face(FACES[2].1))); 8],
     };
     client.apply_light(&request, &phone).await.unwrap();
     assert_eq!(code(client.apply_light(&request, &wallet()).await), "liveness_challenge_invalid");
@@ -307,6 +330,52 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
     }
     let audit = server.opened.services.context.store.list_audit(0, 1000).await.unwrap();
     assert!(audit.iter().filter(|e| e.action == "credential.light_refused").count() >= 6);
+}
+
+/// A sequence that was accepted, sent again with a fresh challenge, is a
+/// replayed recording: refused, however the same pictures are wrapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_sequence_is_refused_under_a_fresh_challenge() {
+    let (server, people) = server_with_portraits(1, |config| config.credentials.light_per_identity_per_10_minutes = 50).await;
+    let (client, phone) = (&server.client, wallet());
+    let person = &people[0];
+    let picture = unseen_picture(&dev_face(FACES[0].1));
+    let send = |frames: Vec<String>| async {
+        let challenge = client.liveness_challenge().await.unwrap();
+        let request = LightApplicationRequest {
+            id_number: person.id_number.expose().into(),
+            name: person.name.clone(),
+            challenge_token: challenge.token,
+            frames,
+        };
+        client.apply_light(&request, &phone).await
+    };
+    let first = send(vec![b64(&picture); 8]).await.unwrap();
+    assert_eq!(code(send(vec![b64(&picture); 8]).await), "liveness_failed");
+    // The same pixels in another file: bytes after the end, or compressed
+    // otherwise.
+    let mut trailing = picture.clone();
+    trailing.extend_from_slice(b"not an image");
+    assert_eq!(code(send(vec![b64(&trailing); 8]).await), "liveness_failed");
+    let decoded = image::load_from_memory(&picture).unwrap().to_rgb8();
+    let mut recompressed = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut recompressed,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    )
+    .write_image(decoded.as_raw(), decoded.width(), decoded.height(), image::ExtendedColorType::Rgb8)
+    .unwrap();
+    assert_ne!(recompressed, picture);
+    assert_eq!(code(send(vec![b64(&recompressed); 8]).await), "liveness_failed");
+    // One replayed picture among new ones is enough.
+    let mut mixed = vec![b64(&unseen_picture(&dev_face(FACES[0].1))); 7];
+    mixed.push(b64(&picture));
+    assert_eq!(code(send(mixed).await), "liveness_failed");
+    // Nothing replaced the first credential.
+    assert_eq!(state(client, &phone, &first.credential).await, "success");
+    // New pictures of the same face still pass.
+    send(vec![b64(&unseen_picture(&dev_face(FACES[0].1))); 8]).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ use wz_face::{LivenessFailure, MAX_FRAMES, MIN_FRAMES};
 use wz_store::NonceUse;
 
 use super::{short_number, CredentialService, IssueRequest};
+use crate::faces::ObservedFrame;
 use crate::liveness::{open_challenge, seal_challenge, IssuedChallenge};
 use crate::{ServiceError, SignedRequest};
 
@@ -73,6 +74,27 @@ impl CredentialService {
         result
     }
 
+    /// Records the pictures of a sequence as seen, cluster-wide (the nonce
+    /// table), and says whether none was seen in an earlier one. A picture
+    /// repeated inside one sequence counts once (a camera that stalls); the
+    /// geometry check refuses a sequence that does not move.
+    async fn frames_unseen(&self, frames: &[ObservedFrame], now_ms: i64) -> Result<bool, ServiceError> {
+        let memory_ms = self.context.policy.liveness_frame_memory.whole_milliseconds() as i64;
+        let mut distinct: Vec<[u8; 16]> = frames.iter().map(|frame| frame.pixels).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let uses: Vec<NonceUse> = distinct
+            .into_iter()
+            .map(|pixels| NonceUse {
+                kind: "liveness_frame",
+                nonce: pixels,
+                expires_at_ms: now_ms.saturating_add(memory_ms),
+                credential: None,
+            })
+            .collect();
+        Ok(self.context.store.consume_nonces(&uses).await?.into_iter().all(|fresh| fresh))
+    }
+
     async fn light_checks(
         &self,
         application: &LightApplication,
@@ -107,8 +129,12 @@ impl CredentialService {
         if !context.store.consume_nonce(&spent).await? {
             return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
         }
-        let observations = context.face.observe_frames(application.frames.clone()).await?;
-        let Some(frames) = observations.into_iter().collect::<Option<Vec<_>>>() else {
+        let observed = context.face.observe_frames(application.frames.clone()).await?;
+        if context.liveness.refuses_replayed_frames() && !self.frames_unseen(&observed, now_ms).await? {
+            tracing::info!("liveness failed: frames of an earlier sequence sent again");
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
+        let Some(frames) = observed.into_iter().map(|frame| frame.observation).collect::<Option<Vec<_>>>() else {
             return Err(ServiceError::Refused(ResultCode::NoFace));
         };
         match context.liveness.check(&challenge, &challenge.nonce, &frames, now_ms) {

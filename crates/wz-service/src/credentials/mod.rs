@@ -36,6 +36,9 @@ pub struct CredentialPolicy {
     pub lockout: LockoutPolicy,
     /// How long a liveness challenge may be answered.
     pub challenge_lifetime: Duration,
+    /// How long the frames of a checked liveness sequence are remembered, so
+    /// that the same pictures sent again (a replayed recording) are refused.
+    pub liveness_frame_memory: Duration,
     /// How long a terminal enrolment session stays open.
     pub enrolment_lifetime: Duration,
     /// Light applications per client address.
@@ -57,6 +60,7 @@ impl Default for CredentialPolicy {
             upgraded_lifetime: Duration::days(3 * 365),
             lockout: LockoutPolicy::default(),
             challenge_lifetime: Duration::minutes(2),
+            liveness_frame_memory: Duration::days(90),
             enrolment_lifetime: Duration::minutes(10),
             // Generous per address: carrier-grade NAT puts many citizens
             // behind one address; the per-identity quota is the tight one.

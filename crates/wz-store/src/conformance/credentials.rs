@@ -219,6 +219,15 @@ pub async fn nonces_are_single_use(store: Arc<dyn Store>) {
     assert!(store.consume_nonce(&use_of(3, 500)).await.unwrap());
     assert_eq!(store.purge_nonces(200).await.unwrap(), 3);
     assert!(!store.consume_nonce(&use_of(3, 500)).await.unwrap());
+    // Several at once: the fresh ones are recorded beside the used one, and
+    // a nonce twice in one list is fresh once.
+    let fresh = store
+        .consume_nonces(&[use_of(4, 500), use_of(3, 500), use_of(5, 500), use_of(4, 500)])
+        .await
+        .unwrap();
+    assert_eq!(fresh, vec![true, false, true, false]);
+    assert!(!store.consume_nonce(&use_of(5, 500)).await.unwrap());
+    assert_eq!(store.consume_nonces(&[]).await.unwrap(), Vec::<bool>::new());
 
     // A use naming a credential counts only while the credential is active.
     store.insert_identities(&[row(1)], draft("registry.enrolled")).await.unwrap();

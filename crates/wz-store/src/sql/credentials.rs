@@ -238,6 +238,20 @@ impl CredentialStore for SqlStore {
         Ok(fresh)
     }
 
+    async fn consume_nonces(&self, nonces: &[NonceUse]) -> Result<Vec<bool>, StoreError> {
+        let unbound: Vec<NonceUse> = nonces
+            .iter()
+            .map(|n| NonceUse {
+                credential: None,
+                ..n.clone()
+            })
+            .collect();
+        let mut tx = self.begin_write().await?;
+        let outcomes = batch_outcomes(&mut tx, self.dialect, &unbound).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcomes.into_iter().map(|outcome| outcome == UseOutcome::Fresh).collect())
+    }
+
     async fn purge_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM used_nonces WHERE expires_at_ms < $1")
             .bind(now_ms)
