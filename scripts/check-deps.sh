@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The domain core, crypto and wire crates do no I/O: fail if their normal
-# dependency trees pull in an async runtime, a database driver or HTTP.
+# The domain core, crypto, wire and speech crates stay free of I/O stacks:
+# fail if their normal dependency trees pull in an async runtime, a
+# database driver or HTTP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in wz-core wz-crypto wz-proto; do
+for crate in wz-core wz-crypto wz-proto wz-speech; do
   tree=$(cargo tree --locked -p "$crate" -e normal --prefix none)
   for banned in tokio sqlx axum reqwest hyper; do
     if grep -qE "^$banned v" <<<"$tree"; then
@@ -18,5 +19,5 @@ if cargo tree --locked -p wz-demo-rp -e normal --prefix none | grep -E "^wz-" | 
   echo "check-deps: wz-demo-rp depends on one of our crates" >&2
   status=1
 fi
-[ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto and wz-proto are free of I/O crates"
+[ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto, wz-proto and wz-speech pull in no async runtime, database driver or HTTP"
 exit $status

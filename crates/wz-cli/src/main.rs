@@ -51,6 +51,9 @@ enum Command {
     /// Face engine: accuracy evaluation.
     #[command(subcommand)]
     Face(commands::face::FaceCommand),
+    /// Spoken digits: the voice and digit checks on recordings.
+    #[command(subcommand)]
+    Speech(commands::speech::SpeechCommand),
     /// The citizen's wallet: network ID credential, QR codes.
     Wallet(commands::wallet::WalletArgs),
     /// Trusted terminal (kiosk): registration and enrolment.
@@ -127,6 +130,7 @@ async fn main() -> ExitCode {
         Command::Card(command) => commands::card::run(&cli, command).await,
         Command::Audit(command) => commands::audit::run(&cli, command).await,
         Command::Face(command) => commands::face::run(command),
+        Command::Speech(command) => commands::speech::run(command),
         Command::Bench(command) => commands::bench::run(&cli, command).await,
         Command::Wallet(args) => commands::wallet::run(args).await,
         Command::Terminal(command) => commands::terminal::run(&cli, command).await,

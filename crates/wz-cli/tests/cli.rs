@@ -300,3 +300,31 @@ fn face_liveness_measures_genuine_and_attack_sequences() {
         "{printed}"
     );
 }
+
+/// `wz speech digits` on the committed espeak-ng recordings (the model
+/// from `scripts/fetch-models`): the English digits are heard, Mandarin is
+/// not, and each voice gets a rate with its interval.
+#[test]
+fn speech_digits_hears_the_english_recordings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new(env!("CARGO_BIN_EXE_wz"))
+        .args(["speech", "digits"])
+        .arg(root.join("crates/wz-speech/tests/audio"))
+        .arg("--model")
+        .arg(root.join("models/whisper-tiny.en"))
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    for line in [
+        "en_us_4719.wav\t",
+        "\t4719\t4719\t4, 7, 1, 9",
+        "en_gb_2604.wav\t",
+        "\t2604\t2604\tTwo six zero four.",
+    ] {
+        assert!(printed.contains(line), "missing {line:?}: {printed}");
+    }
+    assert!(!printed.contains("\t4719\t4719\tSay"), "{printed}");
+    assert!(printed.contains("  cmn          0.0000 % [0.0000–97.5000 %] (0/1)"), "{printed}");
+    assert!(printed.contains("transcript time"), "{printed}");
+}

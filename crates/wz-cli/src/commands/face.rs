@@ -105,7 +105,6 @@ fn all_pairs(folder: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf, bool)>> {
     Ok(pairs)
 }
 
-/// `1.23 % [1.10–1.37 %] (123/10000)`: a rate with its 95 % interval.
 /// The value at quantile `q` (nearest rank) of `sorted`; NaN when empty.
 pub(crate) fn quantile(sorted: &[f32], q: f64) -> f32 {
     sorted
@@ -114,6 +113,7 @@ pub(crate) fn quantile(sorted: &[f32], q: f64) -> f32 {
         .unwrap_or(f32::NAN)
 }
 
+/// `1.23 % [1.10–1.37 %] (123/10000)`: a rate with its 95 % interval.
 pub(crate) fn shown(rate: &Rate) -> String {
     let (low, high) = rate.interval();
     format!(

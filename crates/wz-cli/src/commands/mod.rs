@@ -22,6 +22,7 @@ pub mod rp;
 pub mod rp_credentials;
 pub mod seed;
 pub mod serve;
+pub mod speech;
 pub mod terminal;
 pub mod wallet;
 pub mod wallet_file;
