@@ -90,6 +90,17 @@ def main():
     for stem, voice, speed, text in SCRIPT:
         write(folder / f"{stem}.wav", speak(voice, speed, text))
     write(folder / "silence.wav", np.zeros(RATE, dtype=np.float32))
+    # One clip per digit (no padding), which tests splice into the digits
+    # of a challenge they cannot choose.
+    (folder / "digits").mkdir(exist_ok=True)
+    for digit in range(10):
+        samples = speak("en-us", 150, str(digit))
+        pcm = np.clip(samples * 32767.0, -32768, 32767).astype("<i2")
+        with wave.open(str(folder / "digits" / f"{digit}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            out.writeframes(pcm.tobytes())
 
 
 if __name__ == "__main__":

@@ -248,6 +248,7 @@ async fn sigkill_of_one_instance_behind_haproxy_loses_no_answer_and_no_webhook()
             name: citizen.name.clone(),
             challenge_token: challenge.token,
             frames: vec![face; 8],
+            speech: None,
         };
         match lb.apply_light(&request, &phone).await {
             Ok(issued) => holders.push(Arc::new(Holder {

@@ -85,6 +85,8 @@ pub enum ResultCode {
     FaceMismatch,
     /// Liveness check failed.
     LivenessFailed,
+    /// The audio sent with the frames is not in the accepted format.
+    AudioInvalid,
     /// No face detected.
     NoFace,
     /// Wrong ID card password.
@@ -161,7 +163,7 @@ pub enum ResultCode {
 
 impl ResultCode {
     /// Every code, in table order.
-    pub const ALL: [ResultCode; 75] = [
+    pub const ALL: [ResultCode; 76] = [
         Self::Success,
         Self::InvalidRequest,
         Self::BodyTooLarge,
@@ -201,6 +203,7 @@ impl ResultCode {
         Self::CredentialInvalid,
         Self::FaceMismatch,
         Self::LivenessFailed,
+        Self::AudioInvalid,
         Self::NoFace,
         Self::PasswordWrong,
         Self::PasswordLocked,
@@ -347,6 +350,11 @@ impl ResultCode {
                 "liveness_failed",
                 "活体检测未通过：请按提示动作并读出数字后重试；多次不成功可持身份证到可信终端（服务窗口）办理",
                 "Liveness check failed: follow the prompts and read the digits aloud, then try again; if it keeps failing, a trusted terminal (service window) can help with your ID card",
+            ),
+            Self::AudioInvalid => (
+                "audio_invalid",
+                "录音格式不正确：须为16 kHz单声道16位PCM WAV，时长0.5至20秒，且每帧画面都有拍摄时间",
+                "The audio must be 16 kHz mono 16-bit PCM WAV lasting 0.5 to 20 s, with a capture time for every frame",
             ),
             Self::NoFace => (
                 "no_face",

@@ -37,6 +37,7 @@ impl ApiError {
             | InvalidIdentityRecord
             | CardMalformed
             | InvalidImage
+            | AudioInvalid
             | QrMalformed
             | PasswordFormat => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

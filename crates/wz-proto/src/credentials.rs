@@ -33,6 +33,25 @@ pub struct LightApplicationRequest {
     pub challenge_token: String,
     /// 8–30 frames, JPEG or PNG, standard base64.
     pub frames: Vec<String>,
+    /// The digits read aloud while filming (optional unless the server
+    /// requires speech; docs/credentials.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<SpokenDigits>,
+}
+
+/// The audio recorded while the frames were filmed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpokenDigits {
+    /// 16 kHz mono 16-bit PCM WAV, 0.5–20 s, standard base64.
+    pub audio: String,
+    /// When each frame was taken, milliseconds from the start of the
+    /// audio, increasing; one per frame.
+    pub frame_times_ms: Vec<u32>,
+    /// The language the digits were read in: `en` (the digits heard are
+    /// checked against the challenge) or `zh` (voice and lip timing only:
+    /// the server's recogniser knows English only).
+    pub language: String,
 }
 
 impl std::fmt::Debug for LightApplicationRequest {

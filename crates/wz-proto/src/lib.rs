@@ -24,7 +24,7 @@ pub use credentials::{
     BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,
     CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LivenessChallengeResponse,
     OpenEnrolmentResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, RegisterTerminalRequest,
-    TerminalResponse,
+    SpokenDigits, TerminalResponse,
 };
 pub use demo::{DemoCardRequest, DemoCitizen, DemoEnrolledPerson, DemoParty, DemoPersonRequest, DemoSetup};
 pub use error::ErrorBody;

@@ -115,6 +115,7 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         demo: config.demo,
         face: FaceService::lazy(std::thread::available_parallelism().map_or(1, |n| n.get())),
         liveness,
+        speech: speech_service(config)?,
         policy: wz_service::CredentialPolicy {
             cluster_wide_limits: config.shared_database(),
             ..config.credentials.policy()
@@ -131,6 +132,20 @@ pub async fn open_services_with(config: &Config, liveness: Arc<dyn LivenessCheck
         admin_token: keys.admin_token,
         admin_token_path: keys.admin_token_path,
     })
+}
+
+/// The speech recogniser of the configuration; loaded now when speech is
+/// required, so that a missing model stops the server at startup (naming
+/// `scripts/fetch-models`) rather than refusing citizens later.
+fn speech_service(config: &Config) -> Result<wz_service::SpeechService, ServerError> {
+    let speech = wz_service::SpeechService::lazy(
+        config.credentials.speech_model_dir.clone(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    if config.credentials.require_speech {
+        speech.preload().map_err(|e| ServerError::Config(e.to_string()))?;
+    }
+    Ok(speech)
 }
 
 /// Records the keys' check values in a database that has none and refuses

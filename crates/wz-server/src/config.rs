@@ -36,6 +36,8 @@ const ENV_KEYS: &[&str] = &[
     "credentials.light_per_client_per_minute",
     "credentials.light_per_identity_per_10_minutes",
     "credentials.liveness_frame_memory_days",
+    "credentials.require_speech",
+    "credentials.speech_model_dir",
     "webhooks.allow_http",
 ];
 
@@ -127,6 +129,12 @@ pub struct CredentialsConfig {
     /// Days the pictures of a checked liveness sequence are remembered, so
     /// that a replayed recording is refused.
     pub liveness_frame_memory_days: u32,
+    /// Refuse light applications without audio of the digits read aloud
+    /// (audio that is sent is checked either way).
+    pub require_speech: bool,
+    /// The speech recogniser's folder (`scripts/fetch-models` fills it);
+    /// relative to the working directory.
+    pub speech_model_dir: PathBuf,
 }
 
 impl Default for CredentialsConfig {
@@ -140,6 +148,8 @@ impl Default for CredentialsConfig {
             light_per_identity_per_10_minutes: 5,
             rp_requests_per_second: 20_000,
             liveness_frame_memory_days: 90,
+            require_speech: false,
+            speech_model_dir: PathBuf::from("models/whisper-tiny.en"),
         }
     }
 }
@@ -168,6 +178,7 @@ impl CredentialsConfig {
                 period: Std::from_secs(1),
             },
             liveness_frame_memory: time::Duration::days(i64::from(self.liveness_frame_memory_days.max(1))),
+            require_speech: self.require_speech,
             ..wz_service::CredentialPolicy::default()
         }
     }

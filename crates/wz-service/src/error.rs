@@ -44,6 +44,9 @@ pub enum ServiceError {
     /// The face engine failed or its task was lost.
     #[error("face engine failed")]
     FaceEngine,
+    /// The speech recogniser is missing, failed, or its task was lost.
+    #[error("speech recogniser failed: {0}")]
+    SpeechEngine(String),
     /// Storage failed.
     #[error("storage failed")]
     Store(#[source] StoreError),
@@ -109,7 +112,7 @@ impl ServiceError {
             Self::CardRefused(code) => *code,
             Self::DemoModeRequired => ResultCode::DemoModeRequired,
             Self::InvalidImage(_) => ResultCode::InvalidImage,
-            Self::FaceEngine | Self::Journal => ResultCode::InternalError,
+            Self::FaceEngine | Self::SpeechEngine(_) | Self::Journal => ResultCode::InternalError,
             Self::Refused(code) => *code,
             Self::RateLimited { .. } => ResultCode::RateLimited,
             Self::InvalidInput(_) => ResultCode::InvalidRequest,

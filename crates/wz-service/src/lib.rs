@@ -26,6 +26,7 @@ mod result_signer;
 mod session_feed;
 mod sessions;
 mod signed_request;
+mod speech;
 mod ttl_cache;
 mod watchers;
 
@@ -35,7 +36,7 @@ pub use cards::{CardReadOutcome, CardService};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{
     CredentialPolicy, CredentialService, CredentialView, EnrolmentBinding, LightApplication, OpenedEnrolment, PasswordCheckResult,
-    TerminalCompletion, UsageEntry,
+    SpeechLanguage, SpokenAudio, TerminalCompletion, UsageEntry,
 };
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;
@@ -52,6 +53,7 @@ pub use sessions::{
     ScannedSession, SessionService, SessionSpec, INVITATION_PREFIX, MAX_INVITATION_SECONDS, MAX_PARTICIPANTS, MAX_WINDOW_SECONDS,
 };
 pub use signed_request::SignedRequest;
+pub use speech::{HeardAudio, SpeechService};
 pub use watchers::{KeyedLimit, KeyedSlot, WatchPermit, MAX_WATCHES_PER_RP};
 /// A relying party's registration, as the services hand it out.
 pub use wz_store::RelyingPartyRow;
@@ -79,6 +81,8 @@ pub struct ServiceContext {
     pub face: FaceService,
     /// Decides liveness from observed frames.
     pub liveness: Arc<dyn LivenessCheck>,
+    /// Hears the digits read aloud with the frames.
+    pub speech: SpeechService,
     /// Credential rules.
     pub policy: CredentialPolicy,
     /// Where webhooks may be posted.

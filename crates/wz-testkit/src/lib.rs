@@ -165,6 +165,11 @@ pub struct ServiceFixture {
     _dir: TempDir,
 }
 
+/// The fetched speech model (`scripts/fetch-models`).
+pub fn speech_model_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/whisper-tiny.en")
+}
+
 /// Builds a [`ServiceFixture`]; `demo` enables self-enrolment.
 pub async fn service_fixture(demo: bool) -> ServiceFixture {
     let (dir, store) = temp_sqlite_store().await;
@@ -179,6 +184,7 @@ pub async fn service_fixture(demo: bool) -> ServiceFixture {
         demo,
         face: wz_service::FaceService::lazy(2),
         liveness: Arc::new(ScriptedLiveness::passing()),
+        speech: wz_service::SpeechService::lazy(speech_model_dir(), 2),
         policy: wz_service::CredentialPolicy::default(),
         webhooks: Arc::new(wz_core::WebhookPolicy::default()),
     };

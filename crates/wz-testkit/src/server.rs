@@ -82,6 +82,7 @@ async fn spawn(adjust: impl FnOnce(&mut Config), demo: Option<&mut Option<wz_ser
     };
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.shutdown_grace_seconds = 5;
+    config.credentials.speech_model_dir = crate::speech_model_dir();
     adjust(&mut config);
     let liveness = std::sync::Arc::new(crate::ScriptedLiveness::passing());
     let opened = wz_server::open_services_with(&config, liveness.clone()).await.unwrap();

@@ -45,6 +45,14 @@ pub enum WalletCommand {
         /// Frame files, or one folder holding them (sorted by name).
         #[arg(long, num_args = 1.., required = true)]
         frames: Vec<PathBuf>,
+        /// The digits read aloud while filming: a 16 kHz mono 16-bit PCM
+        /// WAV file; the frames are taken to be spread evenly over it.
+        #[arg(long)]
+        audio: Option<PathBuf>,
+        /// The language the digits were read in: `en` (the server checks
+        /// the digits heard) or `zh` (voice and lip timing only).
+        #[arg(long, default_value = "en", requires = "audio")]
+        language: String,
     },
     /// Scan a trusted terminal's enrolment code and wait for the credential.
     Enrol {
@@ -112,6 +120,21 @@ fn frames(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
+/// The audio of an application, with `frames` capture times spread evenly
+/// over it (a file cannot say when each frame was taken).
+fn spoken(path: &Path, frames: usize, language: &str) -> anyhow::Result<wz_proto::SpokenDigits> {
+    let wav = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let duration_ms = wz_speech::Recording::from_wav(&wav)
+        .with_context(|| path.display().to_string())?
+        .duration_ms();
+    let step = duration_ms / u32::try_from(frames + 1).unwrap_or(u32::MAX).max(1);
+    Ok(wz_proto::SpokenDigits {
+        audio: base64::engine::general_purpose::STANDARD.encode(&wav),
+        frame_times_ms: (1..=frames as u32).map(|i| i * step).collect(),
+        language: language.to_owned(),
+    })
+}
+
 fn open(args: &WalletArgs) -> anyhow::Result<Wallet> {
     Wallet::open(&args.wallet, passphrase(args.passphrase_file.as_deref())?)
 }
@@ -137,6 +160,8 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
             id_number,
             name,
             frames: paths,
+            audio,
+            language,
         } => {
             let mut wallet = open(args)?;
             let challenge = client.liveness_challenge().await?;
@@ -145,11 +170,14 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 challenge.digits,
                 challenge.action.replace('_', " ")
             );
+            let frames = frames(paths)?;
+            let speech = audio.as_deref().map(|path| spoken(path, frames.len(), language)).transpose()?;
             let request = LightApplicationRequest {
                 id_number: id_number.clone(),
                 name: name.clone(),
                 challenge_token: challenge.token,
-                frames: frames(paths)?,
+                frames,
+                speech,
             };
             match client.apply_light(&request, &wallet.signer()?).await {
                 Ok(issued) => {

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::Json;
 use base64::Engine;
-use wz_core::Credential;
+use wz_core::{Credential, ResultCode};
 use wz_proto::{CredentialResponse, LightApplicationRequest, LivenessChallengeResponse};
-use wz_service::LightApplication;
+use wz_service::{LightApplication, SpeechLanguage, SpokenAudio};
 
 use crate::extract::{ClientAddr, Signed};
 use crate::{ApiError, AppState};
@@ -39,6 +39,21 @@ pub(crate) fn credential_response(app: &AppState, credential: &Credential) -> Cr
     }
 }
 
+/// The audio of a light application, decoded; a malformed one is refused
+/// with `audio_invalid` before anything is checked.
+fn spoken_audio(speech: &wz_proto::SpokenDigits) -> Result<SpokenAudio, ApiError> {
+    let invalid = || ApiError::new(ResultCode::AudioInvalid);
+    let wav = base64::engine::general_purpose::STANDARD
+        .decode(speech.audio.as_bytes())
+        .map_err(|_| invalid())?;
+    let language = SpeechLanguage::parse(&speech.language).ok_or_else(invalid)?;
+    Ok(SpokenAudio {
+        wav,
+        frame_times_ms: speech.frame_times_ms.clone(),
+        language,
+    })
+}
+
 /// Issues a liveness challenge: digits to read aloud and one action.
 #[utoipa::path(post, path = "/v1/liveness/challenges", responses((status = 200, body = LivenessChallengeResponse)))]
 pub(crate) async fn challenge(State(app): State<AppState>) -> Json<LivenessChallengeResponse> {
@@ -55,7 +70,7 @@ pub(crate) async fn challenge(State(app): State<AppState>) -> Json<LivenessChall
 /// a liveness challenge; signed by the wallet's device key, to which the
 /// credential is bound.
 #[utoipa::path(post, path = "/v1/credentials/light", request_body = LightApplicationRequest,
-    responses((status = 200, body = CredentialResponse), (status = 401, body = wz_proto::ErrorBody), (status = 422, body = wz_proto::ErrorBody), (status = 429, body = wz_proto::ErrorBody)))]
+    responses((status = 200, body = CredentialResponse), (status = 400, body = wz_proto::ErrorBody), (status = 401, body = wz_proto::ErrorBody), (status = 422, body = wz_proto::ErrorBody), (status = 429, body = wz_proto::ErrorBody)))]
 pub(crate) async fn apply_light(
     State(app): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -63,11 +78,13 @@ pub(crate) async fn apply_light(
 ) -> Result<Json<CredentialResponse>, ApiError> {
     let value = &signed.value;
     let frames = value.frames.iter().map(|f| image_bytes(f)).collect::<Result<Vec<_>, _>>()?;
+    let speech = value.speech.as_ref().map(spoken_audio).transpose()?;
     let application = LightApplication {
         id_number: value.id_number.clone(),
         name: value.name.clone(),
         challenge_token: value.challenge_token.clone(),
         frames,
+        speech,
     };
     let credential = app.services.credentials.apply_light(signed.request(), application, client).await?;
     Ok(Json(credential_response(&app, &credential)))

@@ -56,7 +56,7 @@ pub fn unseen_picture(photo: &[u8]) -> Vec<u8> {
     out.into_inner()
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -84,6 +84,7 @@ pub async fn apply(client: &Client, wallet: &KeySigner, person: &IdentityRecord,
         name: person.name.clone(),
         challenge_token: challenge.token,
         frames: vec![b64(&unseen_picture(frame)); 8],
+        speech: None,
     };
     client.apply_light(&request, wallet).await
 }
@@ -289,6 +290,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
         name: people[2].name.clone(),
         challenge_token: challenge.token.clone(),
         frames: vec![b64(&unseen_picture(&dev_face(FACES[2].1))); 8],
+        speech: None,
     };
     client.apply_light(&request, &phone).await.unwrap();
     assert_eq!(code(client.apply_light(&request, &wallet()).await), "liveness_challenge_invalid");
@@ -299,6 +301,7 @@ async fn light_issuance_names_every_refusal_and_issues_nothing() {
     assert_eq!(code(client.apply_light(&forged, &phone).await), "liveness_challenge_invalid");
     let few = LightApplicationRequest {
         frames: vec![b64(&live); 3],
+        speech: None,
         challenge_token: client.liveness_challenge().await.unwrap().token,
         ..request.clone()
     };
@@ -347,6 +350,7 @@ async fn a_replayed_sequence_is_refused_under_a_fresh_challenge() {
             name: person.name.clone(),
             challenge_token: challenge.token,
             frames,
+            speech: None,
         };
         client.apply_light(&request, &phone).await
     };
@@ -394,6 +398,7 @@ async fn light_issuance_is_rate_limited_per_identity_with_retry_after() {
         name: people[0].name.clone(),
         challenge_token: challenge.token,
         frames: vec![b64(&live); 8],
+        speech: None,
     };
     let bytes = serde_json::to_vec(&body).unwrap();
     let mut builder = reqwest::Client::new()

@@ -13,6 +13,7 @@ mod oidc;
 mod privacy;
 mod relying_parties;
 mod sessions;
+mod speech;
 mod system;
 mod web;
 

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use serde_json::json;
 use wz_core::{unix_ms, AssuranceLevel, AuditDraft, Credential, NationalIdNumber, ResultCode};
-use wz_face::{LivenessFailure, MAX_FRAMES, MIN_FRAMES};
+use wz_face::{FrameObservation, LivenessChallenge, LivenessFailure, MAX_FRAMES, MIN_FRAMES};
+use wz_speech::{FrameMouth, SpeechFailure};
 use wz_store::NonceUse;
 
 use super::{short_number, CredentialService, IssueRequest};
@@ -25,6 +26,38 @@ pub struct LightApplication {
     pub challenge_token: String,
     /// The frames, JPEG or PNG.
     pub frames: Vec<Vec<u8>>,
+    /// The digits read aloud while filming, if the wallet recorded them.
+    pub speech: Option<SpokenAudio>,
+}
+
+/// The audio of a light application.
+pub struct SpokenAudio {
+    /// 16 kHz mono 16-bit PCM WAV.
+    pub wav: Vec<u8>,
+    /// When each frame was taken, milliseconds from the start of the audio.
+    pub frame_times_ms: Vec<u32>,
+    /// The language the digits were read in.
+    pub language: SpeechLanguage,
+}
+
+/// Languages the digits may be read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeechLanguage {
+    /// English: the digits heard are checked against the challenge.
+    English,
+    /// Mandarin: voice and lip timing only (the recogniser is English only).
+    Mandarin,
+}
+
+impl SpeechLanguage {
+    /// `en` or `zh`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "en" => Some(Self::English),
+            "zh" => Some(Self::Mandarin),
+            _ => None,
+        }
+    }
 }
 
 impl CredentialService {
@@ -110,6 +143,17 @@ impl CredentialService {
         if !(MIN_FRAMES..=MAX_FRAMES).contains(&application.frames.len()) {
             return Err(ServiceError::Refused(ResultCode::LivenessFailed));
         }
+        // Malformed audio is refused before anything is spent.
+        if let Some(speech) = &application.speech {
+            let times_fit =
+                speech.frame_times_ms.len() == application.frames.len() && speech.frame_times_ms.windows(2).all(|pair| pair[0] < pair[1]);
+            if !times_fit || wz_speech::Recording::from_wav(&speech.wav).is_err() {
+                return Err(ServiceError::Refused(ResultCode::AudioInvalid));
+            }
+        } else if context.policy.require_speech {
+            tracing::info!("liveness failed: no audio of the digits");
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
         let (lookup, row) = context.get_identity(id_number).await?;
         let record = context.open_record(&lookup, &row, true).await?;
         if record.name != application.name.trim() {
@@ -145,6 +189,9 @@ impl CredentialService {
                 return Err(ServiceError::Refused(ResultCode::LivenessFailed));
             }
         }
+        if let Some(speech) = &application.speech {
+            self.check_speech(speech, &challenge, &frames).await?;
+        }
         self.compare_with_portrait(&record, frames[0].descriptor.clone(), AssuranceLevel::L3)
             .await?;
         self.issue(IssueRequest {
@@ -157,5 +204,46 @@ impl CredentialService {
             actor: "wallet",
         })
         .await
+    }
+
+    /// The spoken half of the challenge: a voice heard while filming, the
+    /// mouth moving while it is heard, and in English the challenge's digits.
+    async fn check_speech(
+        &self,
+        speech: &SpokenAudio,
+        challenge: &LivenessChallenge,
+        frames: &[FrameObservation],
+    ) -> Result<(), ServiceError> {
+        let heard = match self
+            .context
+            .speech
+            .hear(speech.wav.clone(), speech.language == SpeechLanguage::English)
+            .await?
+        {
+            Ok(heard) => heard,
+            Err(_) => return Err(ServiceError::Refused(ResultCode::AudioInvalid)),
+        };
+        let mouths: Vec<FrameMouth> = frames
+            .iter()
+            .zip(&speech.frame_times_ms)
+            .map(|(frame, &at_ms)| FrameMouth {
+                at_ms,
+                mouth_ratio: wz_face::mouth_aspect_ratio(&frame.landmarks),
+            })
+            .collect();
+        match wz_speech::check_speech(
+            &heard.voice,
+            heard.duration_ms,
+            &mouths,
+            heard.transcript.as_deref(),
+            &challenge.digits,
+        ) {
+            Ok(_) => Ok(()),
+            Err(SpeechFailure::FrameTimes) => Err(ServiceError::Refused(ResultCode::AudioInvalid)),
+            Err(failure) => {
+                tracing::info!(reason = %failure, "liveness failed");
+                Err(ServiceError::Refused(ResultCode::LivenessFailed))
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ mod light;
 mod terminal;
 mod wallet;
 
-pub use light::LightApplication;
+pub use light::{LightApplication, SpeechLanguage, SpokenAudio};
 pub use terminal::{EnrolmentBinding, OpenedEnrolment, TerminalCompletion};
 pub use wallet::{CredentialView, PasswordCheckResult, UsageEntry};
 
@@ -39,6 +39,10 @@ pub struct CredentialPolicy {
     /// How long the frames of a checked liveness sequence are remembered, so
     /// that the same pictures sent again (a replayed recording) are refused.
     pub liveness_frame_memory: Duration,
+    /// Refuse a light application that sends no audio of the digits read
+    /// aloud (off by default until every wallet records it; audio that is
+    /// sent is always checked).
+    pub require_speech: bool,
     /// How long a terminal enrolment session stays open.
     pub enrolment_lifetime: Duration,
     /// Light applications per client address.
@@ -61,6 +65,7 @@ impl Default for CredentialPolicy {
             lockout: LockoutPolicy::default(),
             challenge_lifetime: Duration::minutes(2),
             liveness_frame_memory: Duration::days(90),
+            require_speech: false,
             enrolment_lifetime: Duration::minutes(10),
             // Generous per address: carrier-grade NAT puts many citizens
             // behind one address; the per-identity quota is the tight one.
