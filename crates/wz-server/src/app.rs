@@ -142,8 +142,14 @@ fn speech_service(config: &Config) -> Result<wz_service::SpeechService, ServerEr
         config.credentials.speech_model_dir.clone(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
+    let dir = &config.credentials.speech_model_dir;
     if config.credentials.require_speech {
         speech.preload().map_err(|e| ServerError::Config(e.to_string()))?;
+    } else if !dir.join("model.bin").is_file() {
+        tracing::warn!(
+            dir = %dir.display(),
+            "speech model missing: applications read in English are refused (service_unavailable) until scripts/fetch-models fills it"
+        );
     }
     Ok(speech)
 }

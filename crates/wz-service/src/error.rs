@@ -112,7 +112,10 @@ impl ServiceError {
             Self::CardRefused(code) => *code,
             Self::DemoModeRequired => ResultCode::DemoModeRequired,
             Self::InvalidImage(_) => ResultCode::InvalidImage,
-            Self::FaceEngine | Self::SpeechEngine(_) | Self::Journal => ResultCode::InternalError,
+            Self::FaceEngine | Self::Journal => ResultCode::InternalError,
+            // Most often the model folder is missing (`scripts/fetch-models`):
+            // the operator's to fix, the citizen's to retry later.
+            Self::SpeechEngine(_) => ResultCode::ServiceUnavailable,
             Self::Refused(code) => *code,
             Self::RateLimited { .. } => ResultCode::RateLimited,
             Self::InvalidInput(_) => ResultCode::InvalidRequest,

@@ -188,3 +188,16 @@ async fn a_server_requiring_speech_refuses_silent_applications() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_model_the_server_says_so_for_english_and_still_hears_mandarin() {
+    let empty = tempfile::tempdir().unwrap();
+    let folder = empty.path().to_path_buf();
+    let (server, people) = server_with_portraits(1, move |config| config.credentials.speech_model_dir = folder).await;
+    let (client, phone, person) = (&server.client, wallet(), &people[0]);
+    let english = apply(client, &phone, person, |digits| Some(spoken(say(digits), "en")));
+    assert_eq!(code(english.await), "service_unavailable");
+    apply(client, &phone, person, |_| Some(spoken(audio_file("cmn_4719.wav"), "zh")))
+        .await
+        .unwrap();
+}
