@@ -1,8 +1,8 @@
 // Starts the real `wz serve --demo` on a random port and Chromium (Debian's
 // /usr/bin/chromium via playwright-core) with a fake camera made by ffmpeg
-// from the dev face set.
+// from the dev face set and a fake microphone playing an espeak-ng reading.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -18,6 +18,15 @@ export function fakeCamera(dir, person, photo = '2.jpg') {
   const out = path.join(dir, `${person}.y4m`);
   execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-i', path.join(FACES, person, photo), '-t', '2', '-r', '10',
     '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', out]);
+  return out;
+}
+
+// The fake microphone: a recording Chromium loops, copied into `dir` so a
+// test can replace it (Chromium opens the file for each new capture).
+// Default: espeak-ng reading four digits in Mandarin.
+export function fakeMicrophone(dir, recording = 'cmn_4719.wav') {
+  const out = path.join(dir, 'microphone.wav');
+  copyFileSync(path.join(ROOT, 'crates/wz-speech/tests/audio', recording), out);
   return out;
 }
 
@@ -48,13 +57,14 @@ export async function startServer() {
   return { url, website, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
 }
 
-export async function startBrowser(camera) {
+export async function startBrowser(camera, microphone) {
   mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`,
+      ...(microphone ? [`--use-file-for-fake-audio-capture=${microphone}`] : [])],
   });
 }
 
@@ -68,7 +78,7 @@ export async function context(browser, url, kind) {
     isMobile: phone,
     hasTouch: phone,
     locale: 'zh-CN',
-    permissions: ['camera'],
+    permissions: ['camera', 'microphone'],
   });
   ctx.setDefaultTimeout(20_000);
   return ctx;

@@ -42,6 +42,32 @@ pub struct ModalityStatus {
     pub note: String,
 }
 
+/// The spoken-digit check in one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpokenDigitRate {
+    /// `en` or `zh`, as the wallet declares the reading.
+    pub language: String,
+    /// Whether the digits themselves are checked (otherwise only the voice
+    /// and its timing against the frames).
+    pub digits_checked: bool,
+    /// Readings whose digits were not heard exactly: where checked, a
+    /// genuine reader refused.
+    pub misheard: MeasuredRate,
+    /// Name of the data set (see `data_sets`).
+    pub data_set: String,
+}
+
+/// The spoken half of the liveness challenge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpokenDigitRates {
+    /// `measured_on_synthetic_speech`: no recordings of real readers exist here.
+    pub status: String,
+    /// Per language.
+    pub languages: Vec<SpokenDigitRate>,
+    /// What is checked, and what the figures do not say.
+    pub note: String,
+}
+
 /// A data set a rate comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DataSetDescription {
@@ -62,6 +88,8 @@ pub struct BiometricRatesResponse {
     pub liveness: ModalityStatus,
     /// Presentation-attack detection (photo, screen, mask).
     pub presentation_attack: ModalityStatus,
+    /// The challenge's digits read aloud.
+    pub spoken_digits: SpokenDigitRates,
     /// The data sets the rates were measured on.
     pub data_sets: Vec<DataSetDescription>,
     /// What a citizen whom the camera check fails can do.

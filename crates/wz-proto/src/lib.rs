@@ -18,7 +18,9 @@ mod sessions;
 mod system;
 
 pub use admin::{AuditVerifyResponse, ChangeStatusRequest, ChangeStatusResponse};
-pub use biometrics::{BiometricRatesResponse, DataSetDescription, FaceMismatchRate, MeasuredRate, ModalityStatus};
+pub use biometrics::{
+    BiometricRatesResponse, DataSetDescription, FaceMismatchRate, MeasuredRate, ModalityStatus, SpokenDigitRate, SpokenDigitRates,
+};
 pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
 pub use credentials::{
     BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,

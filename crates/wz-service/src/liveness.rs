@@ -35,6 +35,12 @@ pub trait LivenessCheck: Send + Sync {
     fn refuses_replayed_frames(&self) -> bool {
         true
     }
+
+    /// Whether the frames are expected to move (so that the lips must move
+    /// while the digits are heard). `false` only for a recorded camera.
+    fn expects_movement(&self) -> bool {
+        true
+    }
 }
 
 /// The landmark-geometry check of `wz_face::verify_liveness`.
@@ -73,6 +79,11 @@ impl LivenessCheck for PresenceLiveness {
     /// The demonstration camera plays the same recording to every
     /// application.
     fn refuses_replayed_frames(&self) -> bool {
+        false
+    }
+
+    /// Its looped photo never moves its lips.
+    fn expects_movement(&self) -> bool {
         false
     }
 }

@@ -19,6 +19,7 @@ mod ctranslate2;
 mod digits;
 mod error;
 mod mel;
+mod published;
 mod tokens;
 mod voice;
 mod whisper;
@@ -28,5 +29,6 @@ pub use check::{check_speech, measure_speech, FrameMouth, SpeechFailure, SpeechM
 pub use digits::spoken_digits;
 pub use error::SpeechError;
 pub use mel::{log_mel, MEL_BANDS};
+pub use published::{PublishedDigitRate, SpeechDataSet, PUBLISHED_DIGIT_RATES, SYNTHETIC_DIGITS};
 pub use voice::{VoiceTrack, FRAME_MS};
 pub use whisper::{Transcript, Whisper};

@@ -33,15 +33,89 @@ window.WZCamera = (() => {
   function frame(video, quality = 0.9) {
     return canvasOf(video).toDataURL('image/jpeg', quality).split(',')[1];
   }
-  // `count` frames `gapMs` apart; onProgress(done, count).
-  async function burst(video, count, gapMs, onProgress) {
+  // `count` frames `gapMs` apart; onProgress(done, count). `times` holds
+  // each frame's capture time in ms on `clock` (a voice recorder's, so that
+  // frames and audio line up), else from the first frame.
+  async function burst(video, count, gapMs, onProgress, clock) {
+    const began = performance.now();
+    const now = clock || (() => Math.round(performance.now() - began));
     const frames = [];
+    const times = [];
     for (let i = 0; i < count; i++) {
+      times.push(now());
       frames.push(frame(video, 0.85));
       if (onProgress) onProgress(i + 1, count);
       await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
-    return frames;
+    return { frames, times };
+  }
+  // Microphone recording for the spoken digits. `startVoice()` resolves to
+  // a recorder once the microphone is open, or to null when there is none
+  // or it is refused (the application then goes without audio and the
+  // server decides whether that is enough). `recorder.at()` is the time
+  // since the recording began, for the frames; `recorder.stop()` resolves
+  // to the take as base64 WAV, 16 kHz mono 16-bit, which is what the
+  // server accepts (it never resamples).
+  async function startVoice() {
+    let mic;
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: true } });
+    } catch (e) { return null; }
+    const Context = window.AudioContext || window.webkitAudioContext;
+    const ctx = new Context();
+    if (ctx.state === 'suspended') await ctx.resume();
+    const source = ctx.createMediaStreamSource(mic);
+    // ScriptProcessor is deprecated but everywhere; an AudioWorklet would
+    // need its own module file for the same few lines.
+    const tap = ctx.createScriptProcessor(4096, 1, 1);
+    const mute = ctx.createGain();
+    mute.gain.value = 0;
+    const chunks = [];
+    tap.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
+    source.connect(tap);
+    tap.connect(mute);
+    mute.connect(ctx.destination);
+    const began = performance.now();
+    return {
+      at: () => Math.round(performance.now() - began),
+      async stop() {
+        tap.disconnect();
+        source.disconnect();
+        mic.getTracks().forEach((track) => track.stop());
+        const rate = ctx.sampleRate;
+        await ctx.close();
+        const length = chunks.reduce((n, c) => n + c.length, 0);
+        const pcm = new Float32Array(length);
+        let at = 0;
+        for (const c of chunks) { pcm.set(c, at); at += c.length; }
+        return wavBase64(await resample(pcm, rate, 16000));
+      },
+    };
+  }
+  async function resample(pcm, from, to) {
+    if (from === to || !pcm.length) return pcm;
+    const offline = new OfflineAudioContext(1, Math.ceil(pcm.length * to / from), to);
+    const buffer = offline.createBuffer(1, pcm.length, from);
+    buffer.copyToChannel(pcm, 0);
+    const node = offline.createBufferSource();
+    node.buffer = buffer;
+    node.connect(offline.destination);
+    node.start();
+    return (await offline.startRendering()).getChannelData(0);
+  }
+  // RIFF/WAVE, PCM 16-bit mono at 16 kHz, as base64.
+  function wavBase64(samples) {
+    const bytes = new Uint8Array(44 + samples.length * 2);
+    const view = new DataView(bytes.buffer);
+    const text = (offset, s) => { for (let i = 0; i < s.length; i++) bytes[offset + i] = s.charCodeAt(i); };
+    text(0, 'RIFF'); view.setUint32(4, 36 + samples.length * 2, true); text(8, 'WAVE');
+    text(12, 'fmt '); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+    view.setUint32(24, 16000, true); view.setUint32(28, 32000, true); view.setUint16(32, 2, true); view.setUint16(34, 16, true);
+    text(36, 'data'); view.setUint32(40, samples.length * 2, true);
+    for (let i = 0; i < samples.length; i++) view.setInt16(44 + i * 2, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
   }
   function decode(canvas) {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
@@ -78,5 +152,5 @@ window.WZCamera = (() => {
       reader.readAsDataURL(file);
     });
   }
-  return { start, stop, frame, burst, scan, decodeFile, fileBase64 };
+  return { start, stop, frame, burst, startVoice, scan, decodeFile, fileBase64 };
 })();

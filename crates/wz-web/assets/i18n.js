@@ -40,7 +40,7 @@
     'wallet.qr_hint': ['请向工作人员出示。此码仅可使用一次，会自动刷新。', 'Show this to the staff. Each code works once and refreshes by itself.'],
     'wallet.qr_refresh_in': ['自动刷新倒计时', 'Refreshes in'], 'wallet.qr_refresh': ['立即刷新', 'Refresh now'],
     'wallet.scan_hint': ['对准窗口屏幕上的二维码；也可上传截图或粘贴码文本。', 'Point at the code on the counter screen, or upload a picture or paste its text.'],
-    'liveness.read_digits': ['请正对镜头，读出以下数字', 'Face the camera and read these digits aloud'],
+    'liveness.read_digits': ['请正对镜头，用普通话读出以下数字（将同时录音）', 'Face the camera and read these digits aloud in English (your voice is recorded too)'],
     'liveness.ready': ['准备好了，开始录制', 'Ready — record'], 'liveness.recording': ['正在录制，请按提示动作…', 'Recording — do as asked…'],
     'action.blink': ['然后眨眨眼', 'then blink'], 'action.turn_left': ['然后向左转头', 'then turn your head left'], 'action.turn_right': ['然后向右转头', 'then turn your head right'], 'action.open_mouth': ['然后张大嘴', 'then open your mouth wide'],
     'apply.fill_in': ['请填写姓名和18位身份证号', 'Enter your name and 18-character ID number'], 'apply.checking': ['正在核验，请稍候…', 'Checking, please wait…'], 'apply.issued': ['网证已签发', 'Your network ID has been issued'],

@@ -66,10 +66,16 @@
     button.disabled = true;
     status('#apply-status', t('liveness.recording'), 'wait');
     try {
-      const frames = await WZCamera.burst($('#apply-video'), 10, 250, (done) => { $('#apply-progress').value = done; });
+      // The digits are read aloud while the camera films: the microphone
+      // opens first, the frames are stamped on its clock, and it keeps
+      // listening a moment after the last frame for the last digit.
+      const voice = await WZCamera.startVoice();
+      if (voice) await new Promise((resolve) => setTimeout(resolve, 300));
+      const { frames, times } = await WZCamera.burst($('#apply-video'), 16, 250, (done) => { $('#apply-progress').value = done; }, voice && voice.at);
+      const speech = voice ? { audio: await voice.stop(), frame_times_ms: times, language: WZ.lang === 'zh' ? 'zh' : 'en' } : undefined;
       status('#apply-status', t('apply.checking'), 'wait');
       const holder = { name: $('#apply-name').value.trim(), id_number: $('#apply-id').value.trim().toUpperCase() };
-      const issued = await signed('/v1/credentials/light', { ...holder, challenge_token: challenge.token, frames });
+      const issued = await signed('/v1/credentials/light', { ...holder, challenge_token: challenge.token, frames, speech });
       keepCredential(issued, holder);
       WZCamera.stop($('#apply-video'));
       status('#apply-status', t('apply.issued'), 'ok');

@@ -74,6 +74,17 @@ async fn biometric_failure_rates_are_published_per_level_with_the_fallback() {
     assert!(rates.data_sets.iter().any(|d| d.name == standard.data_set));
     assert!(rates.fallback.contains("trusted terminal"));
     assert!(["measured", "not_measured"].contains(&rates.liveness.status.as_str()));
+    // The spoken digits: English checked, Mandarin said not to be, each
+    // rate from a described set.
+    let spoken = &rates.spoken_digits.languages;
+    let english = spoken.iter().find(|rate| rate.language == "en").unwrap();
+    let mandarin = spoken.iter().find(|rate| rate.language == "zh").unwrap();
+    assert!(english.digits_checked && !mandarin.digits_checked);
+    for rate in [english, mandarin] {
+        let misheard = &rate.misheard;
+        assert!(misheard.total > 0 && misheard.interval_95[0] <= misheard.rate && misheard.rate <= misheard.interval_95[1]);
+        assert!(rates.data_sets.iter().any(|d| d.name == rate.data_set));
+    }
     server.stop().await;
 }
 

@@ -237,6 +237,7 @@ impl CredentialService {
             &mouths,
             heard.transcript.as_deref(),
             &challenge.digits,
+            self.context.liveness.expects_movement(),
         ) {
             Ok(_) => Ok(()),
             Err(SpeechFailure::FrameTimes) => Err(ServiceError::Refused(ResultCode::AudioInvalid)),
