@@ -19,5 +19,12 @@ if cargo tree --locked -p wz-demo-rp -e normal --prefix none | grep -E "^wz-" | 
   echo "check-deps: wz-demo-rp depends on one of our crates" >&2
   status=1
 fi
-[ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto, wz-proto and wz-speech pull in no async runtime, database driver or HTTP"
+# The service hall talks to the platform only over its public interfaces:
+# of our crates it may use the domain and crypto libraries and the HTTP
+# client SDK, never the platform's store, services or server.
+if cargo tree --locked -p wz-hall -e normal --prefix none | grep -E "^wz-" | grep -qvE "^wz-(hall|core|crypto|client|proto) v"; then
+  echo "check-deps: wz-hall depends on a platform crate other than wz-core, wz-crypto, wz-client and wz-proto" >&2
+  status=1
+fi
+[ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto, wz-proto and wz-speech pull in no async runtime, database driver or HTTP; wz-demo-rp uses none of our crates; wz-hall no platform internals"
 exit $status

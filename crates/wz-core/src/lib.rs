@@ -51,7 +51,7 @@ pub use error::CoreError;
 pub use id_number::{IdNumberError, NationalIdNumber};
 pub use identity::{IdentityRecord, Sex, Validity, ValidityEnd, ETHNIC_GROUPS};
 pub use oidc_client::{IdTokenAlg, OidcClient, OidcClientError};
-pub use population::{PersonGenerator, PopulationSpec};
+pub use population::{street_address, PersonGenerator, PopulationSpec};
 pub use region::{lookup_region, Region};
 pub use registry_seal::{LookupKey, RegistrySealer, SealedIdentity};
 pub use relying_party::{

@@ -285,16 +285,24 @@ impl PersonGenerator {
     }
 
     fn address(&mut self, prefix: &str) -> String {
-        let street = STREETS[self.rng.gen_range(0..STREETS.len())];
-        let number = self.rng.gen_range(1..400);
-        if self.rng.gen_bool(0.6) {
-            let community = COMMUNITIES[self.rng.gen_range(0..COMMUNITIES.len())];
-            let building = self.rng.gen_range(1..30);
-            let room = self.rng.gen_range(1..30) * 100 + self.rng.gen_range(1..5);
-            format!("{prefix}{street}{number}号{community}{building}栋{room}房")
-        } else {
-            format!("{prefix}{street}{number}号")
-        }
+        street_address(&mut self.rng, prefix)
+    }
+}
+
+/// A street address under `prefix` (province, city, county), drawn from
+/// `rng`: street and number, and in most cases a building and room in a
+/// residential community. Other synthetic registries (the service hall's
+/// simulated departments) draw theirs the same way.
+pub fn street_address(rng: &mut impl Rng, prefix: &str) -> String {
+    let street = STREETS[rng.gen_range(0..STREETS.len())];
+    let number = rng.gen_range(1..400);
+    if rng.gen_bool(0.6) {
+        let community = COMMUNITIES[rng.gen_range(0..COMMUNITIES.len())];
+        let building = rng.gen_range(1..30);
+        let room = rng.gen_range(1..30) * 100 + rng.gen_range(1..5);
+        format!("{prefix}{street}{number}号{community}{building}栋{room}房")
+    } else {
+        format!("{prefix}{street}{number}号")
     }
 }
 
