@@ -20,10 +20,11 @@ if cargo tree --locked -p wz-demo-rp -e normal --prefix none | grep -E "^wz-" | 
   status=1
 fi
 # The service hall talks to the platform only over its public interfaces:
-# of our crates it may use the domain and crypto libraries and the HTTP
-# client SDK, never the platform's store, services or server.
-if cargo tree --locked -p wz-hall -e normal --prefix none | grep -E "^wz-" | grep -qvE "^wz-(hall|core|crypto|client|proto) v"; then
-  echo "check-deps: wz-hall depends on a platform crate other than wz-core, wz-crypto, wz-client and wz-proto" >&2
+# of our crates it may use the domain and crypto libraries, the HTTP
+# client SDK and the demo website's OpenID Connect client, never the
+# platform's store, services or server.
+if cargo tree --locked -p wz-hall -e normal --prefix none | grep -E "^wz-" | grep -qvE "^wz-(hall|core|crypto|client|proto|demo-rp) v"; then
+  echo "check-deps: wz-hall depends on a platform crate other than wz-core, wz-crypto, wz-client, wz-proto and wz-demo-rp" >&2
   status=1
 fi
 [ $status -eq 0 ] && echo "check-deps: wz-core, wz-crypto, wz-proto and wz-speech pull in no async runtime, database driver or HTTP; wz-demo-rp uses none of our crates; wz-hall no platform internals"

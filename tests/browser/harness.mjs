@@ -54,7 +54,9 @@ export async function startServer() {
   const adminToken = readFileSync(path.join(dir, 'data', 'keys', 'admin.token'), 'utf8').trim();
   // The demo website (`wz demo website`, an OpenID Connect client) started beside it.
   const website = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+demo website/)?.[1];
-  return { url, website, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
+  // The online service hall (`wz hall serve`), likewise.
+  const hall = output.match(/(http:\/\/127\.0\.0\.1:\d+)\/\s+online service hall/)?.[1];
+  return { url, website, hall, dir, child, adminToken, logs: () => logs, stop: () => child.kill('SIGTERM') };
 }
 
 export async function startBrowser(camera, microphone) {

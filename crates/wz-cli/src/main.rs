@@ -66,6 +66,8 @@ enum Command {
     Rp(Box<commands::rp::RpArgs>),
     /// A running demo server's featured citizens and their photos.
     Demo(commands::demo::DemoArgs),
+    /// The online service hall: run it beside the platform, verify its certificates.
+    Hall(commands::hall::HallArgs),
 }
 
 impl Cli {
@@ -137,6 +139,7 @@ async fn main() -> ExitCode {
         Command::Qr(command) => commands::qr::run(command).await,
         Command::Rp(args) => commands::rp::run(&cli, args).await,
         Command::Demo(args) => commands::demo::run(&cli, args).await,
+        Command::Hall(args) => commands::hall::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -13,7 +13,7 @@
 mod pages;
 mod signin;
 
-pub use signin::{DemoRp, DemoRpConfig, DemoRpError};
+pub use signin::{DemoRp, DemoRpConfig, DemoRpError, SignedIn};
 
 use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
@@ -47,11 +47,16 @@ pub async fn serve(
 }
 
 fn cookie_of(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of cookie `name` in a request's `Cookie` header.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     let header = headers.get(axum::http::header::COOKIE)?.to_str().ok()?;
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
 

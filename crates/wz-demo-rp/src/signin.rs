@@ -162,6 +162,12 @@ impl DemoRp {
     /// Starts a sign-in at `level`: the browser's key and the provider URL
     /// to send it to.
     pub async fn begin(&self, level: &str) -> Result<(String, String), DemoRpError> {
+        self.begin_with_scopes(level, &["profile"]).await
+    }
+
+    /// Starts a sign-in at `level` asking for `scopes` beside `openid`
+    /// (the service hall asks for `id_number` too, which its grant allows).
+    pub async fn begin_with_scopes(&self, level: &str, scopes: &[&str]) -> Result<(String, String), DemoRpError> {
         if !matches!(level, "L1" | "L2" | "L3" | "L4") {
             return Err(DemoRpError::BadLevel);
         }
@@ -169,7 +175,7 @@ impl DemoRp {
         let (url, csrf, nonce) = self
             .client
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
-            .add_scope(Scope::new("profile".into()))
+            .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())))
             .add_auth_context_value(AuthenticationContextClass::new(level.into()))
             .set_pkce_challenge(challenge)
             .url();
@@ -243,7 +249,12 @@ impl DemoRp {
             .request_async(&self.http)
             .await
             .map_err(|e| refused(format!("userinfo failed: {e}")))?;
-        let mut released = userinfo.additional_claims().all.clone();
+        // Standard claims (`name`, `birthdate`, …) and the provider's own
+        // (`wz_…`) alike, as the response carried them.
+        let mut released: BTreeMap<String, serde_json::Value> = match serde_json::to_value(&userinfo) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => userinfo.additional_claims().all.clone(),
+        };
         released.retain(|name, _| name != "sub");
         let who = SignedIn {
             subject: claims.subject().as_str().to_owned(),

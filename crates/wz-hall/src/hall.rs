@@ -50,6 +50,9 @@ pub enum HallError {
     /// The certificate could not be made.
     #[error(transparent)]
     Certificate(#[from] CertificateError),
+    /// The identity platform did not do what was asked.
+    #[error("{0}")]
+    Platform(String),
     /// A stored application does not parse.
     #[error("a stored application is unreadable")]
     Corrupt,
@@ -277,8 +280,10 @@ impl Hall {
             .iter_mut()
             .find(|p| p.person.as_ref().is_some_and(|known| known.id_number == person.id_number));
         let role = match known {
+            // Heard before (the transaction is read again and again): nothing new.
+            Some(party) if party.authenticated_at.is_some() => return Ok(application),
             Some(party) => {
-                party.authenticated_at.get_or_insert(now);
+                party.authenticated_at = Some(now);
                 party.role.clone()
             }
             None => {
@@ -325,6 +330,61 @@ impl Hall {
             return self.approve(application, &Decider::Rules, None, now).await;
         }
         Ok(application)
+    }
+
+    /// The parties still to authenticate, in order: who the platform's
+    /// transaction must invite.
+    pub fn waiting_parties(application: &Application) -> Vec<usize> {
+        application
+            .particulars
+            .parties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.authenticated_at.is_none() && p.invitation.is_none())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Records the platform's transaction and each waiting party's
+    /// invitation (`invitations[i]` for `waiting_parties()[i]`).
+    pub async fn attach_invitations(
+        &self,
+        id: &str,
+        transaction_id: &str,
+        invitations: &[(String, String)],
+        now: i64,
+    ) -> Result<Application, HallError> {
+        let application = self.application(id).await?;
+        if application.row.state != ApplicationState::AwaitingParties {
+            return Err(HallError::AlreadyDecided);
+        }
+        let waiting = Self::waiting_parties(&application);
+        let mut particulars = application.particulars.clone();
+        for (index, (session_id, invitation)) in waiting.into_iter().zip(invitations) {
+            particulars.parties[index].session_id = Some(session_id.clone());
+            particulars.parties[index].invitation = Some(invitation.clone());
+        }
+        particulars.transaction_id = Some(transaction_id.to_owned());
+        let update = ApplicationUpdate {
+            particulars: to_json(&particulars)?,
+            evidence: application.row.evidence.clone(),
+            state: application.row.state,
+            reason: None,
+            registry_reference: None,
+            decided_at: None,
+            decided_by: None,
+        };
+        let audit = [draft(
+            now,
+            "hall",
+            "parties.invited",
+            id,
+            format!("transaction {transaction_id}, {} invitations", invitations.len()),
+        )];
+        self.store
+            .update_application(id, application.row.version, &update, None, &audit)
+            .await?;
+        self.application(id).await
     }
 
     /// An officer's decision on an application in review.

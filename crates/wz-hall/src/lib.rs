@@ -11,15 +11,17 @@
 //! interface ([`registries::Connector`]); it never reads the platform's
 //! database. Layers: [`registries`] and [`services`] are data, [`rules`]
 //! decides, [`hall`] runs the use cases over the store, and the HTTP
-//! server only wires them.
+//! server ([`web`]) only wires them.
 
 #![warn(missing_docs)]
 
 pub mod certificate;
 pub mod hall;
+pub mod platform;
 pub mod registries;
 pub mod rules;
 pub mod services;
 pub mod store;
+pub mod web;
 
 pub use hall::{Application, Decider, Hall, HallError, Verification};

@@ -150,6 +150,12 @@ pub struct Party {
     pub expected_name: Option<String>,
     /// When they authenticated (Unix ms).
     pub authenticated_at: Option<i64>,
+    /// Their session in the platform's multi-party transaction.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// Their invitation (`WZI1:…`), for the applicant to pass on.
+    #[serde(default)]
+    pub invitation: Option<String>,
 }
 
 /// A share transfer.
@@ -182,6 +188,9 @@ pub struct Particulars {
     pub parties: Vec<Party>,
     /// The certificate's purpose.
     pub purpose: Option<String>,
+    /// The platform's multi-party transaction for the parties.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
 }
 
 /// Why a form could not become an application. No personal data.
@@ -351,12 +360,16 @@ pub fn resolve(
                 expected_name: None,
                 // The applicant authenticated by signing in.
                 authenticated_at: (s.person.id_number == applicant.id_number).then_some(now),
+                session_id: None,
+                invitation: None,
             })
             .chain(std::iter::once(Party {
                 role: "transferee".into(),
                 person: None,
                 expected_name: Some(transferee),
                 authenticated_at: None,
+                session_id: None,
+                invitation: None,
             }))
             .collect();
         particulars.transfer = Some(Transfer {

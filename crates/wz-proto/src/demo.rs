@@ -36,6 +36,9 @@ pub struct DemoSetup {
     pub hotel: DemoParty,
     /// The demo website's RP: an OpenID Connect client (`wz demo-rp`).
     pub website: DemoParty,
+    /// The online service hall's RP: a government OpenID Connect client
+    /// granted the full name and ID number (`wz hall serve`).
+    pub hall: DemoParty,
 }
 
 /// `POST /v1/demo/cards`: a card file for a registered person.

@@ -25,9 +25,10 @@ use crate::app::start_with;
 use crate::keystore::write_secret;
 use crate::{seed_demo, Config, DemoCitizen, OpenedServices, RunningServer, ServerError};
 
-/// Registers the demo window, hotel and website RPs on the first demo
-/// start and keeps their secrets in `<data_dir>/demo-relying-parties.json`
-/// (0600). A data directory from before the website existed gains it.
+/// Registers the demo window, hotel, website and service hall RPs on the
+/// first demo start and keeps their secrets in
+/// `<data_dir>/demo-relying-parties.json` (0600). A data directory from
+/// before the website or the hall existed gains them.
 async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<DemoCitizen>) -> Result<DemoSetup, ServerError> {
     #[derive(Serialize, Deserialize)]
     struct Saved {
@@ -35,39 +36,49 @@ async fn seed_demo_parties(services: &Services, config: &Config, citizens: Vec<D
         hotel: DemoParty,
         #[serde(default)]
         website: Option<DemoParty>,
+        #[serde(default)]
+        hall: Option<DemoParty>,
     }
     let path = config.data_dir.join("demo-relying-parties.json");
     let read = fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str::<Saved>(&text).ok());
-    let (window, hotel, website) = match read {
-        Some(saved) => (saved.window, saved.hotel, saved.website),
+    let (window, hotel, website, hall) = match read {
+        Some(saved) => (saved.window, saved.hotel, saved.website, saved.hall),
         None => (
             register_party(services, &window_spec()).await?,
             register_party(services, &hotel_spec()).await?,
+            None,
             None,
         ),
     };
     // Written only when something was registered: the instances of a demo
     // cluster share the file.
+    let placeholder = [DEMO_WEBSITE_PLACEHOLDER.to_owned()];
+    let changed = website.is_none() || hall.is_none();
     let website = match website {
         Some(website) => website,
-        None => {
-            let website = register_party(services, &website_spec(&[DEMO_WEBSITE_PLACEHOLDER.to_owned()])).await?;
-            let saved = Saved {
-                window: window.clone(),
-                hotel: hotel.clone(),
-                website: Some(website.clone()),
-            };
-            write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
-            website
-        }
+        None => register_party(services, &website_spec(&placeholder)).await?,
     };
+    let hall = match hall {
+        Some(hall) => hall,
+        None => register_party(services, &hall_spec(&placeholder)).await?,
+    };
+    if changed {
+        let saved = Saved {
+            window: window.clone(),
+            hotel: hotel.clone(),
+            website: Some(website.clone()),
+            hall: Some(hall.clone()),
+        };
+        write_secret(&path, &serde_json::to_string_pretty(&saved).unwrap_or_default())?;
+    }
     Ok(DemoSetup {
         citizens,
         window,
         hotel,
         website,
+        hall,
     })
 }
 
@@ -131,6 +142,26 @@ fn website_spec(redirect_uris: &[String]) -> RelyingPartySpec {
     website
 }
 
+/// The online service hall: a government OpenID Connect client that signs
+/// citizens in with the face (L3) or password and face (L4, officers) and
+/// is granted the full name, ID number, sex and birth date its services
+/// need to ask the department registries.
+fn hall_spec(redirect_uris: &[String]) -> RelyingPartySpec {
+    let mut hall = spec(
+        "市民网上办事大厅 Online Service Hall",
+        RpCategory::Government,
+        vec![AuthMode::PortraitCredential, AuthMode::PortraitCredentialPin],
+        vec![Attribute::Name, Attribute::IdNumber, Attribute::Sex, Attribute::BirthDate],
+    );
+    hall.oidc = Some(wz_core::OidcClient {
+        redirect_uris: redirect_uris.to_vec(),
+        jwks: None,
+        id_token_alg: wz_core::IdTokenAlg::Es256,
+        access_token_seconds: wz_core::oidc_client::DEFAULT_ACCESS_TOKEN_SECONDS,
+    });
+    hall
+}
+
 /// Most redirect URIs the demo website keeps registered: one per
 /// instance of a demo cluster (`scripts/cluster`), the newest kept.
 const DEMO_WEBSITE_REDIRECTS: usize = 8;
@@ -139,7 +170,21 @@ const DEMO_WEBSITE_REDIRECTS: usize = 8;
 /// registration (the port is known only once it has started; each
 /// instance of a demo cluster starts its own website).
 pub async fn point_demo_website(services: &Services, setup: &DemoSetup, redirect_uri: &str) -> Result<(), ServerError> {
-    let current = services.relying_parties.find(&setup.website.client_id).await?;
+    point_client(services, &setup.website, website_spec, redirect_uri).await
+}
+
+/// The same for the service hall's process.
+pub async fn point_demo_hall(services: &Services, setup: &DemoSetup, redirect_uri: &str) -> Result<(), ServerError> {
+    point_client(services, &setup.hall, hall_spec, redirect_uri).await
+}
+
+async fn point_client(
+    services: &Services,
+    party: &DemoParty,
+    spec: fn(&[String]) -> RelyingPartySpec,
+    redirect_uri: &str,
+) -> Result<(), ServerError> {
+    let current = services.relying_parties.find(&party.client_id).await?;
     let mut uris = current.oidc.map(|o| o.redirect_uris).unwrap_or_default();
     if uris.iter().any(|u| u == redirect_uri) {
         return Ok(());
@@ -149,7 +194,7 @@ pub async fn point_demo_website(services: &Services, setup: &DemoSetup, redirect
     let keep_from = uris.len().saturating_sub(DEMO_WEBSITE_REDIRECTS);
     services
         .relying_parties
-        .update(&setup.website.client_id, &website_spec(&uris[keep_from..]), "demo")
+        .update(&party.client_id, &spec(&uris[keep_from..]), "demo")
         .await?;
     Ok(())
 }

@@ -24,7 +24,7 @@ pub use config::{
     ServerConfig,
 };
 pub use demo::{demo_portraits, face_set_images, seed_demo, DemoCitizen};
-pub use demo_api::{point_demo_website, start_demo, start_demo_on, DemoParty, DemoSetup};
+pub use demo_api::{point_demo_hall, point_demo_website, start_demo, start_demo_on, DemoParty, DemoSetup};
 pub use error::ServerError;
 pub use keystore::{load_or_create_keys, write_owner_only};
 pub use telemetry::init_tracing;

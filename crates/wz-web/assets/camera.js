@@ -83,10 +83,17 @@ window.WZCamera = (() => {
         source.disconnect();
         mic.getTracks().forEach((track) => track.stop());
         const rate = ctx.sampleRate;
+        const wall = performance.now() - began;
         await ctx.close();
-        const length = chunks.reduce((n, c) => n + c.length, 0);
-        const pcm = new Float32Array(length);
-        let at = 0;
+        const captured = chunks.reduce((n, c) => n + c.length, 0);
+        // The frames are stamped on the wall clock from `began`, but the
+        // audio graph starts delivering a little later (longer on a busy
+        // machine), so the take can be shorter than the time filmed. The
+        // missing start is silence: pad it, so every frame time falls
+        // inside the audio at the moment it was taken.
+        const missing = Math.max(0, Math.round((wall / 1000) * rate) - captured);
+        const pcm = new Float32Array(missing + captured);
+        let at = missing;
         for (const c of chunks) { pcm.set(c, at); at += c.length; }
         return wavBase64(await resample(pcm, rate, 16000));
       },

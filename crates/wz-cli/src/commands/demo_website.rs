@@ -48,32 +48,32 @@ pub async fn run(issuer: &str, args: &WebsiteArgs) -> anyhow::Result<ExitCode> {
         client_secret,
         redirect_uri: format!("{url}/callback"),
     };
+    let rp = discover(&config).await?;
+    println!("{url}");
+    wz_demo_rp::serve(listener, rp, stop_signal(args.exit_with_stdin))
+        .await
+        .context("serving the demo website")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Discovers the provider, retrying for a while (the server that started
+/// this process may still be opening).
+pub async fn discover(config: &wz_demo_rp::DemoRpConfig) -> anyhow::Result<wz_demo_rp::DemoRp> {
     let mut tries = 0;
-    let rp = loop {
-        match wz_demo_rp::DemoRp::discover(&config).await {
-            Ok(rp) => break rp,
+    loop {
+        match wz_demo_rp::DemoRp::discover(config).await {
+            Ok(rp) => return Ok(rp),
             Err(_) if tries + 1 < DISCOVERY_TRIES => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             Err(error) => return Err(error).context(format!("discovering the provider at {}", config.issuer)),
         }
-    };
-    println!("{url}");
-    let exit_with_stdin = args.exit_with_stdin;
-    let stop = async move {
-        if exit_with_stdin {
-            let mut sink = Vec::new();
-            let _ = tokio::io::stdin().read_to_end(&mut sink).await;
-        } else {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    };
-    wz_demo_rp::serve(listener, rp, stop).await.context("serving the demo website")?;
-    Ok(ExitCode::SUCCESS)
+    }
 }
 
-/// The website started beside a demo server: its process and URL.
+/// A website started beside a demo server (the demo website, the service
+/// hall): its process and URL.
 pub struct Website {
     /// Held so that the website lives as long as this process (its stdin).
     _child: Child,
@@ -86,29 +86,54 @@ pub struct Website {
 /// Starts `wz demo website` for the server at `issuer` with the demo
 /// website party's credentials and waits for its URL.
 pub async fn start(issuer: &str, party: &wz_server::DemoParty, listen: SocketAddr) -> anyhow::Result<Website> {
+    let args = ["demo", "--server", issuer, "website", "--exit-with-stdin", "--listen"].map(str::to_owned);
+    start_child(
+        "the demo website",
+        &args,
+        listen,
+        &[(CLIENT_ID, &party.client_id), (CLIENT_SECRET, &party.client_secret)],
+    )
+    .await
+}
+
+/// Starts `wz ARGS… LISTEN` with `env` (credentials stay out of the
+/// command line) and waits for the URL it prints first.
+pub async fn start_child(what: &str, args: &[String], listen: SocketAddr, env: &[(&str, &str)]) -> anyhow::Result<Website> {
     let exe = std::env::current_exe().context("finding the wz binary")?;
-    let mut child = Command::new(exe)
-        .args(["demo", "--server", issuer, "website", "--exit-with-stdin", "--listen"])
-        .arg(listen.to_string())
-        .env(CLIENT_ID, &party.client_id)
-        .env(CLIENT_SECRET, &party.client_secret)
+    let mut command = Command::new(exe);
+    command.args(args).arg(listen.to_string());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .context("starting the demo website")?;
-    let stdout = child.stdout.take().context("the demo website's output")?;
+        .with_context(|| format!("starting {what}"))?;
+    let stdout = child.stdout.take().with_context(|| format!("{what}'s output"))?;
     let mut lines = BufReader::new(stdout).lines();
     let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
-        .context("the demo website did not start within 30 s")??
-        .context("the demo website ended before it started")?;
+        .with_context(|| format!("{what} did not start within 30 s"))??
+        .with_context(|| format!("{what} ended before it started"))?;
     if !first.starts_with("http://") {
-        anyhow::bail!("the demo website said `{first}` instead of its URL");
+        anyhow::bail!("{what} said `{first}` instead of its URL");
     }
     Ok(Website {
         _child: child,
         _output: lines,
         url: first,
     })
+}
+
+/// Waits until standard input closes (`exit_with_stdin`, how a demo
+/// server runs its websites) or Ctrl-C.
+pub async fn stop_signal(exit_with_stdin: bool) {
+    if exit_with_stdin {
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    } else {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -15,6 +15,7 @@ pub mod face;
 pub mod face_detectors;
 pub mod face_liveness;
 pub mod face_pad;
+pub mod hall;
 pub mod qr;
 pub mod qr_image;
 pub mod registry;

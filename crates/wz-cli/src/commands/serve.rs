@@ -58,13 +58,14 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = wz_server::bind(&config).await?;
     cli.announce_data_dir(&config);
     let opened = wz_server::open_services(&config).await?;
-    let (server, citizens, website) = if config.demo {
+    let (server, citizens, website, hall) = if config.demo {
         println!("Preparing the demo registry ({} people)...", config.demo_people);
         let (server, setup) = wz_server::start_demo_on(Some(listener), &config, &opened).await?;
         let website = start_website(&config, &opened, &server, &setup).await;
-        (server, setup.citizens, website)
+        let hall = start_hall(&config, &opened, &server, &setup).await;
+        (server, setup.citizens, website, hall)
     } else {
-        (wz_server::start_on(listener, &config, &opened).await?, Vec::new(), None)
+        (wz_server::start_on(listener, &config, &opened).await?, Vec::new(), None, None)
     };
     let url = server.url();
     println!();
@@ -80,6 +81,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(website) = &website {
         println!("  {}/    demo website: sign in with WangZheng (OpenID Connect)", website.url);
+    }
+    if let Some(hall) = &hall {
+        println!(
+            "  {}/    online service hall (网上办事大厅): apply by face; back office at /office",
+            hall.url
+        );
     }
     println!("  {url}/v1/openapi.json    API description");
     println!("  {url}/v1/keys            published keys");
@@ -130,6 +137,35 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The address a website beside the server listens on: the server's
+/// port plus `offset` when there is one, else any free port.
+fn beside(server: &wz_server::RunningServer, offset: u16) -> SocketAddr {
+    let ip = match server.addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let port = match server.addr.port() {
+        0 => 0,
+        port => port.checked_add(offset).unwrap_or(0),
+    };
+    SocketAddr::new(ip, port)
+}
+
+/// Runs `start` on the port `offset` above the server's, and on any free
+/// port when that one is taken.
+async fn start_beside<F, Fut>(server: &wz_server::RunningServer, offset: u16, start: F) -> anyhow::Result<super::demo_website::Website>
+where
+    F: Fn(SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<super::demo_website::Website>>,
+{
+    let at = beside(server, offset);
+    let started = start(at).await;
+    if started.is_err() && at.port() != 0 {
+        return start(SocketAddr::new(at.ip(), 0)).await;
+    }
+    started
+}
+
 /// Starts the demo website beside the server (on the next port when there
 /// is one, else any free port) and registers its redirect URI. A website
 /// that cannot start is reported and the demo goes on without it.
@@ -140,18 +176,7 @@ async fn start_website(
     setup: &wz_server::DemoSetup,
 ) -> Option<super::demo_website::Website> {
     let issuer = wz_server::public_url(config, server.addr);
-    let ip = match server.addr.ip() {
-        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        ip => ip,
-    };
-    let next = match server.addr.port() {
-        0 | u16::MAX => 0,
-        port => port + 1,
-    };
-    let mut started = super::demo_website::start(&issuer, &setup.website, SocketAddr::new(ip, next)).await;
-    if started.is_err() && next != 0 {
-        started = super::demo_website::start(&issuer, &setup.website, SocketAddr::new(ip, 0)).await;
-    }
+    let started = start_beside(server, 1, |at| super::demo_website::start(&issuer, &setup.website, at)).await;
     let result = match started {
         Ok(website) => wz_server::point_demo_website(&opened.services, setup, &format!("{}/callback", website.url))
             .await
@@ -159,10 +184,37 @@ async fn start_website(
             .map_err(anyhow::Error::from),
         Err(error) => Err(error),
     };
+    report("the demo website", result)
+}
+
+/// Starts the online service hall beside the server (two ports up, else
+/// any free port), with its own data under `<data_dir>/hall`, and
+/// registers its redirect URI.
+async fn start_hall(
+    config: &wz_server::Config,
+    opened: &wz_server::OpenedServices,
+    server: &wz_server::RunningServer,
+    setup: &wz_server::DemoSetup,
+) -> Option<super::demo_website::Website> {
+    let issuer = wz_server::public_url(config, server.addr);
+    // The redirect URI must be registered before a citizen can sign in,
+    // but the port is known only once the hall has bound it.
+    let started = start_beside(server, 2, |at| super::hall::start(&issuer, &setup.hall, &config.data_dir, at)).await;
+    let result = match started {
+        Ok(hall) => wz_server::point_demo_hall(&opened.services, setup, &format!("{}/callback", hall.url))
+            .await
+            .map(|()| hall)
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    report("the service hall", result)
+}
+
+fn report(what: &str, result: anyhow::Result<super::demo_website::Website>) -> Option<super::demo_website::Website> {
     match result {
         Ok(website) => Some(website),
         Err(error) => {
-            eprintln!("warning: the demo website did not start: {}", crate::one_line(&error));
+            eprintln!("warning: {what} did not start: {}", crate::one_line(&error));
             None
         }
     }

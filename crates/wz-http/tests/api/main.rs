@@ -7,6 +7,7 @@ mod admin;
 mod cards;
 mod cluster;
 mod credentials;
+mod hall;
 mod hardening;
 mod keys;
 mod oidc;

@@ -25,7 +25,7 @@ fn challenge(verifier: &str) -> String {
     b64(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -99,7 +99,7 @@ async fn push(server: &TestServer, client: &Client, extra: &[(&str, &str)]) -> r
         .unwrap()
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
@@ -518,6 +518,32 @@ async fn page(url: &str, cookie: &str) -> String {
     response.text().await.unwrap()
 }
 
+/// A browser opens the provider's authorization URL, the wallet scans the
+/// sign-in page's frame, consents and proves with its credential: the URL
+/// the provider sends the browser back to (the client's redirect URI).
+pub(crate) async fn wallet_approves(
+    server: &TestServer,
+    authorize: &str,
+    phone: &KeySigner,
+    issued: &wz_proto::CredentialResponse,
+) -> String {
+    let opened = browser().get(authorize).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    let handle = location(&opened).strip_prefix("/oidc/signin#").unwrap().to_owned();
+    let cookie = first_cookie(&opened);
+    let shown: Value = status(server, &handle, &cookie).await.json().await.unwrap();
+    let scanned = server.client.scan_session(shown["frame"].as_str().unwrap(), phone).await.unwrap();
+    server.client.consent_session(&scanned.session_id, phone).await.unwrap();
+    let proof = CompleteSessionRequest {
+        code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
+        ..Default::default()
+    };
+    server.client.complete_session(&scanned.session_id, &proof, phone).await.unwrap();
+    let back = finish(server, &handle, &cookie).await;
+    assert_eq!(back.status(), 303);
+    location(&back)
+}
+
 /// The demo website (crate `wz-demo-rp`, the `openidconnect` crate doing
 /// all of the protocol) signs a citizen in: its /login sends the browser
 /// to the authorization endpoint, the wallet proves at L3, the browser
@@ -570,21 +596,7 @@ async fn the_demo_website_signs_a_citizen_in_through_a_standard_client_library()
             (asked["code_challenge_method"].as_str(), asked["acr_values"].as_str()),
             ("S256", "L3")
         );
-        let opened = browser().get(&authorize).send().await.unwrap();
-        assert_eq!(opened.status(), 303);
-        let handle = location(&opened).strip_prefix("/oidc/signin#").unwrap().to_owned();
-        let cookie = first_cookie(&opened);
-        let shown: Value = status(&server, &handle, &cookie).await.json().await.unwrap();
-        let scanned = server.client.scan_session(shown["frame"].as_str().unwrap(), &phone).await.unwrap();
-        server.client.consent_session(&scanned.session_id, &phone).await.unwrap();
-        let proof = CompleteSessionRequest {
-            code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
-            ..Default::default()
-        };
-        server.client.complete_session(&scanned.session_id, &proof, &phone).await.unwrap();
-        let back = finish(&server, &handle, &cookie).await;
-        assert_eq!(back.status(), 303);
-        (site_cookie, location(&back))
+        (site_cookie, wallet_approves(&server, &authorize, &phone, &issued).await)
     };
 
     let (site_cookie, callback) = sign_in().await;
