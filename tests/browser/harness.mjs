@@ -13,8 +13,9 @@ export const SHOTS = process.env.WZ_SCREENSHOTS || path.join(ROOT, 'target/brows
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // A y4m clip of one photo of `person` (not the registry portrait, which is
-// the folder's first file), letterboxed to 640x480; Chromium loops it.
-export function fakeCamera(dir, person, photo = '2.jpg') {
+// the folder's first file: 2.jpg or 2.png), letterboxed to 640x480;
+// Chromium loops it.
+export function fakeCamera(dir, person, photo = ['2.jpg', '2.png'].find((f) => existsSync(path.join(FACES, person, f)))) {
   const out = path.join(dir, `${person}.y4m`);
   execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-loop', '1', '-i', path.join(FACES, person, photo), '-t', '2', '-r', '10',
     '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', out]);

@@ -117,6 +117,8 @@ pub struct Hall {
     store: HallStore,
     connectors: Connectors,
     keys: Arc<DepartmentKeys>,
+    /// The keys' public halves, parsed once for verification.
+    published: Arc<PublishedKeys>,
     /// The public verify page's URL, printed on certificates.
     verify_url: String,
 }
@@ -148,7 +150,7 @@ fn question_drafts(at: i64, application: &str, evidence: &[Evidence]) -> Vec<Aud
                     &format!("connector:{}", e.department),
                     "registry.asked",
                     application,
-                    format!("{kind} for check {}: {}", e.check, if e.passed { "passed" } else { "not passed" }),
+                    format!("{kind} for check {:?}: {}", e.check, if e.passed { "passed" } else { "not passed" }),
                 )
             })
         })
@@ -171,6 +173,7 @@ impl Hall {
         Self {
             store,
             connectors,
+            published: Arc::new(PublishedKeys::from_set(&keys.published())),
             keys: Arc::new(keys),
             verify_url,
         }
@@ -534,8 +537,7 @@ impl Hall {
     /// keys, then the hall's own record (issued here, revoked, expired).
     pub async fn verify(&self, text: &str, now: i64) -> Result<Verification, HallError> {
         let certificate = SignedCertificate::decode(text)?;
-        let keys = PublishedKeys::from_set(&self.keys.published());
-        let signature_valid = certificate.verify(&keys).is_ok();
+        let signature_valid = certificate.verify(&self.published).is_ok();
         let stored = self.store.certificate(&certificate.body.id).await?;
         // Issued here means these exact bytes were issued, not merely a
         // certificate with the same number.

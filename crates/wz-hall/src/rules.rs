@@ -211,7 +211,7 @@ pub enum FormError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The check.
-    pub check: String,
+    pub check: Check,
     /// The department asked (`hall` for the parties).
     pub department: String,
     /// The questions asked, by kind.
@@ -407,7 +407,7 @@ pub async fn evaluate(
         let mut asked = Vec::new();
         let (passed, finding) = run_check(*check, applicant, particulars, connectors, &mut asked).await?;
         evidence.push(Evidence {
-            check: format!("{check:?}"),
+            check: *check,
             department: department_code(*check),
             asked,
             passed,
@@ -565,7 +565,7 @@ async fn run_check(
 /// What the rules decide from the evidence.
 pub fn verdict(definition: &ServiceDefinition, evidence: &[Evidence]) -> Verdict {
     let failed: Vec<&Evidence> = evidence.iter().filter(|e| !e.passed).collect();
-    let waiting_only = !failed.is_empty() && failed.iter().all(|e| e.check == format!("{:?}", Check::EveryPartyAuthenticated));
+    let waiting_only = !failed.is_empty() && failed.iter().all(|e| e.check == Check::EveryPartyAuthenticated);
     if waiting_only {
         Verdict::AwaitParties
     } else if failed.is_empty() && definition.decision == Decision::Automatic {

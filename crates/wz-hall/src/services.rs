@@ -3,7 +3,7 @@
 //! and whether rules alone may approve it. Adding a service is adding an
 //! entry here; the rules engine ([`crate::rules`]) reads nothing else.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::registries::Department;
 
@@ -22,31 +22,43 @@ pub enum Members {
     Shareholders,
 }
 
-/// One registry check. Each names the department it asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// One registry check. Each names the department it asks. Evidence stored
+/// by the first release named checks in PascalCase; the aliases read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     /// The applicant is registered in a household (户籍).
+    #[serde(alias = "ApplicantHasHousehold")]
     ApplicantHasHousehold,
     /// The applicant is a registered owner of the chosen property.
+    #[serde(alias = "OwnsChosenProperty")]
     OwnsChosenProperty,
     /// Every member chosen lives in the applicant's household.
+    #[serde(alias = "MembersInApplicantsHousehold")]
     MembersInApplicantsHousehold,
     /// No one named is registered as deceased.
+    #[serde(alias = "NobodyDeceased")]
     NobodyDeceased,
     /// The applicant is a parent on an unregistered birth certificate.
+    #[serde(alias = "ParentOfUnregisteredBirth")]
     ParentOfUnregisteredBirth,
     /// The relative chosen is the applicant's parent, spouse or child.
+    #[serde(alias = "RelativeByRecords")]
     RelativeByRecords,
     /// The applicant heads their household (投靠 needs the head's consent).
+    #[serde(alias = "ApplicantHeadsHousehold")]
     ApplicantHeadsHousehold,
     /// No criminal record is held on the applicant.
+    #[serde(alias = "NoCriminalRecord")]
     NoCriminalRecord,
     /// The applicant has at least 6 months of social insurance in the city.
+    #[serde(alias = "InsuredSixMonths")]
     InsuredSixMonths,
     /// The transferor holds at least the shares transferred.
+    #[serde(alias = "TransferFitsHolding")]
     TransferFitsHolding,
     /// Every party named (current and new shareholders) authenticated.
+    #[serde(alias = "EveryPartyAuthenticated")]
     EveryPartyAuthenticated,
 }
 
@@ -266,6 +278,17 @@ pub fn service(code: &str) -> Option<&'static ServiceDefinition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_read_back_under_both_names() {
+        let check: Check = serde_json::from_str(r#""owns_chosen_property""#).unwrap();
+        assert_eq!(check, Check::OwnsChosenProperty);
+        assert_eq!(serde_json::to_string(&check).unwrap(), r#""owns_chosen_property""#);
+        // As the first release stored it.
+        let stored: Check = serde_json::from_str(r#""EveryPartyAuthenticated""#).unwrap();
+        assert_eq!(stored, Check::EveryPartyAuthenticated);
+        assert!(serde_json::from_str::<Check>(r#""no_such_check""#).is_err());
+    }
 
     #[test]
     fn every_service_is_well_formed() {

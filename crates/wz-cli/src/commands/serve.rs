@@ -151,24 +151,35 @@ fn beside(server: &wz_server::RunningServer, offset: u16) -> SocketAddr {
     SocketAddr::new(ip, port)
 }
 
-/// Runs `start` on the port `offset` above the server's, and on any free
-/// port when that one is taken.
-async fn start_beside<F, Fut>(server: &wz_server::RunningServer, offset: u16, start: F) -> anyhow::Result<super::demo_website::Website>
+/// Starts a relying party beside the server — on the port `offset` above
+/// the server's, else any free port when that one is taken — then `point`s
+/// the platform's registration at its `/callback` (the redirect URI must be
+/// registered before a citizen signs in, but the port is known only once it
+/// is bound). One that cannot start is reported and the demo goes on.
+async fn start_relying_party<S, P>(
+    server: &wz_server::RunningServer,
+    offset: u16,
+    what: &str,
+    start: S,
+    point: P,
+) -> Option<super::demo_website::Website>
 where
-    F: Fn(SocketAddr) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<super::demo_website::Website>>,
+    S: AsyncFn(SocketAddr) -> anyhow::Result<super::demo_website::Website>,
+    P: AsyncFnOnce(String) -> anyhow::Result<()>,
 {
     let at = beside(server, offset);
-    let started = start(at).await;
+    let mut started = start(at).await;
     if started.is_err() && at.port() != 0 {
-        return start(SocketAddr::new(at.ip(), 0)).await;
+        started = start(SocketAddr::new(at.ip(), 0)).await;
     }
-    started
+    let result = match started {
+        Ok(website) => point(format!("{}/callback", website.url)).await.map(|()| website),
+        Err(error) => Err(error),
+    };
+    report(what, result)
 }
 
-/// Starts the demo website beside the server (on the next port when there
-/// is one, else any free port) and registers its redirect URI. A website
-/// that cannot start is reported and the demo goes on without it.
+/// The demo website, one port up.
 async fn start_website(
     config: &wz_server::Config,
     opened: &wz_server::OpenedServices,
@@ -176,20 +187,18 @@ async fn start_website(
     setup: &wz_server::DemoSetup,
 ) -> Option<super::demo_website::Website> {
     let issuer = wz_server::public_url(config, server.addr);
-    let started = start_beside(server, 1, |at| super::demo_website::start(&issuer, &setup.website, at)).await;
-    let result = match started {
-        Ok(website) => wz_server::point_demo_website(&opened.services, setup, &format!("{}/callback", website.url))
-            .await
-            .map(|()| website)
-            .map_err(anyhow::Error::from),
-        Err(error) => Err(error),
-    };
-    report("the demo website", result)
+    start_relying_party(
+        server,
+        1,
+        "the demo website",
+        async |at| super::demo_website::start(&issuer, &setup.website, at).await,
+        async |uri| Ok(wz_server::point_demo_website(&opened.services, setup, &uri).await?),
+    )
+    .await
 }
 
-/// Starts the online service hall beside the server (two ports up, else
-/// any free port), with its own data under `<data_dir>/hall`, and
-/// registers its redirect URI.
+/// The online service hall, two ports up, with its own data under
+/// `<data_dir>/hall`.
 async fn start_hall(
     config: &wz_server::Config,
     opened: &wz_server::OpenedServices,
@@ -197,17 +206,14 @@ async fn start_hall(
     setup: &wz_server::DemoSetup,
 ) -> Option<super::demo_website::Website> {
     let issuer = wz_server::public_url(config, server.addr);
-    // The redirect URI must be registered before a citizen can sign in,
-    // but the port is known only once the hall has bound it.
-    let started = start_beside(server, 2, |at| super::hall::start(&issuer, &setup.hall, &config.data_dir, at)).await;
-    let result = match started {
-        Ok(hall) => wz_server::point_demo_hall(&opened.services, setup, &format!("{}/callback", hall.url))
-            .await
-            .map(|()| hall)
-            .map_err(anyhow::Error::from),
-        Err(error) => Err(error),
-    };
-    report("the service hall", result)
+    start_relying_party(
+        server,
+        2,
+        "the service hall",
+        async |at| super::hall::start(&issuer, &setup.hall, &config.data_dir, at).await,
+        async |uri| Ok(wz_server::point_demo_hall(&opened.services, setup, &uri).await?),
+    )
+    .await
 }
 
 fn report(what: &str, result: anyhow::Result<super::demo_website::Website>) -> Option<super::demo_website::Website> {

@@ -161,8 +161,8 @@ fn role_zh(role: &str) -> &'static str {
     }
 }
 
-/// Every 2 s, records the parties who completed their invitations
-/// (the status page also does it when viewed).
+/// Every 2 s, records the parties who completed their invitations (the
+/// only place the hall asks the platform about them).
 async fn watch_parties(web: HallWeb) {
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
@@ -268,12 +268,7 @@ fn to_login(level: &str, next: &str) -> Response {
 }
 
 fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// The visitor if signed in at `level` or above; else the way to sign in.
@@ -360,26 +355,9 @@ struct CallbackQuery {
 }
 
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .filter(|_| bytes[i] == b'%')
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| "/".into())
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map_or_else(|_| "/".into(), |decoded| decoded.into_owned())
 }
 
 async fn callback(State(web): State<HallWeb>, headers: HeaderMap, Query(query): Query<CallbackQuery>) -> Response {
@@ -541,9 +519,8 @@ async fn show_application(State(web): State<HallWeb>, headers: HeaderMap, Path(i
         Ok(v) => v,
         Err(response) => return response,
     };
-    if let Err(error) = web.sync_parties(&id).await {
-        tracing::warn!(%error, "service hall: reading a transaction failed");
-    }
+    // The page reads the hall's own record; `watch_parties` keeps it up
+    // to date with the platform, so a refreshing page costs no platform call.
     let app = match web.hall.application(&id).await {
         Ok(app) if is_party(&app, &who.applicant.id_number) => app,
         Ok(_) | Err(HallError::NoSuchApplication) => return failure(&HallError::NoSuchApplication),

@@ -32,6 +32,7 @@ table { border-collapse: collapse; width: 100%; } td, th { text-align: left; pad
 .ok { color: #1b7f3b; } .bad { color: #b3261e; } .state { font-weight: bold; }
 label { display: block; margin: .4rem 0; } textarea, input[type=text], input[type=number] { width: 100%; box-sizing: border-box; padding: .4rem; font-size: 1rem; }
 .qr svg { width: 22rem; height: 22rem; max-width: 100%; } code { word-break: break-all; font-size: .8rem; }
+#parties td:first-child { white-space: nowrap; } .invitation code { display: block; }
 @media print { header, .noprint { display: none; } }
 "#;
 
@@ -333,13 +334,25 @@ pub fn application(app: &Application, who: &str, certificates: &[CertificateRow]
             )
         })
         .unwrap_or_default();
+    // The citizen opens their certificate; an officer may revoke it.
     let certificates: String = certificates
         .iter()
-        .map(|c| {
-            format!(
+        .map(|c| match (office, c.revoked_at) {
+            (false, _) => format!(
                 r#"<p><a class="button" id="certificate" href="/certificates/{0}">查看电子证明 View the certificate</a></p>"#,
                 esc(&c.id)
-            )
+            ),
+            (true, Some(_)) => format!(
+                r#"<p class="bad" id="certificate-revoked">证明 {} 已撤销：{}</p>"#,
+                esc(&c.id),
+                esc(c.revoke_reason.as_deref().unwrap_or(""))
+            ),
+            (true, None) => format!(
+                r#"<form method="post" action="/office/certificates/{0}/revoke" class="card noprint">证明 <code>{0}</code>
+<label>撤销原因 <span class="en">reason for revoking, shown on the verify page</span><input type="text" name="reason" id="revoke-reason" maxlength="200"></label>
+<button type="submit" id="revoke" class="secondary">撤销证明 Revoke</button></form>"#,
+                esc(&c.id)
+            ),
         })
         .collect();
     let refresh = if app.row.state.is_final() {

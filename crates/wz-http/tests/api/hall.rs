@@ -7,17 +7,20 @@
 
 use std::time::Instant;
 
+use base64::Engine;
+
 use wz_hall::certificate::DepartmentKeys;
 use wz_hall::platform::Platform;
 use wz_hall::registries::{Citizen, Connectors, SimulatedCity};
-use wz_hall::store::HallStore;
+use wz_hall::store::{HallStore, OfficerRow};
 use wz_hall::web::{system_clock, HallWeb};
 use wz_hall::Hall;
 use wz_proto::{CompleteSessionRequest, CredentialResponse, OidcClientSettings, RelyingPartyRequest};
 use wz_testkit::{wallet, KeySigner};
 
 use crate::credentials::{apply, dev_face, server_with_portraits};
-use crate::oidc::{browser, location, wallet_approves};
+use crate::credentials::{enrol_at_terminal, terminal};
+use crate::oidc::{browser, location, wallet_approves_with};
 
 /// Every `Set-Cookie` of a response, as one `Cookie` header value.
 fn cookies(response: &reqwest::Response) -> String {
@@ -32,6 +35,42 @@ fn cookies(response: &reqwest::Response) -> String {
 
 async fn get(url: &str, cookie: &str) -> reqwest::Response {
     browser().get(url).header("cookie", cookie).send().await.unwrap()
+}
+
+/// The page at `url`, as the browser with `cookie` reads it.
+async fn text(url: &str, cookie: &str) -> String {
+    get(url, cookie).await.text().await.unwrap()
+}
+
+/// Posts `form` to `url` as the signed-in browser; where it was sent (the
+/// application's status page).
+async fn submit(hall_url: &str, url: &str, cookie: &str, form: &[(&str, &str)]) -> String {
+    let submitted = browser().post(url).header("cookie", cookie).form(form).send().await.unwrap();
+    assert_eq!(submitted.status(), 303, "{}", submitted.text().await.unwrap());
+    format!("{hall_url}{}", location(&submitted))
+}
+
+/// The page at `url` once it holds `needle` `times` times (the hall
+/// records parties' results every 2 s), failing after 15 s.
+async fn once_shown(url: &str, cookie: &str, needle: &str, times: usize) -> String {
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let page = text(url, cookie).await;
+        let shown = page.matches(needle).count() >= times;
+        if shown || Instant::now() > deadline {
+            assert!(shown, "{needle} never shown {times} times: {page}");
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// The value of the attribute that follows `marker` up to its closing quote.
+fn after<'a>(page: &'a str, marker: &str) -> &'a str {
+    page.split(marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("{marker} not in {page}"))
 }
 
 async fn verify_text(hall: &str, text: &str) -> String {
@@ -52,12 +91,22 @@ async fn verify_text(hall: &str, text: &str) -> String {
 /// registers it with the face modes; the wallet's credential mode keeps
 /// these tests to the hall's side.)
 async fn start_hall(server: &wz_testkit::TestServer, people: &[wz_core::IdentityRecord]) -> (String, tempfile::TempDir) {
+    start_hall_with(server, people, None).await
+}
+
+/// [`start_hall`] with `officer` registered in the hall's back office (and
+/// the client allowed L4, password and face, which officers sign in at).
+async fn start_hall_with(
+    server: &wz_testkit::TestServer,
+    people: &[wz_core::IdentityRecord],
+    officer: Option<&wz_core::IdentityRecord>,
+) -> (String, tempfile::TempDir) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hall_url = format!("http://{}", listener.local_addr().unwrap());
     let request = RelyingPartyRequest {
         name: "市民网上办事大厅".into(),
         category: "government".into(),
-        modes: vec!["credential".into()],
+        modes: vec!["credential".into(), "portrait_credential_pin".into()],
         grants: vec!["name".into(), "id_number".into()],
         webhook_url: None,
         public_key: None,
@@ -83,6 +132,15 @@ async fn start_hall(server: &wz_testkit::TestServer, people: &[wz_core::Identity
     let store = HallStore::open(&format!("sqlite://{}", dir.path().join("hall.db").display()))
         .await
         .unwrap();
+    if let Some(officer) = officer {
+        let row = OfficerRow {
+            id_number: officer.id_number.expose().to_owned(),
+            name: officer.name.clone(),
+            added_at: 0,
+            active: true,
+        };
+        store.add_officer(&row, &[]).await.unwrap();
+    }
     let keys = DepartmentKeys::load_or_create(&dir.path().join("keys.json")).unwrap();
     let hall = Hall::new(store, Connectors::simulated(&city), keys, format!("{hall_url}/verify"));
     let (id, secret) = (registered.relying_party.id.clone(), registered.client_secret.clone());
@@ -102,6 +160,18 @@ async fn start_hall(server: &wz_testkit::TestServer, people: &[wz_core::Identity
 /// Opens `path` on the hall, which sends the browser to sign in; the
 /// wallet approves; the browser's hall cookie once it is back on `path`.
 async fn sign_in(server: &wz_testkit::TestServer, hall_url: &str, path: &str, phone: &KeySigner, issued: &CredentialResponse) -> String {
+    sign_in_at(server, hall_url, path, phone, issued, None).await
+}
+
+/// [`sign_in`] at L4: the wallet adds a live portrait and the password.
+async fn sign_in_at(
+    server: &wz_testkit::TestServer,
+    hall_url: &str,
+    path: &str,
+    phone: &KeySigner,
+    issued: &CredentialResponse,
+    l4: Option<(String, String)>,
+) -> String {
     let first = get(&format!("{hall_url}{path}"), "").await;
     assert_eq!(first.status(), 303);
     let login = get(&format!("{hall_url}{}", location(&first)), "").await;
@@ -109,11 +179,10 @@ async fn sign_in(server: &wz_testkit::TestServer, hall_url: &str, path: &str, ph
     let hall_cookie = cookies(&login);
     let authorize = location(&login);
     assert!(authorize.starts_with(&format!("{}/oidc/authorize?", server.url)), "{authorize}");
-    assert!(
-        authorize.contains("id_number") && authorize.contains("acr_values=L3"),
-        "{authorize}"
-    );
-    let callback = wallet_approves(server, &authorize, phone, issued).await;
+    let level = if l4.is_some() { "acr_values=L4" } else { "acr_values=L3" };
+    assert!(authorize.contains("id_number") && authorize.contains(level), "{authorize}");
+    let (portrait, password) = l4.unzip();
+    let callback = wallet_approves_with(server, &authorize, phone, issued, portrait, password).await;
     assert!(callback.starts_with(&format!("{hall_url}/callback?")), "{callback}");
     let landed = get(&callback, &hall_cookie).await;
     assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
@@ -136,20 +205,12 @@ async fn a_citizen_applies_at_the_hall_by_signing_in_and_the_certificate_verifie
 
     // The form is pre-filled from the registries: the home bought, the
     // household's members with masked ID numbers; nothing to type.
-    let page = get(&form_url, &hall_cookie).await.text().await.unwrap();
+    let page = text(&form_url, &hall_cookie).await;
     assert!(page.contains(r#"id="property-0""#) && page.contains(r#"id="members-0""#), "{page}");
     assert!(!page.contains(me.id_number.expose()), "the page shows masked ID numbers only");
 
-    let submitted = browser()
-        .post(&form_url)
-        .header("cookie", &hall_cookie)
-        .form(&[("property", "0"), ("members", "0")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(submitted.status(), 303);
-    let application_url = format!("{hall_url}{}", location(&submitted));
-    let application = get(&application_url, &hall_cookie).await.text().await.unwrap();
+    let application_url = submit(&hall_url, &form_url, &hall_cookie, &[("property", "0"), ("members", "0")]).await;
+    let application = text(&application_url, &hall_cookie).await;
     let elapsed = started.elapsed();
     assert!(application.contains(r#"data-state="approved""#), "{application}");
     eprintln!(
@@ -164,28 +225,15 @@ async fn a_citizen_applies_at_the_hall_by_signing_in_and_the_certificate_verifie
     // Someone else's browser does not see it.
     assert_eq!(get(&application_url, "").await.status(), 303);
 
-    let certificate_path = application
-        .split(r#"id="certificate" href=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let certificate_page = get(&format!("{hall_url}{certificate_path}"), &hall_cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let certificate_path = after(&application, r#"id="certificate" href=""#);
+    let certificate_page = text(&format!("{hall_url}{certificate_path}"), &hall_cookie).await;
     assert!(certificate_page.contains("户口迁移登记证明") && certificate_page.contains("<svg"));
-    let text = get(&format!("{hall_url}{certificate_path}/qr.txt"), &hall_cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let qr_text = text(&format!("{hall_url}{certificate_path}/qr.txt"), &hall_cookie).await;
 
     // Anyone verifies it: pasted, or as a picture of its QR code.
-    let verified = verify_text(&hall_url, &text).await;
+    let verified = verify_text(&hall_url, &qr_text).await;
     assert!(verified.contains(r#"data-good="true""#), "{verified}");
-    let code = qrcode::QrCode::with_error_correction_level(text.trim().as_bytes(), qrcode::EcLevel::L).unwrap();
+    let code = qrcode::QrCode::with_error_correction_level(qr_text.trim().as_bytes(), qrcode::EcLevel::L).unwrap();
     let picture = code.render::<image::Luma<u8>>().min_dimensions(400, 400).build();
     let mut png = Vec::new();
     image::DynamicImage::ImageLuma8(picture)
@@ -210,7 +258,7 @@ async fn a_citizen_applies_at_the_hall_by_signing_in_and_the_certificate_verifie
     assert!(uploaded.contains(r#"data-good="true""#), "{uploaded}");
 
     // One character of the body changed: refused.
-    let (head, signature) = text.trim().rsplit_once('.').unwrap();
+    let (head, signature) = qr_text.trim().rsplit_once('.').unwrap();
     let mut body = head.to_owned();
     let last = body.pop().unwrap();
     body.push(if last == 'A' { 'B' } else { 'A' });
@@ -245,30 +293,20 @@ async fn a_change_of_shareholders_completes_when_every_party_has_authenticated_o
         phones.push((phone, issued));
     }
     let cookie = sign_in(&server, &hall_url, "/services/shareholder_change", &phones[0].0, &phones[0].1).await;
-    let form = get(&format!("{hall_url}/services/shareholder_change"), &cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form_url = format!("{hall_url}/services/shareholder_change");
+    let form = text(&form_url, &cookie).await;
     assert!(
         form.contains(r#"id="company-0""#) && form.contains(r#"id="transferor-1""#),
         "{form}"
     );
-    let submitted = browser()
-        .post(format!("{hall_url}/services/shareholder_change"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("company", "0"),
-            ("transferor", "1"),
-            ("percent", "40"),
-            ("transferee_name", people[4].name.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(submitted.status(), 303);
-    let status_url = format!("{hall_url}{}", location(&submitted));
-    let page = get(&status_url, &cookie).await.text().await.unwrap();
+    let form = [
+        ("company", "0"),
+        ("transferor", "1"),
+        ("percent", "40"),
+        ("transferee_name", people[4].name.as_str()),
+    ];
+    let status_url = submit(&hall_url, &form_url, &cookie, &form).await;
+    let page = text(&status_url, &cookie).await;
     assert!(page.contains(r#"data-state="awaiting_parties""#), "{page}");
     let invitation = |page: &str, role: &str| -> String {
         let row = page.split(&format!(r#"<tr data-role="{role}">"#)).nth(1).unwrap();
@@ -291,11 +329,126 @@ async fn a_change_of_shareholders_completes_when_every_party_has_authenticated_o
         }
     };
     open(1, transferor).await;
-    let page = get(&status_url, &cookie).await.text().await.unwrap();
+    let page = once_shown(&status_url, &cookie, r#"data-done="true""#, 2).await;
     assert!(page.contains(r#"data-state="awaiting_parties""#), "two of three: {page}");
-    assert!(page.contains(r#"<tr data-role="transferor">"#) && page.contains(r#"data-done="true""#));
+    assert!(page.contains(r#"<tr data-role="transferor">"#) && page.contains(r#"data-done="false""#));
     open(2, transferee).await;
-    let page = get(&status_url, &cookie).await.text().await.unwrap();
-    assert!(page.contains(r#"data-state="approved""#), "all three: {page}");
+    let page = once_shown(&status_url, &cookie, r#"data-state="approved""#, 1).await;
     assert!(page.contains(r#"id="certificate""#));
+}
+
+/// The back office: a no-criminal-record application waits for review, an
+/// officer (registered in the hall, signed in at L4 with password and
+/// face) sees it in the queue with its evidence and approves it, and the
+/// citizen's page shows the certificate; another citizen's application,
+/// on whom a record is held, is rejected with a reason the citizen reads.
+/// Someone who is not an officer is refused the back office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_signs_in_at_l4_and_approves_or_rejects_with_a_reason() {
+    let (server, people) = server_with_portraits(8, |_| {}).await;
+    let (hall_url, _dir) = start_hall_with(&server, &people, Some(&people[6])).await;
+    // Citizen 2 (clean) and citizen 8 (a record is held) apply.
+    let mut pages = Vec::new();
+    for (index, face) in [(1, "George_W_Bush/2.jpg"), (7, "Jacques_Chirac/2.jpg")] {
+        let phone = wallet();
+        let issued = apply(&server.client, &phone, &people[index], &dev_face(face)).await.unwrap();
+        let cookie = sign_in(&server, &hall_url, "/services/no_criminal_record", &phone, &issued).await;
+        let form_url = format!("{hall_url}/services/no_criminal_record");
+        let url = submit(&hall_url, &form_url, &cookie, &[("purpose", "就业")]).await;
+        let page = text(&url, &cookie).await;
+        assert!(page.contains(r#"data-state="in_review""#), "{page}");
+        pages.push((url, cookie));
+    }
+    // A citizen at L3 is sent to sign in at L4 for the back office.
+    let at_l3 = get(&format!("{hall_url}/office"), &pages[0].1).await;
+    assert_eq!(at_l3.status(), 303);
+    assert!(location(&at_l3).contains("level=L4"));
+
+    // The officer enrols at a kiosk (L4) and signs in with password and face.
+    let kiosk = terminal(&server).await;
+    let phone = wallet();
+    let issued = enrol_at_terminal(&server, &kiosk, &phone, &people[6], &dev_face("Gerhard_Schroeder/2.jpg"))
+        .await
+        .unwrap();
+    let portrait = base64::engine::general_purpose::STANDARD.encode(dev_face("Gerhard_Schroeder/3.jpg"));
+    let officer = sign_in_at(&server, &hall_url, "/office", &phone, &issued, Some((portrait, "20481357".into()))).await;
+    let queue = text(&format!("{hall_url}/office"), &officer).await;
+    let queued = queue.matches(r#"class="queued" href=""#).count();
+    assert_eq!(queued, 2, "{queue}");
+    let id_of = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+    let (clean, held) = (id_of(&pages[0].0), id_of(&pages[1].0));
+    let review = text(&format!("{hall_url}/office/applications/{held}"), &officer).await;
+    assert!(
+        review.contains("查询结果需人工核查") && review.contains(r#"id="reject""#),
+        "{review}"
+    );
+
+    let decide = |id: String, decision: &'static str, reason: &'static str| {
+        let (hall_url, officer) = (hall_url.clone(), officer.clone());
+        async move {
+            browser()
+                .post(format!("{hall_url}/office/applications/{id}/decision"))
+                .header("cookie", &officer)
+                .form(&[("decision", decision), ("reason", reason)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Rejecting without a reason is refused and changes nothing.
+    assert_eq!(decide(held.clone(), "reject", "").await.status(), 400);
+    assert_eq!(decide(clean.clone(), "approve", "").await.status(), 303);
+    assert_eq!(
+        decide(held.clone(), "reject", "存在违法犯罪记录，请到派出所窗口咨询")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(decide(clean.clone(), "reject", "late").await.status(), 409, "decided once");
+
+    let approved = text(&pages[0].0, &pages[0].1).await;
+    assert!(
+        approved.contains(r#"data-state="approved""#) && approved.contains(r#"id="certificate""#),
+        "{approved}"
+    );
+    let rejected = text(&pages[1].0, &pages[1].1).await;
+    assert!(rejected.contains(r#"data-state="rejected""#) && rejected.contains("存在违法犯罪记录，请到派出所窗口咨询"));
+    assert!(!rejected.contains(r#"id="certificate""#));
+
+    // The officer revokes the certificate with a reason: the verify page says so.
+    let certificate = after(&approved, r#"id="certificate" href="/certificates/"#);
+    let qr_text = text(&format!("{hall_url}/certificates/{certificate}/qr.txt"), &pages[0].1).await;
+    assert!(verify_text(&hall_url, &qr_text).await.contains(r#"data-good="true""#));
+    let office_view = text(&format!("{hall_url}/office/applications/{clean}"), &officer).await;
+    assert!(office_view.contains(r#"id="revoke""#), "{office_view}");
+    let revoked = browser()
+        .post(format!("{hall_url}/office/certificates/{certificate}/revoke"))
+        .header("cookie", &officer)
+        .form(&[("reason", "用途填写有误，请重新申请")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let verdict = verify_text(&hall_url, &qr_text).await;
+    assert!(
+        verdict.contains(r#"data-good="false""#) && verdict.contains("用途填写有误，请重新申请"),
+        "{verdict}"
+    );
+
+    // A citizen who is no officer, even at L4, is refused the back office.
+    let other_phone = wallet();
+    let other = enrol_at_terminal(&server, &kiosk, &other_phone, &people[1], &dev_face("George_W_Bush/2.jpg"))
+        .await
+        .unwrap();
+    let portrait = base64::engine::general_purpose::STANDARD.encode(dev_face("George_W_Bush/3.jpg"));
+    let not_officer = sign_in_at(
+        &server,
+        &hall_url,
+        "/office",
+        &other_phone,
+        &other,
+        Some((portrait, "20481357".into())),
+    )
+    .await;
+    assert_eq!(get(&format!("{hall_url}/office"), &not_officer).await.status(), 403);
 }

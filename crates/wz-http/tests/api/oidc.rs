@@ -527,6 +527,19 @@ pub(crate) async fn wallet_approves(
     phone: &KeySigner,
     issued: &wz_proto::CredentialResponse,
 ) -> String {
+    wallet_approves_with(server, authorize, phone, issued, None, None).await
+}
+
+/// [`wallet_approves`] with a live portrait (standard base64) and the card
+/// password, for the levels that ask for them (L4).
+pub(crate) async fn wallet_approves_with(
+    server: &TestServer,
+    authorize: &str,
+    phone: &KeySigner,
+    issued: &wz_proto::CredentialResponse,
+    portrait: Option<String>,
+    password: Option<String>,
+) -> String {
     let opened = browser().get(authorize).send().await.unwrap();
     assert_eq!(opened.status(), 303);
     let handle = location(&opened).strip_prefix("/oidc/signin#").unwrap().to_owned();
@@ -536,7 +549,8 @@ pub(crate) async fn wallet_approves(
     server.client.consent_session(&scanned.session_id, phone).await.unwrap();
     let proof = CompleteSessionRequest {
         code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
-        ..Default::default()
+        portrait,
+        password,
     };
     server.client.complete_session(&scanned.session_id, &proof, phone).await.unwrap();
     let back = finish(server, &handle, &cookie).await;
