@@ -541,7 +541,9 @@ test('OpenID Connect on one device: the sign-in page opens the wallet, which sen
 // code and consents with the face (and `password` where the level asks for
 // it); the desk lands back on the hall.
 async function hallSignIn(desk, phone, password) {
+  const phases = {};
   await desk.waitForFunction(() => document.querySelector('#frame')?.dataset.payload?.startsWith('WZS1:'));
+  phases.framed = Date.now();
   assert.match(await desk.textContent('#oidc-asks'), /市民网上办事大厅/);
   const picture = path.join(server.dir, `hall-frame-${Date.now()}.png`);
   await desk.locator('#frame').screenshot({ path: picture });
@@ -549,12 +551,20 @@ async function hallSignIn(desk, phone, password) {
   await phone.click('#go-scan');
   await phone.setInputFiles('#scan-file', picture);
   await until(phone, '#consent:not([hidden])', '#scan-status.bad');
+  phases.scanned = Date.now();
   assert.match(await phone.textContent('#consent-rp'), /网上办事大厅/);
   if (password) await phone.fill('#consent-password', password);
+  const proof = phone.waitForRequest((r) => r.url().endsWith('/complete'));
   await phone.click('#consent-accept');
+  const sent = await proof;
+  phases.sent = Date.now();
   await until(phone, '#result:not([hidden])', '#consent-status.bad');
+  phases.proved = Date.now();
+  phases.server = Math.round(sent.timing().responseEnd);
+  phases.proofBytes = sent.postData().length;
   assert.equal(await phone.getAttribute('#result-status', 'data-result'), 'success', 'the face matched');
   await desk.waitForURL((url) => url.href.startsWith(server.hall), { timeout: 20_000 });
+  return phases;
 }
 
 // Another citizen's phone: a Chromium of its own, since the fake camera is
@@ -583,12 +593,15 @@ test('service hall: sign in by QR and face, apply for 购房落户 with a family
   watch(desk, errors);
   await desk.goto(server.hall + '/');
   await shot(desk, '18-hall-home');
+  const began = Date.now();
   await desk.click('#service-house_move');
-  await hallSignIn(desk, wallet);
+  const phases = await hallSignIn(desk, wallet);
   await desk.waitForSelector('#property-0', { timeout: 20_000 });
+  const signedIn = Date.now();
   assert.match(await desk.textContent('#who'), new RegExp(colin().name));
   await desk.check('#property-0');
   await desk.check('#members-0');
+  const filled = Date.now();
   await shot(desk, '19-hall-form');
   // The hall's pages carry no scripts, fonts or style sheets of their own:
   // the HTML is the whole weight.
@@ -596,7 +609,8 @@ test('service hall: sign in by QR and face, apply for 购房落户 with a family
   const submitted = Date.now();
   await desk.click('#submit');
   await desk.waitForSelector('#state[data-state="approved"]', { timeout: 20_000 });
-  console.log(`# hall: submit to approved page ${Date.now() - submitted} ms; application to decision ${await desk.textContent('#elapsed-ms')} ms`);
+  const approved = Date.now();
+  console.log(`# hall: service chosen to the approved page ${approved - began - (submitted - filled)} ms without the test's screenshot: sign-in ${signedIn - began} ms (QR page ${phases.framed - began}, the wallet scanning a picture of it ${phases.scanned - phases.framed}, filming while the digits are read ${phases.sent - phases.scanned}, the proof (${phases.proofBytes} bytes) sent and answered ${phases.server} and shown ${phases.proved - phases.sent - phases.server}, back to the form ${signedIn - phases.proved}), form ${filled - signedIn} ms, submit to approved page ${approved - submitted} ms; application to decision ${await desk.textContent('#elapsed-ms')} ms on the hall's clock`);
   await shot(desk, '20-hall-approved');
   await desk.click('#certificate');
   await desk.waitForSelector('#certificate-qr svg');

@@ -205,6 +205,13 @@ pub struct AuthStatement {
     pub purpose: String,
     /// Unix milliseconds.
     pub issued_at_ms: i64,
+    /// How the face compared was shown to be a live person's, when it was:
+    /// a sequence answering a liveness challenge, with `spoken_digits` (read
+    /// in English: the challenge's digits heard while filming), `voice` (read
+    /// in Mandarin: a voice heard while filming, the digits not recognised)
+    /// or `face_sequence` (no audio). Absent for one still portrait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<String>,
 }
 
 /// Signature algorithm of a result.
@@ -471,6 +478,7 @@ mod tests {
             attributes: BTreeMap::new(),
             purpose: "开户".into(),
             issued_at_ms: 1,
+            liveness: None,
         };
         let signed = statement.sign(ResultKey::Sm2(&sm2)).unwrap();
         assert_eq!(signed.verify_sm2(&sm2.verifying_key()).unwrap(), statement);

@@ -33,6 +33,9 @@ pub struct Authenticated {
     pub who: Applicant,
     /// The level reached.
     pub level: String,
+    /// How the face was shown to be live (`spoken_digits`, `voice`,
+    /// `face_sequence`), if it was.
+    pub liveness: Option<String>,
 }
 
 impl std::fmt::Debug for Authenticated {
@@ -119,6 +122,7 @@ impl Platform {
                     name: name.clone(),
                 },
                 level: statement.level.unwrap_or_default(),
+                liveness: statement.liveness,
             });
         }
         Ok(done)

@@ -566,7 +566,7 @@ impl Provider {
             "auth_time": statement.issued_at_ms / 1000,
             "nonce": request.nonce,
             "acr": statement.level,
-            "amr": amr(&statement.mode),
+            "amr": amr(&statement.mode, statement.liveness.is_some()),
         });
         let wanted: Vec<Attribute> = request
             .id_token_claims
@@ -615,11 +615,17 @@ impl Provider {
     }
 }
 
-/// Authentication methods (RFC 8176) of a mode.
-fn amr(mode: &str) -> Vec<&'static str> {
-    match AuthMode::parse(mode) {
+/// Authentication methods (RFC 8176) of a mode; `user` (a user presence
+/// test) when the face came from a sequence that answered a liveness
+/// challenge rather than one still picture.
+fn amr(mode: &str, live: bool) -> Vec<&'static str> {
+    let mut methods = match AuthMode::parse(mode) {
         Some(AuthMode::PortraitCredentialPin) => vec!["swk", "face", "pin", "mfa"],
         Some(AuthMode::PortraitCredential) => vec!["swk", "face", "mfa"],
         _ => vec!["swk"],
+    };
+    if live && methods.contains(&"face") {
+        methods.push("user");
     }
+    methods
 }

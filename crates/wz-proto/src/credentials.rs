@@ -39,6 +39,26 @@ pub struct LightApplicationRequest {
     pub speech: Option<SpokenDigits>,
 }
 
+/// A live face sequence answering a liveness challenge, as a wallet sends
+/// it to prove a person is there when a session compares faces.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSequence {
+    /// Token of the liveness challenge answered.
+    pub challenge_token: String,
+    /// 8–30 frames, JPEG or PNG, standard base64.
+    pub frames: Vec<String>,
+    /// The digits read aloud while filming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<SpokenDigits>,
+}
+
+impl std::fmt::Debug for LiveSequence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LiveSequence({} frames, <biometric data>)", self.frames.len())
+    }
+}
+
 /// The audio recorded while the frames were filmed.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

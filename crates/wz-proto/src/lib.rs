@@ -24,9 +24,9 @@ pub use biometrics::{
 pub use cards::{CardChallengeResponse, ReadCardRequest, ReadCardResponse};
 pub use credentials::{
     BindEnrolmentRequest, BindEnrolmentResponse, CancelledEnrolmentResponse, CompleteEnrolmentRequest, CredentialResponse,
-    CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LivenessChallengeResponse,
-    OpenEnrolmentResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse, RegisterTerminalRequest,
-    SpokenDigits, TerminalResponse,
+    CredentialStatusRequest, CredentialStatusResponse, EnrolledCredentialRequest, LightApplicationRequest, LiveSequence,
+    LivenessChallengeResponse, OpenEnrolmentResponse, PasswordCheckRequest, PasswordCheckResponse, QrVerifyRequest, QrVerifyResponse,
+    RegisterTerminalRequest, SpokenDigits, TerminalResponse,
 };
 pub use demo::{DemoCardRequest, DemoCitizen, DemoEnrolledPerson, DemoParty, DemoPersonRequest, DemoSetup};
 pub use error::ErrorBody;

@@ -163,9 +163,15 @@ pub struct ScannedSessionResponse {
 pub struct CompleteSessionRequest {
     /// A fresh wallet code `WZQR1:…`.
     pub code: String,
-    /// Live portrait, standard base64 (portrait modes).
+    /// Live portrait, standard base64 (portrait modes): one picture, not
+    /// checked for liveness. `live` instead proves a person is there.
     #[serde(default)]
     pub portrait: Option<String>,
+    /// A face sequence answering a liveness challenge (portrait modes;
+    /// `POST /v1/liveness/challenges`), the digits read aloud with
+    /// it: the result then says `liveness`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::LiveSequence>,
     /// The 8-digit card password (`portrait_credential_pin`).
     #[serde(default)]
     pub password: Option<String>,

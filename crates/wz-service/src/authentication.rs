@@ -25,7 +25,7 @@ use crate::rate_limit::Limit;
 use crate::relying_parties::row_alg;
 use crate::result_signer::ResultSigner;
 use crate::ttl_cache::TtlCache;
-use crate::{CredentialService, QrService, ServiceContext, ServiceError};
+use crate::{CredentialService, LiveSequence, QrService, ServiceContext, ServiceError, SpeechLanguage};
 
 /// Holders remembered (attributes only, never portraits).
 const HOLDER_CACHE_ENTRIES: usize = 50_000;
@@ -55,8 +55,11 @@ pub struct AuthRequest {
     pub name: Option<String>,
     /// Card validity as printed, `2015.03.01-2035.03.01` (validity modes).
     pub validity: Option<String>,
-    /// Live portrait, JPEG or PNG (portrait modes).
+    /// Live portrait, JPEG or PNG (portrait modes): one still picture.
     pub portrait: Option<Vec<u8>>,
+    /// A face sequence answering a liveness challenge (portrait modes,
+    /// instead of `portrait`): proves a live person, not a photo.
+    pub live: Option<LiveSequence>,
     /// The wallet's code `WZQR1:…` (credential modes and `qr_verify`).
     pub code: Option<String>,
     /// The 8-digit card password (`portrait_credential_pin`).
@@ -189,6 +192,19 @@ impl AuthenticationService {
             attributes,
             purpose,
             issued_at_ms: unix_ms(self.context.clock.now()),
+            // A face was compared from a sequence that answered its
+            // challenge (a failed one does not reach a success).
+            liveness: match (&verified, &request.live) {
+                (Some(_), Some(live)) if mode.needs_portrait() => Some(
+                    match live.speech.as_ref().map(|speech| speech.language) {
+                        Some(SpeechLanguage::English) => "spoken_digits",
+                        Some(SpeechLanguage::Mandarin) => "voice",
+                        None => "face_sequence",
+                    }
+                    .to_owned(),
+                ),
+                _ => None,
+            },
         };
         let alg = request.alg.unwrap_or_else(|| row_alg(rp));
         self.signer.sign(statement.payload(), alg).await
@@ -312,14 +328,17 @@ impl AuthenticationService {
     }
 
     /// The live portrait matches the registry's at `level`'s strictness.
+    /// From a live sequence when sent, else the one portrait.
     async fn portrait_matches(&self, request: &AuthRequest, record: &IdentityRecord, level: AssuranceLevel) -> Result<(), ServiceError> {
-        let portrait = request.portrait.clone().unwrap_or_default();
-        let face = self
-            .context
-            .face
-            .descriptor(portrait)
-            .await?
-            .ok_or(ServiceError::Refused(ResultCode::NoFace))?;
+        let face = match &request.live {
+            Some(live) => self.credentials.live_face(live).await?,
+            None => self
+                .context
+                .face
+                .descriptor(request.portrait.clone().unwrap_or_default())
+                .await?
+                .ok_or(ServiceError::Refused(ResultCode::NoFace))?,
+        };
         self.credentials.compare_with_portrait(record, face, level).await
     }
 }
@@ -336,7 +355,7 @@ fn check_inputs(mode: AuthMode, request: &AuthRequest) -> Result<(), ServiceErro
     if matches!(mode, AuthMode::IdNameValidity | AuthMode::PortraitIdNameValidity) && request.validity.is_none() {
         return Err(ServiceError::InvalidInput("this mode needs validity"));
     }
-    if mode.needs_portrait() && request.portrait.is_none() {
+    if mode.needs_portrait() && request.portrait.is_none() && request.live.is_none() {
         return Err(ServiceError::InvalidInput("this mode needs portrait"));
     }
     if !by_id && request.code.is_none() {

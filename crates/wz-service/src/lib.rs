@@ -35,8 +35,8 @@ pub use authentication::{AuthRequest, AuthenticationService, MAX_PURPOSE_CHARS};
 pub use cards::{CardReadOutcome, CardService};
 pub use clock::{Clock, SystemClock};
 pub use credentials::{
-    CredentialPolicy, CredentialService, CredentialView, EnrolmentBinding, LightApplication, OpenedEnrolment, PasswordCheckResult,
-    SpeechLanguage, SpokenAudio, TerminalCompletion, UsageEntry,
+    CredentialPolicy, CredentialService, CredentialView, EnrolmentBinding, LightApplication, LiveSequence, OpenedEnrolment,
+    PasswordCheckResult, SpeechLanguage, SpokenAudio, TerminalCompletion, UsageEntry,
 };
 pub use entropy::{Entropy, EntropyRng, OsEntropy};
 pub use error::ServiceError;

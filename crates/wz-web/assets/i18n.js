@@ -54,7 +54,7 @@
     'consent.title': ['授权确认', 'Consent'], 'consent.who': ['请求方', 'Who asks'], 'consent.category': ['类别', 'Category'], 'consent.purpose': ['用途', 'Purpose'], 'consent.mode': ['认证方式', 'Method'],
     'consent.data': ['将提供的信息', 'Data to be shared'], 'consent.full': ['完整', 'in full'], 'consent.masked': ['脱敏', 'masked'],
     'consent.masked_hint': ['未获授权的信息只以脱敏形式提供；对方获得的用户标识仅对其有效。', 'Data outside the grant is masked; the identifier the RP gets is valid for that RP only.'],
-    'consent.face_hint': ['此业务需要刷脸：请正对镜头后点击“同意并认证”。', 'This needs a face check: face the camera, then press consent.'],
+    'consent.face_hint': ['此业务需要刷脸：请正对镜头，点击“同意并认证”后读出下面的数字。', 'This needs a face check: face the camera, press consent, then read the digits below aloud.'],
     'consent.password': ['请输入8位网证密码', 'Enter your 8-digit card password'], 'consent.accept': ['同意并认证', 'Consent and prove'], 'consent.decline': ['拒绝', 'Decline'], 'consent.proving': ['正在认证…', 'Proving…'],
     'category.government': ['政务服务', 'Government'], 'category.hotel': ['旅馆业', 'Hotel'], 'category.bank': ['金融机构', 'Bank'], 'category.internet': ['互联网服务', 'Internet service'],
     'mode.credential': ['网证', 'Network ID'], 'mode.portrait_credential': ['网证 + 刷脸', 'Network ID + face'], 'mode.portrait_credential_pin': ['网证 + 刷脸 + 密码', 'Network ID + face + password'],

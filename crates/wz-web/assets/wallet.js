@@ -69,10 +69,7 @@
       // The digits are read aloud while the camera films: the microphone
       // opens first, the frames are stamped on its clock, and it keeps
       // listening a moment after the last frame for the last digit.
-      const voice = await WZCamera.startVoice();
-      if (voice) await new Promise((resolve) => setTimeout(resolve, 300));
-      const { frames, times } = await WZCamera.burst($('#apply-video'), 16, 250, (done) => { $('#apply-progress').value = done; }, voice && voice.at);
-      const speech = voice ? { audio: await voice.stop(), frame_times_ms: times, language: WZ.lang === 'zh' ? 'zh' : 'en' } : undefined;
+      const { frames, speech } = await liveSequence($('#apply-video'), $('#apply-progress'), 16);
       status('#apply-status', t('apply.checking'), 'wait');
       const holder = { name: $('#apply-name').value.trim(), id_number: $('#apply-id').value.trim().toUpperCase() };
       const issued = await signed('/v1/credentials/light', { ...holder, challenge_token: challenge.token, frames, speech });
@@ -178,10 +175,28 @@
     // delivers real frames (a capture while it starts finds no face).
     $('#consent-accept').disabled = needsFace;
     if (needsFace) {
-      WZCamera.start($('#consent-video'))
+      // The face is shown live: a sequence answering a fresh challenge,
+      // the digits read aloud while the camera films (as when applying).
+      Promise.all([WZCamera.start($('#consent-video')), newConsentChallenge()])
         .then(() => { $('#consent-accept').disabled = false; })
         .catch((e) => status('#consent-status', t('camera.failed') + ' ' + errorText(e), 'bad'));
     }
+  }
+  let consentChallenge = null;
+  async function newConsentChallenge() {
+    consentChallenge = await api('POST', '/v1/liveness/challenges');
+    $('#consent-digits').textContent = consentChallenge.digits;
+    $('#consent-action').textContent = t('action.' + consentChallenge.action);
+  }
+  // Films `count` frames, 250 ms apart, while the microphone hears the
+  // digits read aloud (16 when applying; 10, 2.5 s, at a consent, enough
+  // for four digits and the action).
+  async function liveSequence(video, progress, count) {
+    const voice = await WZCamera.startVoice();
+    if (voice) await new Promise((resolve) => setTimeout(resolve, 300));
+    const { frames, times } = await WZCamera.burst(video, count, 250, (done) => { progress.value = done; }, voice && voice.at);
+    const speech = voice ? { audio: await voice.stop(), frame_times_ms: times, language: WZ.lang === 'zh' ? 'zh' : 'en' } : undefined;
+    return { frames, speech };
   }
   async function accept() {
     const button = $('#consent-accept');
@@ -189,18 +204,30 @@
     try {
       status('#consent-status', t('consent.proving'), 'wait');
       // A retry after a failed proof (say, the face was not found) must not
-      // consent twice: the session is already `consented`.
-      if (!session.consented) {
-        await signed(`/v1/wallet/sessions/${session.session_id}/consent`, {});
-        session.consented = true;
+      // consent twice: the session is already `consented`. The consent (the
+      // click itself) goes out while the camera films.
+      const consenting = session.consented ? Promise.resolve()
+        : signed(`/v1/wallet/sessions/${session.session_id}/consent`, {}).then(() => { session.consented = true; });
+      let live;
+      if (session.mode.startsWith('portrait')) {
+        status('#consent-status', t('liveness.recording'), 'wait');
+        const [film] = await Promise.all([liveSequence($('#consent-video'), $('#consent-progress'), 10), consenting]);
+        live = { challenge_token: consentChallenge.token, ...film };
+        status('#consent-status', t('consent.proving'), 'wait');
+      } else {
+        await consenting;
       }
-      const proof = { code: C.walletCode(wallet, wallet.credential, wallet.qr_key) };
-      if (session.mode.startsWith('portrait')) proof.portrait = WZCamera.frame($('#consent-video'));
+      // The code is made after filming: it is valid for a short time only.
+      const proof = { code: C.walletCode(wallet, wallet.credential, wallet.qr_key), live };
       if (session.mode === 'portrait_credential_pin') proof.password = $('#consent-password').value;
       const outcome = await signed(`/v1/wallet/sessions/${session.session_id}/complete`, proof);
       WZCamera.stop($('#consent-video'));
       showResult(outcome);
-    } catch (e) { status('#consent-status', errorText(e), 'bad'); } finally { button.disabled = false; }
+    } catch (e) {
+      status('#consent-status', errorText(e), 'bad');
+      // A challenge is answered once: a retry reads new digits.
+      if (session.mode.startsWith('portrait')) await newConsentChallenge().catch(() => {});
+    } finally { button.disabled = false; $('#consent-progress').value = 0; }
   }
   async function decline() {
     try {

@@ -181,7 +181,7 @@ async fn run_serve(server: &str, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     // The parties of a 股东变更 are invited by the platform's multi-party
     // transaction, each with the wallet and the face.
     let platform = Platform::new(server, &args.client_id, &config.client_secret, "portrait_credential");
-    let web = HallWeb::new(hall, rp, url, clock).with_platform(platform);
+    let web = HallWeb::new(hall, rp, url, clock).with_platform(platform).requiring_live_sign_in();
     wz_hall::web::serve(listener, web, stop_signal(args.exit_with_stdin))
         .await
         .context("serving the service hall")?;

@@ -90,9 +90,21 @@ pub enum WalletCommand {
         /// Decline instead of consenting.
         #[arg(long)]
         decline: bool,
-        /// Live portrait for portrait modes.
-        #[arg(long)]
+        /// One still portrait for portrait modes (a relying party may
+        /// refuse it: it proves no live person).
+        #[arg(long, conflicts_with = "frames")]
         portrait: Option<PathBuf>,
+        /// For portrait modes, a face sequence instead: 8–30 frame files or
+        /// a folder; a liveness challenge is fetched and shown first.
+        #[arg(long, num_args = 1..)]
+        frames: Vec<PathBuf>,
+        /// The challenge's digits read aloud while filming (16 kHz mono
+        /// 16-bit PCM WAV), with `--frames`.
+        #[arg(long, requires = "frames")]
+        audio: Option<PathBuf>,
+        /// The language the digits were read in: `en` or `zh`.
+        #[arg(long, default_value = "en", requires = "audio")]
+        language: String,
     },
 }
 
@@ -236,6 +248,9 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
             png,
             decline,
             portrait,
+            frames: frame_paths,
+            audio,
+            language,
         } => {
             let wallet = open(args)?;
             let signer = wallet.signer()?;
@@ -270,6 +285,19 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
                 .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
                 .transpose()?
                 .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes));
+            let live = if frame_paths.is_empty() {
+                None
+            } else {
+                let challenge = client.liveness_challenge().await?;
+                println!("  liveness challenge: read aloud {}", challenge.digits);
+                let frames = frames(frame_paths)?;
+                let speech = audio.as_deref().map(|path| spoken(path, frames.len(), language)).transpose()?;
+                Some(wz_proto::LiveSequence {
+                    challenge_token: challenge.token,
+                    frames,
+                    speech,
+                })
+            };
             let password = if scanned.mode == "portrait_credential_pin" {
                 let mut line = zeroize::Zeroizing::new(String::new());
                 eprintln!("card password (8 digits):");
@@ -281,6 +309,7 @@ pub async fn run(args: &WalletArgs) -> anyhow::Result<ExitCode> {
             let proof = wz_proto::CompleteSessionRequest {
                 code: signer.qr(wallet.credential()?, qr_key)?,
                 portrait,
+                live,
                 password,
             };
             match client.complete_session(&scanned.session_id, &proof, &signer).await {

@@ -61,6 +61,9 @@ pub struct HallWeb {
     platform: Option<Arc<Platform>>,
     public_url: String,
     clock: Clock,
+    /// Sign-in must show a live person (the provider's `amr` has `user`:
+    /// the face came from a sequence answering a spoken-digit challenge).
+    live_sign_in: bool,
 }
 
 impl HallWeb {
@@ -73,7 +76,16 @@ impl HallWeb {
             platform: None,
             public_url: public_url.trim_end_matches('/').to_owned(),
             clock,
+            live_sign_in: false,
         }
+    }
+
+    /// Accepts only sign-ins whose face check proved a live person (the
+    /// ID token's `amr` holds `user`), as the seed's hall asks: the face
+    /// while reading random digits aloud, not one still picture.
+    pub fn requiring_live_sign_in(mut self) -> Self {
+        self.live_sign_in = true;
+        self
     }
 
     fn now(&self) -> i64 {
@@ -136,6 +148,11 @@ impl HallWeb {
             return Ok(());
         };
         for done in platform.completed(&transaction).await.map_err(platform_error)? {
+            if self.live_sign_in && done.liveness.is_none() {
+                // Shown by one still picture: not a live party.
+                tracing::warn!(application = id, "a party's result proves no live person; not counted");
+                continue;
+            }
             match self.hall.party_authenticated(id, &done.who, self.now()).await {
                 Ok(_) | Err(HallError::AlreadyDecided) => {}
                 // Someone who is not a party opened an invitation: ignored.
@@ -386,15 +403,22 @@ async fn callback(State(web): State<HallWeb>, headers: HeaderMap, Query(query): 
     if let Err(error) = web.rp.finish(&key, &code, &state, query.iss.as_deref()).await {
         return html(StatusCode::BAD_REQUEST, pages::message("登录未完成", &error.to_string()));
     }
-    if visitor(&web, &headers).is_none() {
+    // Admitted only with what the hall needs: a live person where it asks
+    // for one, and the name and ID number to apply under.
+    let live = web
+        .rp
+        .signed_in(&key)
+        .is_some_and(|signed_in| signed_in.amr.iter().any(|m| m == "user"));
+    let refusal = if web.live_sign_in && !live {
+        Some("办事需要现场核验：请在网证中对着镜头读出随机数字后再登录。The hall needs the live check: sign in again reading the digits aloud to the camera.")
+    } else if visitor(&web, &headers).is_none() {
+        Some("网证平台没有提供办事所需的姓名和身份证号。The provider released no name and ID number to the hall.")
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
         web.rp.forget(&key);
-        return html(
-            StatusCode::FORBIDDEN,
-            pages::message(
-                "登录未完成",
-                "网证平台没有提供办事所需的姓名和身份证号。The provider released no name and ID number to the hall.",
-            ),
-        );
+        return html(StatusCode::FORBIDDEN, pages::message("登录未完成", why));
     }
     let next = cookie(&headers, NEXT_COOKIE)
         .map(|n| percent_decode(&n))

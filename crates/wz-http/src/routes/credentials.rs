@@ -5,7 +5,7 @@ use axum::Json;
 use base64::Engine;
 use wz_core::{Credential, ResultCode};
 use wz_proto::{CredentialResponse, LightApplicationRequest, LivenessChallengeResponse};
-use wz_service::{LightApplication, SpeechLanguage, SpokenAudio};
+use wz_service::{LightApplication, LiveSequence, SpeechLanguage, SpokenAudio};
 
 use crate::extract::{ClientAddr, Signed};
 use crate::{ApiError, AppState};
@@ -54,6 +54,16 @@ fn spoken_audio(speech: &wz_proto::SpokenDigits) -> Result<SpokenAudio, ApiError
     })
 }
 
+/// A face sequence as the service takes it: frames and audio decoded, a
+/// malformed one refused before anything is checked.
+pub(crate) fn live_sequence(token: &str, frames: &[String], speech: Option<&wz_proto::SpokenDigits>) -> Result<LiveSequence, ApiError> {
+    Ok(LiveSequence {
+        challenge_token: token.to_owned(),
+        frames: frames.iter().map(|f| image_bytes(f)).collect::<Result<Vec<_>, _>>()?,
+        speech: speech.map(spoken_audio).transpose()?,
+    })
+}
+
 /// Issues a liveness challenge: digits to read aloud and one action.
 #[utoipa::path(post, path = "/v1/liveness/challenges", responses((status = 200, body = LivenessChallengeResponse)))]
 pub(crate) async fn challenge(State(app): State<AppState>) -> Json<LivenessChallengeResponse> {
@@ -77,14 +87,10 @@ pub(crate) async fn apply_light(
     signed: Signed<LightApplicationRequest>,
 ) -> Result<Json<CredentialResponse>, ApiError> {
     let value = &signed.value;
-    let frames = value.frames.iter().map(|f| image_bytes(f)).collect::<Result<Vec<_>, _>>()?;
-    let speech = value.speech.as_ref().map(spoken_audio).transpose()?;
     let application = LightApplication {
         id_number: value.id_number.clone(),
         name: value.name.clone(),
-        challenge_token: value.challenge_token.clone(),
-        frames,
-        speech,
+        sequence: live_sequence(&value.challenge_token, &value.frames, value.speech.as_ref())?,
     };
     let credential = app.services.credentials.apply_light(signed.request(), application, client).await?;
     Ok(Json(credential_response(&app, &credential)))

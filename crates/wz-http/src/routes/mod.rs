@@ -71,7 +71,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/wallet/sessions/{id}/decline", post(sessions::decline))
         .route(
             "/v1/wallet/sessions/{id}/complete",
-            post(sessions::complete).layer(DefaultBodyLimit::max(credentials::PORTRAIT_BODY_LIMIT)),
+            post(sessions::complete).layer(DefaultBodyLimit::max(credentials::LIGHT_BODY_LIMIT)),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -183,6 +183,9 @@ pub(crate) async fn authenticate(
         name: request.name,
         validity: request.validity,
         portrait: request.portrait.as_deref().map(image_bytes).transpose()?,
+        // The RP's own camera took the portrait: liveness is proved only
+        // through the wallet (sessions).
+        live: None,
         code: request.code,
         password: request.password,
         card,

@@ -321,6 +321,12 @@ pub(crate) async fn complete(
     let proof = AuthRequest {
         code: Some(signed.value.code.clone()),
         portrait: signed.value.portrait.as_deref().map(image_bytes).transpose()?,
+        live: signed
+            .value
+            .live
+            .as_ref()
+            .map(|live| super::credentials::live_sequence(&live.challenge_token, &live.frames, live.speech.as_ref()))
+            .transpose()?,
         password: signed.value.password.clone(),
         ..AuthRequest::default()
     };

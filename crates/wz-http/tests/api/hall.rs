@@ -20,7 +20,7 @@ use wz_testkit::{wallet, KeySigner};
 
 use crate::credentials::{apply, dev_face, server_with_portraits};
 use crate::credentials::{enrol_at_terminal, terminal};
-use crate::oidc::{browser, location, wallet_approves_with};
+use crate::oidc::{browser, location, wallet_approves_with, Face};
 
 /// Every `Set-Cookie` of a response, as one `Cookie` header value.
 fn cookies(response: &reqwest::Response) -> String {
@@ -91,22 +91,29 @@ async fn verify_text(hall: &str, text: &str) -> String {
 /// registers it with the face modes; the wallet's credential mode keeps
 /// these tests to the hall's side.)
 async fn start_hall(server: &wz_testkit::TestServer, people: &[wz_core::IdentityRecord]) -> (String, tempfile::TempDir) {
-    start_hall_with(server, people, None).await
+    start_hall_with(server, people, None, false).await
 }
 
-/// [`start_hall`] with `officer` registered in the hall's back office (and
-/// the client allowed L4, password and face, which officers sign in at).
+/// [`start_hall`] with `officer` registered in the hall's back office (the
+/// client is allowed L4, password and face, which officers sign in at);
+/// `live`: registered with the face modes only, and admitting only sign-ins
+/// that proved a live person (as `wz hall serve` does).
 async fn start_hall_with(
     server: &wz_testkit::TestServer,
     people: &[wz_core::IdentityRecord],
     officer: Option<&wz_core::IdentityRecord>,
+    live: bool,
 ) -> (String, tempfile::TempDir) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hall_url = format!("http://{}", listener.local_addr().unwrap());
     let request = RelyingPartyRequest {
         name: "市民网上办事大厅".into(),
         category: "government".into(),
-        modes: vec!["credential".into(), "portrait_credential_pin".into()],
+        modes: if live {
+            vec!["portrait_credential".into(), "portrait_credential_pin".into()]
+        } else {
+            vec!["credential".into(), "portrait_credential_pin".into()]
+        },
         grants: vec!["name".into(), "id_number".into()],
         webhook_url: None,
         public_key: None,
@@ -153,6 +160,7 @@ async fn start_hall_with(
     let rp = wz_demo_rp::DemoRp::discover(&config).await.unwrap();
     let platform = Platform::new(&server.url, &id, &secret, "credential");
     let web = HallWeb::new(hall, rp, hall_url.clone(), system_clock()).with_platform(platform);
+    let web = if live { web.requiring_live_sign_in() } else { web };
     tokio::spawn(wz_hall::web::serve(listener, web, std::future::pending()));
     (hall_url, dir)
 }
@@ -163,7 +171,7 @@ async fn sign_in(server: &wz_testkit::TestServer, hall_url: &str, path: &str, ph
     sign_in_at(server, hall_url, path, phone, issued, None).await
 }
 
-/// [`sign_in`] at L4: the wallet adds a live portrait and the password.
+/// [`sign_in`] at L4: the wallet adds a still portrait and the password.
 async fn sign_in_at(
     server: &wz_testkit::TestServer,
     hall_url: &str,
@@ -172,6 +180,33 @@ async fn sign_in_at(
     issued: &CredentialResponse,
     l4: Option<(String, String)>,
 ) -> String {
+    let level = if l4.is_some() { "L4" } else { "L3" };
+    let (portrait, password) = l4.unzip();
+    let (landed, hall_cookie) = signing_in(
+        server,
+        hall_url,
+        path,
+        (phone, issued),
+        level,
+        (portrait.map(Face::Still), password),
+    )
+    .await;
+    assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
+    assert_eq!(location(&landed), path, "back to where the citizen was going after signing in");
+    hall_cookie
+}
+
+/// Opens `path` on the hall, which sends the browser to sign in at
+/// `level`; the wallet approves showing `face` (and the password); the
+/// hall's answer to the callback, and the browser's hall cookie.
+async fn signing_in(
+    server: &wz_testkit::TestServer,
+    hall_url: &str,
+    path: &str,
+    (phone, issued): (&KeySigner, &CredentialResponse),
+    level: &str,
+    (face, password): (Option<Face>, Option<String>),
+) -> (reqwest::Response, String) {
     let first = get(&format!("{hall_url}{path}"), "").await;
     assert_eq!(first.status(), 303);
     let login = get(&format!("{hall_url}{}", location(&first)), "").await;
@@ -179,15 +214,46 @@ async fn sign_in_at(
     let hall_cookie = cookies(&login);
     let authorize = location(&login);
     assert!(authorize.starts_with(&format!("{}/oidc/authorize?", server.url)), "{authorize}");
-    let level = if l4.is_some() { "acr_values=L4" } else { "acr_values=L3" };
-    assert!(authorize.contains("id_number") && authorize.contains(level), "{authorize}");
-    let (portrait, password) = l4.unzip();
-    let callback = wallet_approves_with(server, &authorize, phone, issued, portrait, password).await;
+    assert!(
+        authorize.contains("id_number") && authorize.contains(&format!("acr_values={level}")),
+        "{authorize}"
+    );
+    let callback = wallet_approves_with(server, &authorize, phone, issued, face, password).await;
     assert!(callback.starts_with(&format!("{hall_url}/callback?")), "{callback}");
-    let landed = get(&callback, &hall_cookie).await;
+    (get(&callback, &hall_cookie).await, hall_cookie)
+}
+
+/// The seed's hall identifies the citizen "by face while reading random
+/// digits aloud": a hall that requires it (as `wz hall serve` does) refuses
+/// a sign-in whose face was one still picture, and admits one whose face
+/// came from a sequence answering the challenge, the digits read aloud —
+/// the ID token's `amr` says `user` (a presence test) only then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_requiring_a_live_sign_in_refuses_a_still_portrait_and_admits_the_digits_read_aloud() {
+    let (server, people) = server_with_portraits(8, |_| {}).await;
+    let (hall_url, _dir) = start_hall_with(&server, &people, None, true).await;
+    let phone = wallet();
+    let issued = apply(&server.client, &phone, &people[0], &dev_face("Colin_Powell/1.jpg"))
+        .await
+        .unwrap();
+    let path = "/services/house_move";
+
+    let still = base64::engine::general_purpose::STANDARD.encode(dev_face("Colin_Powell/2.jpg"));
+    let (refused, cookie) = signing_in(&server, &hall_url, path, (&phone, &issued), "L3", (Some(Face::Still(still)), None)).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("读出随机数字"));
+    assert_eq!(get(&format!("{hall_url}{path}"), &cookie).await.status(), 303, "not signed in");
+
+    let challenge = server.client.liveness_challenge().await.unwrap();
+    let live = wz_proto::LiveSequence {
+        challenge_token: challenge.token,
+        frames: crate::speech::frames(),
+        speech: Some(crate::speech::spoken(crate::speech::say(&challenge.digits), "en")),
+    };
+    let (landed, cookie) = signing_in(&server, &hall_url, path, (&phone, &issued), "L3", (Some(Face::Live(live)), None)).await;
     assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
-    assert_eq!(location(&landed), path, "back to where the citizen was going after signing in");
-    hall_cookie
+    assert_eq!(location(&landed), path);
+    assert!(text(&format!("{hall_url}{path}"), &cookie).await.contains(r#"id="property-0""#));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,7 +412,7 @@ async fn a_change_of_shareholders_completes_when_every_party_has_authenticated_o
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_officer_signs_in_at_l4_and_approves_or_rejects_with_a_reason() {
     let (server, people) = server_with_portraits(8, |_| {}).await;
-    let (hall_url, _dir) = start_hall_with(&server, &people, Some(&people[6])).await;
+    let (hall_url, _dir) = start_hall_with(&server, &people, Some(&people[6]), false).await;
     // Citizen 2 (clean) and citizen 8 (a record is held) apply.
     let mut pages = Vec::new();
     for (index, face) in [(1, "George_W_Bush/2.jpg"), (7, "Jacques_Chirac/2.jpg")] {

@@ -530,16 +530,29 @@ pub(crate) async fn wallet_approves(
     wallet_approves_with(server, authorize, phone, issued, None, None).await
 }
 
-/// [`wallet_approves`] with a live portrait (standard base64) and the card
-/// password, for the levels that ask for them (L4).
+/// How the wallet shows its face when the mode asks for one.
+pub(crate) enum Face {
+    /// One still picture, standard base64.
+    Still(String),
+    /// A sequence answering a liveness challenge.
+    Live(wz_proto::LiveSequence),
+}
+
+/// [`wallet_approves`] with a face and the card password, for the levels
+/// and modes that ask for them.
 pub(crate) async fn wallet_approves_with(
     server: &TestServer,
     authorize: &str,
     phone: &KeySigner,
     issued: &wz_proto::CredentialResponse,
-    portrait: Option<String>,
+    face: Option<Face>,
     password: Option<String>,
 ) -> String {
+    let (portrait, live) = match face {
+        Some(Face::Still(portrait)) => (Some(portrait), None),
+        Some(Face::Live(live)) => (None, Some(live)),
+        None => (None, None),
+    };
     let opened = browser().get(authorize).send().await.unwrap();
     assert_eq!(opened.status(), 303);
     let handle = location(&opened).strip_prefix("/oidc/signin#").unwrap().to_owned();
@@ -550,6 +563,7 @@ pub(crate) async fn wallet_approves_with(
     let proof = CompleteSessionRequest {
         code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
         portrait,
+        live,
         password,
     };
     server.client.complete_session(&scanned.session_id, &proof, phone).await.unwrap();

@@ -87,7 +87,7 @@ fn error_code<T: std::fmt::Debug>(result: Result<T, ClientError>) -> String {
 
 /// Checks the signature offline with the published key and returns the
 /// statement, which must agree with the readable fields.
-async fn checked(client: &Client, response: &AuthenticationResponse) -> wz_core::AuthStatement {
+pub(crate) async fn checked(client: &Client, response: &AuthenticationResponse) -> wz_core::AuthStatement {
     let keys = client.keys().await.unwrap();
     let key = keys.keys.iter().find(|k| k.kid == response.signed.key_id).unwrap();
     let signed = SignedStatement {

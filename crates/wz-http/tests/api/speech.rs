@@ -26,7 +26,7 @@ fn audio_file(name: &str) -> Vec<u8> {
 /// the portrait that hold one face, two of them twice; the mouth ratio
 /// differs between them, 0.08–0.24, as it does while speaking), each made
 /// unseen.
-fn frames() -> Vec<String> {
+pub(crate) fn frames() -> Vec<String> {
     [2, 5, 6, 7, 8, 9, 2, 5]
         .iter()
         .map(|n| b64(&unseen_picture(&dev_face(&format!("Colin_Powell/{n}.jpg")))))
@@ -34,7 +34,7 @@ fn frames() -> Vec<String> {
 }
 
 /// `wav` with the eight frames spread evenly over it.
-fn spoken(wav: Vec<u8>, language: &str) -> SpokenDigits {
+pub(crate) fn spoken(wav: Vec<u8>, language: &str) -> SpokenDigits {
     let duration = Recording::from_wav(&wav).map_or(3000, |r| r.duration_ms());
     SpokenDigits {
         audio: base64::engine::general_purpose::STANDARD.encode(&wav),
@@ -68,7 +68,7 @@ fn code(result: Result<CredentialResponse, ClientError>) -> String {
 }
 
 /// The challenge's digits spoken: the per-digit clips joined with pauses.
-fn say(digits: &str) -> Vec<u8> {
+pub(crate) fn say(digits: &str) -> Vec<u8> {
     let pause = vec![0.0f32; 2400];
     let mut samples = vec![0.0f32; 4800];
     for digit in digits.chars() {
@@ -200,4 +200,75 @@ async fn without_its_model_the_server_says_so_for_english_and_still_hears_mandar
     apply(client, &phone, person, |_| Some(spoken(audio_file("cmn_4719.wav"), "zh")))
         .await
         .unwrap();
+}
+
+/// A session's face check from a live sequence: the challenge's digits read
+/// aloud while filming, and the signed result says `spoken_digits`; the same
+/// answer sent again is refused (a challenge is answered once); a still
+/// portrait is still compared, but its result claims no liveness.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_face_check_from_a_live_sequence_says_so_in_the_signed_result() {
+    use wz_core::{session_frame, unix_ms};
+    use wz_proto::{AuthenticationResponse, CompleteSessionRequest, LiveSequence};
+    use wz_service::{Clock, SystemClock};
+
+    let (server, people) = server_with_portraits(1, |_| {}).await;
+    let client = &server.client;
+    let phone = wallet();
+    let issued = apply(client, &phone, &people[0], |_| None).await.unwrap();
+    let window = crate::sessions::register(&server, "海淀区政务服务中心", &["name"], None).await;
+    let complete = |live: Option<LiveSequence>, portrait: Option<String>| {
+        let (window, phone, issued) = (&window, &phone, &issued);
+        async move {
+            let created = client
+                .create_session(window.auth(), &crate::sessions::ask("portrait_credential"))
+                .await
+                .unwrap();
+            let secret = crate::sessions::secret_bytes(&created.secret);
+            let frame = session_frame(&secret, &created.session_id, unix_ms(SystemClock.now()));
+            let scanned = client.scan_session(&frame, phone).await.unwrap();
+            client.consent_session(&scanned.session_id, phone).await.unwrap();
+            let proof = CompleteSessionRequest {
+                code: phone.qr(&issued.credential, &issued.qr_key).unwrap(),
+                portrait,
+                live,
+                password: None,
+            };
+            client.complete_session(&scanned.session_id, &proof, phone).await
+        }
+    };
+    let liveness = |response: AuthenticationResponse| async move { crate::relying_parties::checked(client, &response).await.liveness };
+
+    let challenge = client.liveness_challenge().await.unwrap();
+    let live = LiveSequence {
+        challenge_token: challenge.token.clone(),
+        frames: frames(),
+        speech: Some(spoken(say(&challenge.digits), "en")),
+    };
+    let done = complete(Some(live.clone()), None).await.unwrap();
+    assert_eq!(done.result, "success");
+    assert_eq!(liveness(done).await.as_deref(), Some("spoken_digits"));
+
+    // Refusals are signed results too.
+    let replayed = complete(Some(live), None).await.unwrap();
+    assert_eq!(replayed.result, "liveness_challenge_invalid");
+
+    // Other digits than the challenge's: refused as a failed liveness check.
+    let challenge = client.liveness_challenge().await.unwrap();
+    let wrong: String = challenge
+        .digits
+        .chars()
+        .map(|d| char::from_digit((d.to_digit(10).unwrap() + 1) % 10, 10).unwrap())
+        .collect();
+    let misread = LiveSequence {
+        challenge_token: challenge.token,
+        frames: frames(),
+        speech: Some(spoken(say(&wrong), "en")),
+    };
+    assert_eq!(complete(Some(misread), None).await.unwrap().result, "liveness_failed");
+
+    let still = base64::engine::general_purpose::STANDARD.encode(dev_face("Colin_Powell/2.jpg"));
+    let done = complete(None, Some(still)).await.unwrap();
+    assert_eq!(done.result, "success");
+    assert_eq!(liveness(done).await, None);
 }

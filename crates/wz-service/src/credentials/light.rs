@@ -22,6 +22,14 @@ pub struct LightApplication {
     pub id_number: String,
     /// Name as typed.
     pub name: String,
+    /// The face sequence answering the liveness challenge.
+    pub sequence: LiveSequence,
+}
+
+/// A face sequence answering a liveness challenge: light issuance, and a
+/// session's face check when the wallet proves a person is there
+/// (biometric data: deliberately not `Debug`).
+pub struct LiveSequence {
     /// The token of the liveness challenge answered.
     pub challenge_token: String,
     /// The frames, JPEG or PNG.
@@ -135,25 +143,7 @@ impl CredentialService {
         device_key: &wz_crypto::Sm2VerifyingKey,
     ) -> Result<Credential, ServiceError> {
         let context = &self.context;
-        let challenge = open_challenge(&context.keyring.liveness_key, &application.challenge_token)?;
-        let now_ms = unix_ms(context.clock.now());
-        if now_ms > challenge.expires_at_ms {
-            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
-        }
-        if !(MIN_FRAMES..=MAX_FRAMES).contains(&application.frames.len()) {
-            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
-        }
-        // Malformed audio is refused before anything is spent.
-        if let Some(speech) = &application.speech {
-            let times_fit =
-                speech.frame_times_ms.len() == application.frames.len() && speech.frame_times_ms.windows(2).all(|pair| pair[0] < pair[1]);
-            if !times_fit || wz_speech::Recording::from_wav(&speech.wav).is_err() {
-                return Err(ServiceError::Refused(ResultCode::AudioInvalid));
-            }
-        } else if context.policy.require_speech {
-            tracing::info!("liveness failed: no audio of the digits");
-            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
-        }
+        let challenge = self.well_formed(&application.sequence)?;
         let (lookup, row) = context.get_identity(id_number).await?;
         let record = context.open_record(&lookup, &row, true).await?;
         if record.name != application.name.trim() {
@@ -162,36 +152,7 @@ impl CredentialService {
         if let Some(code) = row.status.refusal() {
             return Err(ServiceError::CardRefused(code));
         }
-        // Single use: the nonce is spent before the expensive work, so a
-        // replayed answer fails even while the first is being checked.
-        let spent = NonceUse {
-            kind: "liveness",
-            nonce: challenge.nonce,
-            expires_at_ms: challenge.expires_at_ms,
-            credential: None,
-        };
-        if !context.store.consume_nonce(&spent).await? {
-            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
-        }
-        let observed = context.face.observe_frames(application.frames.clone()).await?;
-        if context.liveness.refuses_replayed_frames() && !self.frames_unseen(&observed, now_ms).await? {
-            tracing::info!("liveness failed: frames of an earlier sequence sent again");
-            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
-        }
-        let Some(frames) = observed.into_iter().map(|frame| frame.observation).collect::<Option<Vec<_>>>() else {
-            return Err(ServiceError::Refused(ResultCode::NoFace));
-        };
-        match context.liveness.check(&challenge, &challenge.nonce, &frames, now_ms) {
-            Ok(()) => {}
-            Err(LivenessFailure::NoFace) => return Err(ServiceError::Refused(ResultCode::NoFace)),
-            Err(failure) => {
-                tracing::info!(reason = %failure, "liveness failed");
-                return Err(ServiceError::Refused(ResultCode::LivenessFailed));
-            }
-        }
-        if let Some(speech) = &application.speech {
-            self.check_speech(speech, &challenge, &frames).await?;
-        }
+        let frames = self.answered(&application.sequence, &challenge).await?;
         self.compare_with_portrait(&record, frames[0].descriptor.clone(), AssuranceLevel::L3)
             .await?;
         self.issue(IssueRequest {
@@ -204,6 +165,80 @@ impl CredentialService {
             actor: "wallet",
         })
         .await
+    }
+
+    /// The live face of a sequence that answers its challenge, for a
+    /// session's face check: the cheap checks, then [`Self::answered`].
+    pub(crate) async fn live_face(&self, sequence: &LiveSequence) -> Result<wz_face::FaceDescriptor, ServiceError> {
+        let challenge = self.well_formed(sequence)?;
+        let frames = self.answered(sequence, &challenge).await?;
+        Ok(frames[0].descriptor.clone())
+    }
+
+    /// The cheap checks, before anything is spent or looked up: the
+    /// challenge is ours and current, the frame count fits, the audio is
+    /// well-formed (or present, when speech is required).
+    fn well_formed(&self, sequence: &LiveSequence) -> Result<LivenessChallenge, ServiceError> {
+        let context = &self.context;
+        let challenge = open_challenge(&context.keyring.liveness_key, &sequence.challenge_token)?;
+        let now_ms = unix_ms(context.clock.now());
+        if now_ms > challenge.expires_at_ms {
+            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
+        }
+        if !(MIN_FRAMES..=MAX_FRAMES).contains(&sequence.frames.len()) {
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
+        // Malformed audio is refused before anything is spent.
+        if let Some(speech) = &sequence.speech {
+            let times_fit =
+                speech.frame_times_ms.len() == sequence.frames.len() && speech.frame_times_ms.windows(2).all(|pair| pair[0] < pair[1]);
+            if !times_fit || wz_speech::Recording::from_wav(&speech.wav).is_err() {
+                return Err(ServiceError::Refused(ResultCode::AudioInvalid));
+            }
+        } else if context.policy.require_speech {
+            tracing::info!("liveness failed: no audio of the digits");
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
+        Ok(challenge)
+    }
+
+    /// The sequence answers `challenge`: its nonce spent (single use, before
+    /// the expensive work, so a replayed answer fails even while the first
+    /// is being checked), no frame seen in an earlier sequence, one face
+    /// performing the challenge throughout, and the spoken digits when
+    /// sent. The frames observed.
+    async fn answered(&self, sequence: &LiveSequence, challenge: &LivenessChallenge) -> Result<Vec<FrameObservation>, ServiceError> {
+        let context = &self.context;
+        let now_ms = unix_ms(context.clock.now());
+        let spent = NonceUse {
+            kind: "liveness",
+            nonce: challenge.nonce,
+            expires_at_ms: challenge.expires_at_ms,
+            credential: None,
+        };
+        if !context.store.consume_nonce(&spent).await? {
+            return Err(ServiceError::Refused(ResultCode::LivenessChallengeInvalid));
+        }
+        let observed = context.face.observe_frames(sequence.frames.clone()).await?;
+        if context.liveness.refuses_replayed_frames() && !self.frames_unseen(&observed, now_ms).await? {
+            tracing::info!("liveness failed: frames of an earlier sequence sent again");
+            return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+        }
+        let Some(frames) = observed.into_iter().map(|frame| frame.observation).collect::<Option<Vec<_>>>() else {
+            return Err(ServiceError::Refused(ResultCode::NoFace));
+        };
+        match context.liveness.check(challenge, &challenge.nonce, &frames, now_ms) {
+            Ok(()) => {}
+            Err(LivenessFailure::NoFace) => return Err(ServiceError::Refused(ResultCode::NoFace)),
+            Err(failure) => {
+                tracing::info!(reason = %failure, "liveness failed");
+                return Err(ServiceError::Refused(ResultCode::LivenessFailed));
+            }
+        }
+        if let Some(speech) = &sequence.speech {
+            self.check_speech(speech, challenge, &frames).await?;
+        }
+        Ok(frames)
     }
 
     /// The spoken half of the challenge: a voice heard while filming, the

@@ -6,7 +6,7 @@ mod light;
 mod terminal;
 mod wallet;
 
-pub use light::{LightApplication, SpeechLanguage, SpokenAudio};
+pub use light::{LightApplication, LiveSequence, SpeechLanguage, SpokenAudio};
 pub use terminal::{EnrolmentBinding, OpenedEnrolment, TerminalCompletion};
 pub use wallet::{CredentialView, PasswordCheckResult, UsageEntry};
 
