@@ -826,15 +826,17 @@ function englishReading(digits) {
 
 test('read in English, the challenge\'s own digits are heard and the credential issued', async (t) => {
   // The fake microphone is re-read for each capture: once the challenge is
-  // shown, the test puts its digits there. Whisper may mishear synthetic
-  // speech (docs/face.md, "Spoken digits"), so a second challenge is
-  // allowed; the refusal of wrong digits is the test above.
+  // shown, the test puts its digits there. Whisper mishears synthetic
+  // speech (docs/face.md, "Spoken digits": 81 of 120 espeak-ng readings
+  // heard exactly), so up to four challenges are allowed — all four missed
+  // about once in a hundred runs (two were missed in a CI run); the refusal
+  // of wrong digits is the test above.
   const phone = await context(browser, server.url, 'phone');
   const page = await phone.newPage();
   watch(page, errors);
   let outcome = '';
   let attempts = 0;
-  while (attempts < 2 && outcome !== 'issued') {
+  while (attempts < 4 && outcome !== 'issued') {
     attempts++;
     await page.goto('/wallet');
     if ((await page.textContent('#lang')) === 'English') await page.click('#lang');
