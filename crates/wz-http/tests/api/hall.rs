@@ -244,12 +244,7 @@ async fn a_hall_requiring_a_live_sign_in_refuses_a_still_portrait_and_admits_the
     assert!(refused.text().await.unwrap().contains("读出随机数字"));
     assert_eq!(get(&format!("{hall_url}{path}"), &cookie).await.status(), 303, "not signed in");
 
-    let challenge = server.client.liveness_challenge().await.unwrap();
-    let live = wz_proto::LiveSequence {
-        challenge_token: challenge.token,
-        frames: crate::speech::frames(),
-        speech: Some(crate::speech::spoken(crate::speech::say(&challenge.digits), "en")),
-    };
+    let live = crate::speech::heard_live_sequence(&server.client).await;
     let (landed, cookie) = signing_in(&server, &hall_url, path, (&phone, &issued), "L3", (Some(Face::Live(live)), None)).await;
     assert_eq!(landed.status(), 303, "{}", landed.text().await.unwrap());
     assert_eq!(location(&landed), path);

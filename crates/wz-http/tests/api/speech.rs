@@ -26,7 +26,7 @@ fn audio_file(name: &str) -> Vec<u8> {
 /// the portrait that hold one face, two of them twice; the mouth ratio
 /// differs between them, 0.08–0.24, as it does while speaking), each made
 /// unseen.
-pub(crate) fn frames() -> Vec<String> {
+fn frames() -> Vec<String> {
     [2, 5, 6, 7, 8, 9, 2, 5]
         .iter()
         .map(|n| b64(&unseen_picture(&dev_face(&format!("Colin_Powell/{n}.jpg")))))
@@ -34,7 +34,7 @@ pub(crate) fn frames() -> Vec<String> {
 }
 
 /// `wav` with the eight frames spread evenly over it.
-pub(crate) fn spoken(wav: Vec<u8>, language: &str) -> SpokenDigits {
+fn spoken(wav: Vec<u8>, language: &str) -> SpokenDigits {
     let duration = Recording::from_wav(&wav).map_or(3000, |r| r.duration_ms());
     SpokenDigits {
         audio: base64::engine::general_purpose::STANDARD.encode(&wav),
@@ -67,8 +67,29 @@ fn code(result: Result<CredentialResponse, ClientError>) -> String {
     }
 }
 
+/// A live sequence answering a fresh challenge with its digits read in
+/// English: the first of up to six challenges whose spliced take the same
+/// model, run here, hears right (its accuracy is measured elsewhere; the
+/// tests using this check the wiring).
+pub(crate) async fn heard_live_sequence(client: &Client) -> wz_proto::LiveSequence {
+    let whisper = Whisper::load(&wz_testkit::speech_model_dir()).unwrap();
+    for _ in 0..6 {
+        let challenge = client.liveness_challenge().await.unwrap();
+        let take = say(&challenge.digits);
+        let heard = whisper.transcribe(&Recording::from_wav(&take).unwrap()).unwrap();
+        if wz_speech::spoken_digits(&heard.text) == challenge.digits {
+            return wz_proto::LiveSequence {
+                challenge_token: challenge.token,
+                frames: frames(),
+                speech: Some(spoken(take, "en")),
+            };
+        }
+    }
+    panic!("no spliced take was heard right in six challenges");
+}
+
 /// The challenge's digits spoken: the per-digit clips joined with pauses.
-pub(crate) fn say(digits: &str) -> Vec<u8> {
+fn say(digits: &str) -> Vec<u8> {
     let pause = vec![0.0f32; 2400];
     let mut samples = vec![0.0f32; 4800];
     for digit in digits.chars() {
@@ -110,31 +131,17 @@ async fn the_digits_read_aloud_are_heard_and_checked() {
         "liveness_failed"
     );
 
-    // The challenge's own digits, spliced from per-digit clips. The
-    // recogniser's accuracy is measured elsewhere (`wz speech digits`);
-    // here a take is used once the same model, run in this test, hears it
-    // right, so that the server's wiring is what is tested.
-    let whisper = Whisper::load(&wz_testkit::speech_model_dir()).unwrap();
-    let mut accepted = false;
-    for _ in 0..6 {
-        let challenge = client.liveness_challenge().await.unwrap();
-        let take = say(&challenge.digits);
-        let heard = whisper.transcribe(&Recording::from_wav(&take).unwrap()).unwrap();
-        if wz_speech::spoken_digits(&heard.text) != challenge.digits {
-            continue;
-        }
-        let request = LightApplicationRequest {
-            id_number: person.id_number.expose().into(),
-            name: person.name.clone(),
-            challenge_token: challenge.token,
-            frames: frames(),
-            speech: Some(spoken(take, "en")),
-        };
-        client.apply_light(&request, &phone).await.unwrap();
-        accepted = true;
-        break;
-    }
-    assert!(accepted, "no spliced take was heard right in six challenges");
+    // The challenge's own digits, spliced from per-digit clips and heard
+    // right by the same model (see `heard_live_sequence`): issued.
+    let live = heard_live_sequence(client).await;
+    let request = LightApplicationRequest {
+        id_number: person.id_number.expose().into(),
+        name: person.name.clone(),
+        challenge_token: live.challenge_token,
+        frames: live.frames,
+        speech: live.speech,
+    };
+    client.apply_light(&request, &phone).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,12 +246,7 @@ async fn a_session_face_check_from_a_live_sequence_says_so_in_the_signed_result(
     };
     let liveness = |response: AuthenticationResponse| async move { crate::relying_parties::checked(client, &response).await.liveness };
 
-    let challenge = client.liveness_challenge().await.unwrap();
-    let live = LiveSequence {
-        challenge_token: challenge.token.clone(),
-        frames: frames(),
-        speech: Some(spoken(say(&challenge.digits), "en")),
-    };
+    let live = heard_live_sequence(client).await;
     let done = complete(Some(live.clone()), None).await.unwrap();
     assert_eq!(done.result, "success");
     assert_eq!(liveness(done).await.as_deref(), Some("spoken_digits"));
