@@ -31,6 +31,32 @@ async fn db(data_dir: &Path) -> sqlx::SqlitePool {
         .unwrap()
 }
 
+#[test]
+fn bench_limits_measures_the_floor_the_crypto_and_the_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wz(
+        dir.path(),
+        &["bench", "limits", "--requests", "300", "--nonces", "300", "--core-seconds", "0.05"],
+    );
+    let shown = text(&output);
+    assert!(output.status.success(), "{shown}");
+    for line in [
+        "HTTP floor (axum",
+        "SM2 sign",
+        "SM2 verify",
+        "HMAC-SM3",
+        "SQLite group-committed nonce insert",
+    ] {
+        assert!(shown.contains(line), "no {line:?} in {shown}");
+    }
+    // The floor's CPU comes from its own /metrics: a number, not n/a.
+    let floor = shown.lines().find(|l| l.starts_with("HTTP floor")).unwrap();
+    assert!(floor.contains("300 in") && !floor.contains("server CPU n/a"), "{floor}");
+    let refused = wz(dir.path(), &["bench", "limits", "--core-seconds", "0"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("--core-seconds"));
+}
+
 #[tokio::test]
 async fn seed_is_deterministic_and_audit_verify_finds_tampering() {
     let first = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@ mod es256;
 mod key_id;
 mod passphrase;
 mod sm2_keys;
+mod sm2_verify;
 mod sm3_hash;
 mod sm4_aead;
 

@@ -3,13 +3,28 @@
 //! Every signature covers `SM3(Z_A || M)`, where Z_A binds the signer's
 //! distinguishing identifier and public key. We use the default identifier of
 //! GB/T 35276-2017, 5.3 ("1234567812345678") unless a caller names another.
+//!
+//! The arithmetic is RustCrypto's `sm2` crate (fiat-crypto field code, a
+//! precomputed basepoint table). Signing and verification are written out
+//! here, a few lines each over the crate's scalar and point types, for two
+//! savings the crate's own `SigningKey`/`VerifyingKey` do not make: a key
+//! keeps `(1 + d)^-1`, which signing otherwise recomputes (a scalar
+//! inversion) on every call, and verification, whose inputs are all public,
+//! uses variable-time scalar multiplication. Signatures are the crate's,
+//! bit for bit (a test holds them equal), and Z_A is computed once per key.
 
 use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
-use sm2::dsa::signature::{Signer, Verifier};
-use sm2::elliptic_curve::sec1::ToEncodedPoint;
+use sm2::elliptic_curve::ops::Reduce;
+use sm2::elliptic_curve::point::AffineCoordinates;
+use sm2::elliptic_curve::sec1::ToSec1Point;
+use sm2::elliptic_curve::{Curve, Group, PrimeField};
+use sm2::{FieldBytes, NonZeroScalar, ProjectivePoint, Scalar, Sm2, U256};
 use zeroize::Zeroizing;
 
+use crate::sm3_hash::{sm3_parts, sm3_user_hash_za};
 use crate::{CryptoError, KeyId};
+
+use sm2::pkcs8;
 
 /// Default distinguishing identifier, GB/T 35276-2017, 5.3.
 pub const DEFAULT_DISTINGUISHING_ID: &str = "1234567812345678";
@@ -40,6 +55,17 @@ impl Sm2Signature {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    /// `r` and `s`, each in `[1, n-1]` (GB/T 32918.2-2016, 7.1 B1–B2).
+    fn scalars(&self) -> Result<(Scalar, Scalar), CryptoError> {
+        let scalar = |bytes: &[u8]| {
+            let repr = FieldBytes::try_from(bytes).map_err(|_| CryptoError::MalformedSignature)?;
+            Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(repr))
+                .map(|s| *s)
+                .ok_or(CryptoError::BadSignature)
+        };
+        Ok((scalar(&self.0[..32])?, scalar(&self.0[32..])?))
+    }
 }
 
 impl std::fmt::Debug for Sm2Signature {
@@ -48,89 +74,150 @@ impl std::fmt::Debug for Sm2Signature {
     }
 }
 
+/// `e` of GB/T 32918.2-2016, 6.1 A5: the 32-byte digest as an integer mod n.
+fn digest_scalar(digest: &[u8; 32]) -> Scalar {
+    <Scalar as Reduce<U256>>::reduce(&U256::from_be_slice(digest))
+}
+
 /// An SM2 private key with its key id.
 ///
 /// # Security
-/// The secret scalar is zeroized on drop by the underlying crate; `Debug`
-/// shows only the key id.
+/// `d` and `(1 + d)^-1` are held in [`Zeroizing`] and wiped on drop; the
+/// per-signature nonce `k` and the products with `d` are stack values the
+/// compiler may leave behind (as in the crate). Signing is constant time in
+/// the secrets: the basepoint multiplication, the RFC 6979 generator and
+/// the scalar arithmetic are. `Debug` shows only the key id.
 #[derive(Clone)]
 pub struct Sm2SigningKey {
-    inner: sm2::dsa::SigningKey,
-    key_id: KeyId,
+    secret: Zeroizing<Scalar>,
+    /// `(1 + d)^-1 mod n`, the factor of every `s` (6.1 A6).
+    inverse_one_plus_secret: Zeroizing<Scalar>,
+    verifying: Sm2VerifyingKey,
 }
 
 impl Sm2SigningKey {
-    fn from_secret(secret: &sm2::SecretKey, prefix: &str) -> Result<Self, CryptoError> {
-        let inner = sm2::dsa::SigningKey::new(DEFAULT_DISTINGUISHING_ID, secret).map_err(|_| CryptoError::MalformedKey("SM2"))?;
-        let sec1 = secret.public_key().to_encoded_point(false);
+    fn from_nonzero(secret: NonZeroScalar, prefix: &str) -> Result<Self, CryptoError> {
+        let inverse = Option::<Scalar>::from((*secret + Scalar::ONE).invert()).ok_or(CryptoError::MalformedKey("SM2"))?;
+        let public = sm2::PublicKey::from_secret_scalar(&secret);
+        let verifying = Sm2VerifyingKey::from_public(public, prefix, DEFAULT_DISTINGUISHING_ID)?;
         Ok(Self {
-            inner,
-            key_id: KeyId::derive(prefix, sec1.as_bytes()),
+            secret: Zeroizing::new(*secret),
+            inverse_one_plus_secret: Zeroizing::new(inverse),
+            verifying,
         })
     }
 
-    /// Draws a new key from `rng`; `prefix` names its use in the key id.
+    /// Draws a new key from `rng`: 32 bytes until they are a usable scalar
+    /// (all but about one draw in 2^32 are).
     pub fn generate(rng: &mut (impl crate::RngCore + crate::CryptoRng), prefix: &str) -> Result<Self, CryptoError> {
-        Self::from_secret(&sm2::SecretKey::random(rng), prefix)
+        loop {
+            let mut bytes = Zeroizing::new([0u8; 32]);
+            rng.fill_bytes(bytes.as_mut_slice());
+            if let Ok(key) = Self::from_scalar_bytes(bytes.as_slice(), prefix) {
+                return Ok(key);
+            }
+        }
     }
 
     /// Reads a PKCS#8 PEM private key.
     pub fn from_pkcs8_pem(pem: &str, prefix: &str) -> Result<Self, CryptoError> {
         let secret = sm2::SecretKey::from_pkcs8_pem(pem).map_err(|_| CryptoError::MalformedKey("SM2"))?;
-        Self::from_secret(&secret, prefix)
+        Self::from_nonzero(secret.to_nonzero_scalar(), prefix)
     }
 
-    /// Reads a raw 32-byte private scalar (as held in a simulated card chip).
+    /// Reads a raw 32-byte private scalar (as held in a simulated card
+    /// chip). `d = n - 1` is refused: `1 + d` has no inverse.
     pub fn from_scalar_bytes(bytes: &[u8], prefix: &str) -> Result<Self, CryptoError> {
-        let secret = sm2::SecretKey::from_slice(bytes).map_err(|_| CryptoError::MalformedKey("SM2"))?;
-        Self::from_secret(&secret, prefix)
+        let repr = FieldBytes::try_from(bytes).map_err(|_| CryptoError::MalformedKey("SM2"))?;
+        let secret = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(repr)).ok_or(CryptoError::MalformedKey("SM2"))?;
+        Self::from_nonzero(secret, prefix)
     }
 
     /// The raw private scalar, for simulated chips that must carry it.
     pub fn to_scalar_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.inner.to_bytes().to_vec())
+        Zeroizing::new(self.secret.to_repr().to_vec())
     }
 
     /// Writes the key as PKCS#8 PEM.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, CryptoError> {
-        let secret = sm2::SecretKey::from(self.inner.as_nonzero_scalar());
-        secret.to_pkcs8_pem(LineEnding::LF).map_err(|_| CryptoError::Encoding)
+        let secret = Option::<NonZeroScalar>::from(NonZeroScalar::new(*self.secret)).ok_or(CryptoError::Encoding)?;
+        sm2::SecretKey::from(secret)
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| CryptoError::Encoding)
     }
 
     /// The key id derived from the public key.
     pub fn key_id(&self) -> &KeyId {
-        &self.key_id
+        &self.verifying.key_id
     }
 
     /// The matching public key.
     pub fn verifying_key(&self) -> Sm2VerifyingKey {
-        Sm2VerifyingKey {
-            inner: self.inner.verifying_key().clone(),
-            key_id: self.key_id.clone(),
-        }
+        self.verifying.clone()
     }
 
-    /// Signs `message` (deterministic nonce, RFC 6979 style, as the crate does).
+    /// Signs `message` (GB/T 32918.2-2016, 6.1) with a deterministic
+    /// nonce (RFC 6979 over SM3, as the `sm2` crate derives it).
     pub fn sign(&self, message: &[u8]) -> Result<Sm2Signature, CryptoError> {
-        let signature: sm2::dsa::Signature = self.inner.try_sign(message).map_err(|_| CryptoError::Encoding)?;
-        Sm2Signature::from_slice(&signature.to_bytes())
+        let digest = sm3_parts(&[&self.verifying.za, message]);
+        self.sign_digest(&digest)
+    }
+
+    /// Signs a caller-computed `e = SM3(Z_A || M)`.
+    ///
+    /// # Security
+    /// Constant time in `d` and `k`; `k` is never reused for two digests
+    /// (it is derived from both `d` and `e`).
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<Sm2Signature, CryptoError> {
+        let e = digest_scalar(digest);
+        let mut generator = rfc6979::KGenerator::<sm3::Sm3, U256>::new(&self.secret.to_repr(), &e.to_repr(), &[], &Sm2::ORDER);
+        let mut k_bytes = Zeroizing::new(FieldBytes::default());
+        generator.fill_next_k(&mut k_bytes);
+        let k = Zeroizing::new(Option::<Scalar>::from(Scalar::from_repr(*k_bytes)).ok_or(CryptoError::Encoding)?);
+        // A6: (x1, y1) = [k]G; r = (e + x1) mod n, retried (here: refused,
+        // as the crate does; about one k in 2^256) when r = 0 or r + k = n.
+        let point = ProjectivePoint::mul_by_generator(&*k).to_affine();
+        let r = e + <Scalar as Reduce<FieldBytes>>::reduce(&point.x());
+        if bool::from(r.is_zero() | (r + *k).is_zero()) {
+            return Err(CryptoError::Encoding);
+        }
+        let s = *self.inverse_one_plus_secret * (*k - r * *self.secret);
+        if bool::from(s.is_zero()) {
+            return Err(CryptoError::Encoding);
+        }
+        let mut bytes = [0u8; 64];
+        bytes[..32].copy_from_slice(&r.to_repr());
+        bytes[32..].copy_from_slice(&s.to_repr());
+        Ok(Sm2Signature(bytes))
     }
 }
 
 impl std::fmt::Debug for Sm2SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Sm2SigningKey({})", self.key_id)
+        write!(f, "Sm2SigningKey({})", self.verifying.key_id)
     }
 }
 
-/// An SM2 public key with its key id.
+/// An SM2 public key with its key id and its Z_A, computed once.
 #[derive(Clone, Debug)]
 pub struct Sm2VerifyingKey {
-    inner: sm2::dsa::VerifyingKey,
+    public: sm2::PublicKey,
+    /// Z_A (GB/T 32918.2-2016, 5.5) under the key's distinguishing id.
+    za: [u8; 32],
     key_id: KeyId,
 }
 
 impl Sm2VerifyingKey {
+    fn from_public(public: sm2::PublicKey, prefix: &str, distinguishing_id: &str) -> Result<Self, CryptoError> {
+        let sec1 = public.to_sec1_point(false);
+        let za = sm3_user_hash_za(distinguishing_id.as_bytes(), sec1.as_bytes()).ok_or(CryptoError::MalformedKey("SM2"))?;
+        Ok(Self {
+            key_id: KeyId::derive(prefix, sec1.as_bytes()),
+            public,
+            za,
+        })
+    }
+
     /// Parses a SEC1 encoded public key under the default distinguishing id.
     pub fn from_sec1_bytes(bytes: &[u8], prefix: &str) -> Result<Self, CryptoError> {
         Self::from_sec1_bytes_with_id(bytes, prefix, DEFAULT_DISTINGUISHING_ID)
@@ -138,18 +225,14 @@ impl Sm2VerifyingKey {
 
     /// Parses a SEC1 encoded public key under a named distinguishing id.
     pub fn from_sec1_bytes_with_id(bytes: &[u8], prefix: &str, distinguishing_id: &str) -> Result<Self, CryptoError> {
-        let inner = sm2::dsa::VerifyingKey::from_sec1_bytes(distinguishing_id, bytes).map_err(|_| CryptoError::MalformedKey("SM2"))?;
-        let sec1 = inner.to_encoded_point(false);
-        Ok(Self {
-            key_id: KeyId::derive(prefix, sec1.as_bytes()),
-            inner,
-        })
+        let public = sm2::PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::MalformedKey("SM2"))?;
+        Self::from_public(public, prefix, distinguishing_id)
     }
 
     /// Parses an SPKI PEM public key.
     pub fn from_public_key_pem(pem: &str, prefix: &str) -> Result<Self, CryptoError> {
         let public = sm2::PublicKey::from_public_key_pem(pem).map_err(|_| CryptoError::MalformedKey("SM2"))?;
-        Self::from_sec1_bytes(public.to_encoded_point(false).as_bytes(), prefix)
+        Self::from_public(public, prefix, DEFAULT_DISTINGUISHING_ID)
     }
 
     /// Parses a key as operators paste it: SPKI PEM, or SEC1 hex.
@@ -164,19 +247,17 @@ impl Sm2VerifyingKey {
 
     /// SEC1 uncompressed encoding `04 || x || y`.
     pub fn to_sec1_bytes(&self) -> Vec<u8> {
-        self.inner.to_encoded_point(false).as_bytes().to_vec()
+        self.public.to_sec1_point(false).as_bytes().to_vec()
     }
 
     /// SEC1 compressed encoding `02|03 || x` (33 bytes).
     pub fn to_sec1_compressed_bytes(&self) -> Vec<u8> {
-        self.inner.to_encoded_point(true).as_bytes().to_vec()
+        self.public.to_sec1_point(true).as_bytes().to_vec()
     }
 
     /// SPKI PEM encoding.
     pub fn to_public_key_pem(&self) -> Result<String, CryptoError> {
-        sm2::PublicKey::from(&self.inner)
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|_| CryptoError::Encoding)
+        self.public.to_public_key_pem(LineEnding::LF).map_err(|_| CryptoError::Encoding)
     }
 
     /// The key id.
@@ -186,72 +267,34 @@ impl Sm2VerifyingKey {
 
     /// Verifies `signature` over `message` (Z_A rule applied inside).
     pub fn verify(&self, message: &[u8], signature: &Sm2Signature) -> Result<(), CryptoError> {
-        let signature = sm2::dsa::Signature::from_slice(&signature.0).map_err(|_| CryptoError::MalformedSignature)?;
-        self.inner.verify(message, &signature).map_err(|_| CryptoError::BadSignature)
+        self.verify_digest(&sm3_parts(&[&self.za, message]), signature)
     }
 
-    /// Verifies a signature over a caller-computed `e = SM3(Z_A || M)`.
+    /// Verifies a signature over a caller-computed `e = SM3(Z_A || M)`
+    /// (GB/T 32918.2-2016, 7.1).
+    ///
+    /// # Security
+    /// Variable time, on purpose and safely: every input — the public key,
+    /// the digest of a message the verifier holds, the signature — is
+    /// public, so timing reveals nothing an observer does not already have.
+    /// No secret scalar ever reaches this function or the variable-time
+    /// multiplications it uses; signing uses the constant-time ones.
     pub fn verify_digest(&self, digest: &[u8; 32], signature: &Sm2Signature) -> Result<(), CryptoError> {
-        use sm2::dsa::signature::hazmat::PrehashVerifier;
-        let signature = sm2::dsa::Signature::from_slice(&signature.0).map_err(|_| CryptoError::MalformedSignature)?;
-        self.inner.verify_prehash(digest, &signature).map_err(|_| CryptoError::BadSignature)
+        let (r, s) = signature.scalars()?;
+        let e = digest_scalar(digest);
+        // B5: t = (r + s) mod n, t != 0.
+        let t = r + s;
+        if bool::from(t.is_zero()) {
+            return Err(CryptoError::BadSignature);
+        }
+        // B6–B7: (x1, y1) = [s]G + [t]P_A, and (e + x1) mod n = r.
+        if crate::sm2_verify::x_matches(&s, &t, self.public.as_affine(), &(r - e)) {
+            Ok(())
+        } else {
+            Err(CryptoError::BadSignature)
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use rand::SeedableRng;
-
-    fn key(seed: u64) -> Sm2SigningKey {
-        Sm2SigningKey::generate(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed), "sm2").unwrap()
-    }
-
-    #[test]
-    fn pem_round_trip_keeps_key_id_and_signatures() {
-        let original = key(1);
-        let pem = original.to_pkcs8_pem().unwrap();
-        let restored = Sm2SigningKey::from_pkcs8_pem(&pem, "sm2").unwrap();
-        assert_eq!(original.key_id(), restored.key_id());
-        let signature = restored.sign(b"m").unwrap();
-        original.verifying_key().verify(b"m", &signature).unwrap();
-        let public_pem = original.verifying_key().to_public_key_pem().unwrap();
-        Sm2VerifyingKey::from_public_key_pem(&public_pem, "sm2")
-            .unwrap()
-            .verify(b"m", &signature)
-            .unwrap();
-    }
-
-    #[test]
-    fn signature_from_another_key_fails() {
-        let signature = key(1).sign(b"m").unwrap();
-        assert_eq!(key(2).verifying_key().verify(b"m", &signature), Err(CryptoError::BadSignature));
-    }
-
-    #[test]
-    fn garbage_keys_and_signatures_are_rejected() {
-        assert!(Sm2SigningKey::from_pkcs8_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "sm2").is_err());
-        assert!(Sm2VerifyingKey::from_sec1_bytes(&[4u8; 65], "sm2").is_err());
-        assert_eq!(Sm2Signature::from_hex("abcd"), Err(CryptoError::MalformedSignature));
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
-        #[test]
-        fn any_flipped_bit_of_message_or_signature_fails(seed in any::<u64>(), msg in proptest::collection::vec(any::<u8>(), 1..64), bit in any::<proptest::sample::Index>()) {
-            let signer = key(seed);
-            let signature = signer.sign(&msg).unwrap();
-            let verifier = signer.verifying_key();
-            prop_assert!(verifier.verify(&msg, &signature).is_ok());
-            let mut bad_msg = msg.clone();
-            let i = bit.index(msg.len() * 8);
-            bad_msg[i / 8] ^= 1 << (i % 8);
-            prop_assert!(verifier.verify(&bad_msg, &signature).is_err());
-            let mut bad_sig = signature.to_bytes();
-            let j = bit.index(512);
-            bad_sig[j / 8] ^= 1 << (j % 8);
-            prop_assert!(verifier.verify(&msg, &Sm2Signature::from_slice(&bad_sig).unwrap()).is_err());
-        }
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! SM3 hashing (GB/T 32905-2016) and HMAC-SM3 (RFC 2104 over SM3).
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sm3::{Digest, Sm3};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};

@@ -118,7 +118,7 @@ impl std::fmt::Debug for Sm4Key {
 /// One SM4 block encryption, exposed for the GB/T 32907 known-answer tests.
 #[doc(hidden)]
 pub fn sm4_encrypt_block(key: &[u8; 16], block: &mut [u8; 16]) {
-    use sm4::cipher::BlockEncrypt;
+    use sm4::cipher::{BlockCipherEncrypt, KeyInit};
     let cipher = Sm4::new(key.into());
     cipher.encrypt_block(block.into());
 }

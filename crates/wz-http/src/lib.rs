@@ -8,11 +8,13 @@
 mod envelope;
 mod error;
 mod extract;
+mod floor;
 mod metrics;
 mod routes;
 
 pub use error::ApiError;
 pub use extract::{AdminScope, AdminToken};
+pub use floor::{floor_router, serve_floor};
 pub use metrics::{process_cpu_seconds, Metrics};
 pub use routes::openapi_document;
 

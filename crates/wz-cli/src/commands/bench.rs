@@ -57,6 +57,18 @@ pub enum BenchCommand {
     Registry(super::bench_registry::RegistryBenchArgs),
     /// Single-core cost of SM2, the password digest and argon2id.
     Crypto,
+    /// This machine's own limits, measured in one run: the HTTP floor,
+    /// SM2 and HMAC-SM3 per core, a group-committed SQLite insert; every
+    /// figure as CPU time per operation.
+    Limits(super::bench_limits::LimitsBenchArgs),
+    /// The HTTP floor's server (started by the benchmarks as a child
+    /// process; prints its URL, serves until killed).
+    #[command(hide = true)]
+    FloorServer {
+        /// Port on 127.0.0.1 (0: any free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
 }
 
 fn resident_kib() -> Option<u64> {
@@ -117,6 +129,8 @@ pub async fn run(cli: &crate::Cli, command: &BenchCommand) -> anyhow::Result<Exi
             BenchCommand::Session(args) => super::bench_session::run(cli, args).await,
             BenchCommand::Oidc(args) => super::bench_oidc::run(cli, args).await,
             BenchCommand::Registry(args) => super::bench_registry::run(cli, args).await,
+            BenchCommand::Limits(args) => super::bench_limits::run(args).await,
+            BenchCommand::FloorServer { port } => super::bench_limits::serve_floor(*port).await,
             _ => super::bench_crypto::run(),
         };
     };

@@ -21,6 +21,7 @@ use wz_client::{Client, KeySigner};
 use wz_proto::{CompleteSessionRequest, OidcClientSettings, RelyingPartyRequest};
 
 use super::admin_client;
+use super::bench_phase::{measure, server_cpu, Phase};
 use super::bench_qr::enrol_wallets;
 use crate::Cli;
 
@@ -62,117 +63,6 @@ fn b64(bytes: impl AsRef<[u8]>) -> String {
 struct Code {
     code: String,
     verifier: String,
-}
-
-/// What a measured phase cost.
-struct Phase {
-    done: usize,
-    failed: usize,
-    seconds: f64,
-    server_cpu: Option<f64>,
-    own_cpu: Option<f64>,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-impl Phase {
-    fn print(&self, what: &str) {
-        let per_op = |cpu: Option<f64>| cpu.map_or("n/a".to_owned(), |c| format!("{:.3} ms", c * 1000.0 / self.done.max(1) as f64));
-        println!(
-            "{what}: {} in {:.2} s: {:.0}/s; p50 {:.2} ms, p99 {:.2} ms; server CPU {} per op; load generator CPU {} per op{}",
-            self.done,
-            self.seconds,
-            self.done as f64 / self.seconds,
-            self.p50_ms,
-            self.p99_ms,
-            per_op(self.server_cpu),
-            per_op(self.own_cpu),
-            if self.failed > 0 {
-                format!("; {} FAILED", self.failed)
-            } else {
-                String::new()
-            }
-        );
-    }
-
-    /// Operations per CPU-second of the server.
-    fn per_cpu_second(&self) -> Option<f64> {
-        self.server_cpu.filter(|c| *c > 0.0).map(|c| self.done as f64 / c)
-    }
-}
-
-/// The server's CPU seconds from its metrics.
-async fn server_cpu(http: &reqwest::Client, base: &str) -> Option<f64> {
-    let text = http.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("process_cpu_seconds_total "))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-/// Runs `requests` from `connections` tasks; `cpu` reads the target's CPU seconds.
-async fn measure<F, Fut>(
-    count: usize,
-    connections: usize,
-    request: F,
-    cpu: impl std::future::Future<Output = Option<f64>>,
-    cpu_after: impl std::future::Future<Output = Option<f64>>,
-) -> Phase
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let before = cpu.await;
-    let own_before = wz_http::process_cpu_seconds();
-    let request = Arc::new(request);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..connections.max(1))
-        .map(|_| {
-            let (request, next) = (Arc::clone(&request), Arc::clone(&next));
-            tokio::spawn(async move {
-                let (mut latencies, mut failed) = (Vec::new(), 0usize);
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= count {
-                        break;
-                    }
-                    let sent = Instant::now();
-                    if request(index).await {
-                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        failed += 1;
-                    }
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let (mut latencies, mut failed) = (Vec::new(), 0);
-    for worker in workers {
-        if let Ok((mine, theirs)) = worker.await {
-            latencies.extend(mine);
-            failed += theirs;
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let own_after = wz_http::process_cpu_seconds();
-    let after = cpu_after.await;
-    latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len().saturating_sub(1)) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    Phase {
-        done: latencies.len(),
-        failed,
-        seconds,
-        server_cpu: before.zip(after).map(|(b, a)| a - b),
-        own_cpu: own_before.zip(own_after).map(|(b, a)| a - b),
-        p50_ms: percentile(0.5),
-        p99_ms: percentile(0.99),
-    }
 }
 
 /// One whole sign-in by `wallet` for the client: its code and verifier.
@@ -393,7 +283,7 @@ pub async fn run(cli: &Cli, args: &OidcBenchArgs) -> anyhow::Result<ExitCode> {
         cpu_of(http.clone(), base.clone()),
     )
     .await;
-    ours.print("token endpoint (redeem code, sign ES256 ID token, store and audit)");
+    ours.print("token endpoint (redeem code, sign ES256 ID token, store and audit)", None);
 
     let documents = {
         let (http2, base2) = (http.clone(), base.clone());
@@ -419,7 +309,7 @@ pub async fn run(cli: &Cli, args: &OidcBenchArgs) -> anyhow::Result<ExitCode> {
         )
         .await
     };
-    documents.print("discovery and JWKS documents");
+    documents.print("discovery and JWKS documents", None);
 
     if let Some(peer) = &args.peer {
         let peer = peer.trim_end_matches('/').to_owned();
@@ -460,11 +350,11 @@ pub async fn run(cli: &Cli, args: &OidcBenchArgs) -> anyhow::Result<ExitCode> {
         for round in 1..=args.peer_warmup {
             let setup = fetch().await?;
             let warm = redeem_all(&http, target(&setup), setup.codes, args.connections, peer_cpu.clone()).await;
-            warm.print(&format!("peer warm-up round {round} (not counted)"));
+            warm.print(&format!("peer warm-up round {round} (not counted)"), None);
         }
         let setup = fetch().await?;
         let theirs = redeem_all(&http, target(&setup), setup.codes, args.connections, peer_cpu).await;
-        theirs.print("peer (oidc-provider) token endpoint, same redemption");
+        theirs.print("peer (oidc-provider) token endpoint, same redemption", None);
         if let (Some(a), Some(b)) = (ours.per_cpu_second(), theirs.per_cpu_second()) {
             println!(
                 "redemptions per server CPU-second: ours {a:.0}, peer {b:.0}: {:.2}x the peer",

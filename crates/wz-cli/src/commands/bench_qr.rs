@@ -4,12 +4,14 @@
 //! the demo registry office and a terminal, enrols them into fresh wallets
 //! (card, password, the same photo at the terminal), signs `--codes`
 //! codes, then verifies each once from `--connections` concurrent
-//! connections and reports throughput and latency.
+//! connections and reports throughput, latency, the server's CPU per code
+//! (signing and enrolment not counted) and that CPU as a multiple of the
+//! HTTP floor measured just before with a body of the same size.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -20,6 +22,7 @@ use wz_crypto::Sm2SigningKey;
 use wz_proto::{BindEnrolmentRequest, CompleteEnrolmentRequest, QrVerifyRequest, RegisterTerminalRequest};
 use wz_service::{Clock, EntropyRng, OsEntropy, SystemClock};
 
+use super::bench_phase::{measure, server_cpu};
 use super::{admin_client, DEFAULT_SERVER};
 use crate::Cli;
 
@@ -46,6 +49,10 @@ pub struct QrBenchArgs {
     /// the demo face set).
     #[arg(long)]
     faces: Option<PathBuf>,
+    /// Skip the HTTP floor measured beside the endpoint (the server's CPU
+    /// per code is then not stated as a multiple of it).
+    #[arg(long)]
+    no_floor: bool,
 }
 
 fn now() -> wz_client::NowMs {
@@ -128,9 +135,39 @@ pub(crate) async fn enrol_wallets(
     Ok(wallets)
 }
 
+/// The request body each endpoint receives for `code`.
+fn request_body(credential_mode: bool, code: &str) -> anyhow::Result<Vec<u8>> {
+    Ok(if credential_mode {
+        serde_json::to_vec(&authentication_request(code.to_owned()))?
+    } else {
+        serde_json::to_vec(&QrVerifyRequest { code: code.to_owned() })?
+    })
+}
+
+fn authentication_request(code: String) -> wz_proto::AuthenticationRequest {
+    wz_proto::AuthenticationRequest {
+        mode: "credential".into(),
+        purpose: "benchmark".into(),
+        attributes: vec!["name".into()],
+        code: Some(code),
+        ..Default::default()
+    }
+}
+
 pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.server);
+    let http = reqwest::Client::new();
     let wallets = enrol_wallets(cli, args.admin_token.as_deref(), args.faces.as_deref(), &client).await?;
+    let credential_mode = args.endpoint == "credential";
+    // The floor first, with a body of the same size: the codes signed
+    // next must all be verified within their 60 s.
+    let floor = if args.no_floor {
+        None
+    } else {
+        let (wallet, credential, qr_key) = &wallets[0];
+        let body = request_body(credential_mode, &wallet.qr(credential, qr_key)?)?;
+        Some(super::bench_limits::floor(&http, body, args.codes.clamp(50_000, 100_000), args.connections).await?)
+    };
     let started = Instant::now();
     let codes: Vec<String> = (0..args.codes)
         .map(|i| {
@@ -160,75 +197,54 @@ pub async fn run(cli: &Cli, args: &QrBenchArgs) -> anyhow::Result<ExitCode> {
         let registered = admin.register_relying_party(&request).await?;
         Arc::new((registered.relying_party.id, registered.client_secret))
     };
-    let verify_endpoint = args.endpoint != "credential";
     let codes = Arc::new(codes);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..args.connections.max(1))
-        .map(|_| {
-            let (codes, next, client, party) = (Arc::clone(&codes), Arc::clone(&next), client.clone(), Arc::clone(&party));
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut failures = std::collections::BTreeMap::<String, usize>::new();
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(code) = codes.get(index) else { break };
-                    let sent = Instant::now();
-                    let outcome = if verify_endpoint {
+    let failures = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
+    let phase = {
+        let (client, failures) = (client.clone(), Arc::clone(&failures));
+        measure(
+            codes.len(),
+            args.connections,
+            move |index| {
+                let (client, codes, party, failures) = (client.clone(), Arc::clone(&codes), Arc::clone(&party), Arc::clone(&failures));
+                async move {
+                    let Some(code) = codes.get(index) else { return false };
+                    let outcome = if credential_mode {
+                        let request = authentication_request(code.clone());
+                        client.authenticate(&party.0, &party.1, &request).await.map(|a| a.result)
+                    } else {
                         client
                             .verify_qr((&party.0, &party.1), &QrVerifyRequest { code: code.clone() })
                             .await
                             .map(|_| "success".to_owned())
-                    } else {
-                        let request = wz_proto::AuthenticationRequest {
-                            mode: "credential".into(),
-                            purpose: "benchmark".into(),
-                            attributes: vec!["name".into()],
-                            code: Some(code.clone()),
-                            ..Default::default()
-                        };
-                        client.authenticate(&party.0, &party.1, &request).await.map(|a| a.result)
                     };
-                    match outcome {
-                        Ok(result) if result == "success" => latencies.push(sent.elapsed().as_secs_f64() * 1000.0),
-                        Ok(result) => *failures.entry(result).or_default() += 1,
-                        Err(error) => *failures.entry(error.code().unwrap_or("transport").to_owned()).or_default() += 1,
+                    let failure = match outcome {
+                        Ok(result) if result == "success" => return true,
+                        Ok(result) => result,
+                        Err(error) => error.code().unwrap_or("transport").to_owned(),
+                    };
+                    if let Ok(mut failures) = failures.lock() {
+                        *failures.entry(failure).or_default() += 1;
                     }
+                    false
                 }
-                (latencies, failures)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut failures = std::collections::BTreeMap::<String, usize>::new();
-    for worker in workers {
-        let (mine, theirs) = worker.await?;
-        latencies.extend(mine);
-        for (code, count) in theirs {
-            *failures.entry(code).or_default() += count;
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len().saturating_sub(1)) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
+            },
+            server_cpu(&http, &args.server),
+            server_cpu(&http, &args.server),
+        )
+        .await
     };
-    println!(
-        "{} {} codes in {elapsed:.2} s with {} connections: {:.0}/s; latency p50 {:.2} ms, p99 {:.2} ms",
-        if !verify_endpoint {
-            "authenticated (mode credential)"
+    if let Some(floor) = &floor {
+        floor.print("HTTP floor (same body size, same connections)", None);
+    }
+    phase.print(
+        if credential_mode {
+            "authenticated (mode credential, signed result)"
         } else {
-            "verified"
+            "verified (POST /v1/qr/verify)"
         },
-        latencies.len(),
-        args.connections,
-        latencies.len() as f64 / elapsed,
-        percentile(0.5),
-        percentile(0.99)
+        floor.as_ref(),
     );
+    let failures = failures.lock().map(|f| f.clone()).unwrap_or_default();
     if !failures.is_empty() {
         println!("failures: {failures:?}");
     }

@@ -2,7 +2,9 @@
 //! from the wallet submitting its proof to the relying party receiving the
 //! completed state over server-sent events. Run beside `wz serve --demo`
 //! (citizens of its own, as `wz bench qr`); mode `credential` (no face
-//! inference).
+//! inference). The server's CPU per whole session (five requests and an
+//! event stream) is read from its metrics around the sessions and stated
+//! as a multiple of the HTTP floor measured first.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -12,6 +14,7 @@ use wz_core::{session_frame, unix_ms};
 use wz_proto::{CompleteSessionRequest, CreateSessionRequest, RelyingPartyRequest};
 use wz_service::{Clock, SystemClock};
 
+use super::bench_phase::{server_cpu, Phase};
 use super::{admin_client, DEFAULT_SERVER};
 use crate::Cli;
 
@@ -30,6 +33,10 @@ pub struct SessionBenchArgs {
     /// the demo face set).
     #[arg(long)]
     faces: Option<std::path::PathBuf>,
+    /// Skip the HTTP floor measured first (the server's CPU per session is
+    /// then not stated as a multiple of it).
+    #[arg(long)]
+    no_floor: bool,
 }
 
 /// Waits on the SSE stream until a `completed` state arrives; returns when.
@@ -62,7 +69,20 @@ pub async fn run(cli: &Cli, args: &SessionBenchArgs) -> anyhow::Result<ExitCode>
         .await?;
     let party = (registered.relying_party.id.as_str(), registered.client_secret.as_str());
     let http = reqwest::Client::new();
+    let floor = if args.no_floor {
+        None
+    } else {
+        let (wallet, credential, qr_key) = &wallets[0];
+        let proof = CompleteSessionRequest {
+            code: wallet.qr(credential, qr_key)?,
+            ..Default::default()
+        };
+        Some(super::bench_limits::floor(&http, serde_json::to_vec(&proof)?, 50_000, 64).await?)
+    };
     let (mut to_event, mut to_answer) = (Vec::new(), Vec::new());
+    let cpu_before = server_cpu(&http, &args.server).await;
+    let own_before = wz_http::process_cpu_seconds();
+    let started = Instant::now();
     for i in 0..args.sessions {
         let (wallet, credential, qr_key) = &wallets[i % wallets.len()];
         let created = client
@@ -104,6 +124,25 @@ pub async fn run(cli: &Cli, args: &SessionBenchArgs) -> anyhow::Result<ExitCode>
         let arrived = tokio::time::timeout(Duration::from_secs(5), watcher).await???;
         to_event.push(arrived.duration_since(submitted));
     }
+    let seconds = started.elapsed().as_secs_f64();
+    let own_after = wz_http::process_cpu_seconds();
+    let cpu_after = server_cpu(&http, &args.server).await;
+    let mut whole: Vec<f64> = to_event.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    whole.sort_by(f64::total_cmp);
+    let phase = Phase::from_latencies(
+        &whole,
+        0,
+        seconds,
+        cpu_before.zip(cpu_after).map(|(b, a)| a - b),
+        own_before.zip(own_after).map(|(b, a)| a - b),
+    );
+    if let Some(floor) = &floor {
+        floor.print("HTTP floor (a body the size of the wallet's proof, 64 connections)", None);
+    }
+    phase.print(
+        "sessions one after another (create, event stream, scan, consent, prove; latency: submit to event)",
+        floor.as_ref(),
+    );
     let report = |name: &str, mut times: Vec<Duration>| {
         times.sort();
         let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0;

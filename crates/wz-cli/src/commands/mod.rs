@@ -3,7 +3,9 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_crypto;
+pub mod bench_limits;
 pub mod bench_oidc;
+pub mod bench_phase;
 pub mod bench_qr;
 pub mod bench_registry;
 pub mod bench_session;
