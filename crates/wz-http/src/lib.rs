@@ -39,8 +39,10 @@ pub struct HttpLimits {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// Use cases.
-    pub services: Services,
+    /// Use cases, behind one `Arc`: axum clones the state for every
+    /// request, and a clone of `Services` was nine services' worth of
+    /// reference counts (a tenth of the server's CPU per QR code, issue #19).
+    pub services: Arc<Services>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Operator bearer token (digest).

@@ -284,7 +284,7 @@ pub(crate) async fn start_with(
 ) -> Result<RunningServer, ServerError> {
     let draining = Arc::new(AtomicBool::new(false));
     let state = AppState {
-        services: opened.services.clone(),
+        services: Arc::new(opened.services.clone()),
         metrics: Arc::new(Metrics::default()),
         admin_token: Arc::new(AdminToken::new(&opened.admin_token)),
         draining: Arc::clone(&draining),
