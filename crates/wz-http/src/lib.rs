@@ -15,7 +15,7 @@ mod routes;
 pub use error::ApiError;
 pub use extract::{AdminScope, AdminToken};
 pub use floor::{floor_router, serve_floor};
-pub use metrics::{process_cpu_seconds, Metrics};
+pub use metrics::{process_cpu_seconds, thread_cpu_seconds, Metrics};
 pub use routes::openapi_document;
 
 use std::sync::Arc;

@@ -41,7 +41,18 @@ struct ProcessCpu;
 
 /// Seconds of CPU this process has used, where the platform tells.
 pub fn process_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_seconds_in("/proc/self/stat")
+}
+
+/// Seconds of CPU the calling thread has used, where the platform tells
+/// (benchmarks of one-core operations).
+pub fn thread_cpu_seconds() -> Option<f64> {
+    cpu_seconds_in("/proc/thread-self/stat")
+}
+
+/// utime + stime of a `/proc/.../stat` file.
+fn cpu_seconds_in(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the parenthesised command name (which may hold spaces).
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();

@@ -4,21 +4,15 @@
 //! rejected one), each measured over a fixed time.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wz_core::{CardPassword, LookupKey};
 use wz_crypto::{key_from_passphrase, MacKey, Sm2SigningKey};
 use wz_service::{EntropyRng, OsEntropy};
 
 /// Operations per second of `work`, run for about `budget`.
-fn rate(budget: Duration, mut work: impl FnMut()) -> f64 {
-    let started = Instant::now();
-    let mut count = 0u64;
-    while started.elapsed() < budget {
-        work();
-        count += 1;
-    }
-    count as f64 / started.elapsed().as_secs_f64()
+fn rate(budget: Duration, work: impl FnMut()) -> f64 {
+    super::bench_limits::per_core(budget, work).0
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {

@@ -130,19 +130,11 @@ fn body_of(bytes: usize) -> Vec<u8> {
         .into_bytes()
 }
 
-/// CPU seconds this thread has used (Linux: `/proc/thread-self/stat`,
-/// in ticks of 1/100 s; a 2-second measurement is good to about 1 %).
-fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
-}
-
 /// One-thread cost of `work`, run for about `budget`: (operations per
-/// wall-clock second, CPU microseconds per operation).
-fn per_core(budget: Duration, mut work: impl FnMut()) -> (f64, Option<f64>) {
-    let cpu_before = thread_cpu_seconds();
+/// wall-clock second, CPU microseconds per operation; the thread's CPU
+/// is counted in ticks of 1/100 s, so two seconds are good to about 1 %).
+pub(crate) fn per_core(budget: Duration, mut work: impl FnMut()) -> (f64, Option<f64>) {
+    let cpu_before = wz_http::thread_cpu_seconds();
     let started = Instant::now();
     let mut count = 0u64;
     while started.elapsed() < budget {
@@ -150,7 +142,7 @@ fn per_core(budget: Duration, mut work: impl FnMut()) -> (f64, Option<f64>) {
         count += 1;
     }
     let wall = started.elapsed().as_secs_f64();
-    let cpu = thread_cpu_seconds()
+    let cpu = wz_http::thread_cpu_seconds()
         .zip(cpu_before)
         .map(|(a, b)| (a - b) * 1e6 / count.max(1) as f64);
     (count as f64 / wall, cpu)
@@ -165,10 +157,10 @@ fn print_core(name: &str, (rate, cpu_us): (f64, Option<f64>)) {
 /// process CPU per row (this process does nothing else meanwhile), rows
 /// per wall second, and the mean batch size.
 async fn sqlite_group_commit(nonces: usize, connections: usize) -> anyhow::Result<(Phase, f64)> {
-    let folder = tempfile_dir()?;
+    let folder = tempfile::tempdir()?;
     let store = Arc::new(
         wz_store_sqlite::open(&wz_store_sqlite::SqliteConfig {
-            path: folder.join("limits.db"),
+            path: folder.path().join("limits.db"),
             read_connections: 1,
         })
         .await?,
@@ -210,17 +202,8 @@ async fn sqlite_group_commit(nonces: usize, connections: usize) -> anyhow::Resul
     )
     .await;
     drop(store);
-    let _ = std::fs::remove_dir_all(&folder);
     let batches = batches.load(std::sync::atomic::Ordering::Relaxed).max(1);
     Ok((phase, nonces as f64 / batches as f64))
-}
-
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let mut random = [0u8; 8];
-    wz_service::Entropy::fill(&OsEntropy, &mut random);
-    let dir = std::env::temp_dir().join(format!("wz-limits-{}", hex::encode(random)));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 pub async fn run(args: &LimitsBenchArgs) -> anyhow::Result<ExitCode> {
