@@ -5,6 +5,13 @@
 
 mod commands;
 
+/// mimalloc instead of the system allocator: a request allocates and frees
+/// many small buffers across two worker threads, and glibc's `malloc` and
+/// `free` were 7–12 % of the server's CPU per request (issue #19,
+/// BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -4,6 +4,10 @@
 //! database's thread instead of paying them each. A lone item is handled
 //! at once; batching happens only when items arrive faster than a batch
 //! commits, so it adds no waiting of its own.
+//!
+//! Before a batch closes, the task lets whatever is ready to run go first
+//! ([`gather_ready`]): callers woken together (by the previous batch's
+//! answers) then reach the queue together instead of one per batch.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -60,6 +64,7 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(limit);
             while receiver.recv_many(&mut batch, limit).await > 0 {
+                gather_ready(&mut receiver, &mut batch, limit).await;
                 let (items, replies): (Vec<T>, Vec<oneshot::Sender<R>>) = batch.drain(..).unzip();
                 let results = handler(items).await;
                 for (reply, result) in replies.into_iter().zip(results) {
@@ -68,6 +73,30 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
             }
         });
         sender
+    }
+}
+
+/// Adds to `batch` the items of tasks that are ready to run now: yields to
+/// the scheduler, takes what arrived, and stops after a pass that brought
+/// nothing (or at `limit`). No timer is involved, so a lone item waits for
+/// one yield only.
+///
+/// Why: tokio runs a task woken by the running task next (its LIFO slot),
+/// so a batch task woken by the first of many callers that were released
+/// together would otherwise take that one caller alone, every time.
+pub(crate) async fn gather_ready<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, limit: usize) {
+    while batch.len() < limit {
+        tokio::task::yield_now().await;
+        let before = batch.len();
+        while batch.len() < limit {
+            match receiver.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == before {
+            break;
+        }
     }
 }
 
@@ -101,6 +130,36 @@ mod tests {
         }
         let used = batches.load(Ordering::SeqCst);
         assert!((5..40).contains(&used), "40 items in {used} batches of at most 8");
+    }
+
+    /// Callers released at the same moment reach one batch even when the
+    /// handler answers at once: without `gather_ready` the batch task ran
+    /// right after the first caller (tokio's LIFO slot) and took it alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_released_together_share_a_batch_without_any_waiting() {
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&sizes);
+        let queue = GroupCommit::new(256, move |items: Vec<u32>| {
+            recorded.lock().unwrap().push(items.len());
+            Box::pin(async move { items }) as BatchFuture<u32>
+        });
+        let start = Arc::new(tokio::sync::Barrier::new(33));
+        let calls: Vec<_> = (0..32u32)
+            .map(|i| {
+                let (queue, start) = (queue.clone(), Arc::clone(&start));
+                tokio::spawn(async move {
+                    start.wait().await;
+                    queue.submit(i).await
+                })
+            })
+            .collect();
+        start.wait().await;
+        for (i, call) in calls.into_iter().enumerate() {
+            assert_eq!(call.await.unwrap(), Some(i as u32));
+        }
+        let sizes = sizes.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 32);
+        assert!(sizes.len() <= 4, "32 callers released together went into batches of {sizes:?}");
     }
 
     #[tokio::test]

@@ -39,6 +39,9 @@ pub struct QrVerification {
     pub level: AssuranceLevel,
     /// When the credential expires, Unix milliseconds.
     pub credential_expires_at_ms: i64,
+    /// The holder's pairwise subject for the relying party the
+    /// verification was tagged with (as audited); `None` without one.
+    pub subject: Option<String>,
 }
 
 /// One use for the journal: the nonce, and the audit entry whose `result`
@@ -97,7 +100,11 @@ impl QrService {
             expires_at_ms: code.issued_at_ms + QR_LIFETIME_MS + 1,
             credential: Some(body.serial),
         };
-        let mut details = self.details(tag, Some(&body.number));
+        let subject = tag.rp_id.as_deref().map(|rp| self.subject(rp, &body.number));
+        let mut details = tag.details.clone();
+        if let Some(subject) = &subject {
+            details.insert("pairwise_subject".into(), json!(subject));
+        }
         details.insert("serial".into(), json!(body.serial.to_hex()));
         details.insert("level".into(), json!(body.level.as_str()));
         let audit = AuditDraft::new(&tag.actor, tag.action, Some(short_number(&body.number)), now).with_details(details.into());
@@ -110,6 +117,7 @@ impl QrService {
             number: body.number,
             level: body.level,
             credential_expires_at_ms: body.expires_at * 1000,
+            subject,
         })
     }
 
@@ -122,16 +130,20 @@ impl QrService {
             return Err(ServiceError::Refused(ResultCode::ModeNotAllowed));
         }
         let tag = AuditTag::for_party(&rp.id, "qr.verified");
-        let verified = self.verify_tagged(text, &tag).await?;
-        let subject = wz_core::pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, &verified.number);
+        let mut verified = self.verify_tagged(text, &tag).await?;
+        let subject = verified.subject.take().unwrap_or_else(|| self.subject(&rp.id, &verified.number));
         Ok((verified, subject))
+    }
+
+    /// The holder's pairwise subject for relying party `rp`.
+    fn subject(&self, rp: &str, number: &CredentialNumber) -> String {
+        wz_core::pairwise_subject(&self.context.keyring.credential_number_key, rp, number)
     }
 
     fn details(&self, tag: &AuditTag, number: Option<&CredentialNumber>) -> serde_json::Map<String, serde_json::Value> {
         let mut details = tag.details.clone();
         if let (Some(rp), Some(number)) = (&tag.rp_id, number) {
-            let subject = wz_core::pairwise_subject(&self.context.keyring.credential_number_key, rp, number);
-            details.insert("pairwise_subject".into(), json!(subject));
+            details.insert("pairwise_subject".into(), json!(self.subject(rp, number)));
         }
         details
     }

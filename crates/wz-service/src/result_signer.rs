@@ -1,13 +1,15 @@
 //! Signs authentication results in batches: every result waiting when the
 //! signer is free goes into one Merkle tree whose root gets one signature
-//! (`wz_core::sign_batch`). Under load one SM2 signature serves hundreds of
-//! results; alone, a result is signed by itself without waiting.
+//! (`wz_core::sign_batch`). Under load one SM2 signature serves many
+//! results; alone, a result is signed by itself without waiting (beyond
+//! one yield to the scheduler, see `group_commit::gather_ready`).
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use wz_core::{sign_batch, ResultAlg, ResultKey, SignedStatement};
 
+use crate::group_commit::gather_ready;
 use crate::{Keyring, ServiceError};
 
 /// Most results under one signature.
@@ -48,6 +50,7 @@ fn spawn(keyring: Arc<Keyring>) -> mpsc::Sender<Job> {
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            gather_ready(&mut receiver, &mut batch, MAX_BATCH).await;
             for alg in [ResultAlg::Sm2, ResultAlg::Es256] {
                 let (group, rest): (Vec<Job>, Vec<Job>) = batch.drain(..).partition(|job| job.alg == alg);
                 batch = rest;

@@ -37,7 +37,13 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA synchronous = FULL; PRAGMA foreign_keys
 /// keys are keyed digests, so inserts land on random pages; with the small
 /// cache a large batch spills and rereads pages through the kernel (a 1 M
 /// seed spent twice its user time in system calls).
-const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
+///
+/// Statement journals in memory: a multi-row insert into a table with a
+/// `CHECK` constraint (the journal's nonces, the audit log) keeps a copy of
+/// every page it changes, and past 64 KiB SQLite spilled that copy into a
+/// temporary file, a write system call per page (issue #19). A group
+/// commit's statement changes at most a few hundred pages.
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;";
 
 /// Opens (creating if needed) and migrates the database: one writer
 /// connection, and a read-only pool beside it.
