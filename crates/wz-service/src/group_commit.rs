@@ -76,16 +76,24 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
     }
 }
 
+/// Most scheduler passes [`gather_ready`] makes: under a load where every
+/// pass brings a few more callers, the batch closes after these instead of
+/// holding its first callers until `limit` have arrived.
+const MAX_GATHER_PASSES: usize = 8;
+
 /// Adds to `batch` the items of tasks that are ready to run now: yields to
 /// the scheduler, takes what arrived, and stops after a pass that brought
-/// nothing (or at `limit`). No timer is involved, so a lone item waits for
-/// one yield only.
+/// nothing (or at `limit`, or after [`MAX_GATHER_PASSES`]). No timer is
+/// involved, so a lone item waits for one yield only.
 ///
 /// Why: tokio runs a task woken by the running task next (its LIFO slot),
 /// so a batch task woken by the first of many callers that were released
 /// together would otherwise take that one caller alone, every time.
 pub(crate) async fn gather_ready<T>(receiver: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, limit: usize) {
-    while batch.len() < limit {
+    for _ in 0..MAX_GATHER_PASSES {
+        if batch.len() >= limit {
+            break;
+        }
         tokio::task::yield_now().await;
         let before = batch.len();
         while batch.len() < limit {
@@ -160,6 +168,30 @@ mod tests {
         let sizes = sizes.lock().unwrap().clone();
         assert_eq!(sizes.iter().sum::<usize>(), 32);
         assert!(sizes.len() <= 4, "32 callers released together went into batches of {sizes:?}");
+    }
+
+    /// A caller that keeps arriving, one per pass, cannot hold a batch open
+    /// until `limit`.
+    #[tokio::test]
+    async fn gathering_stops_after_a_bounded_number_of_passes() {
+        let (sender, mut receiver) = mpsc::channel(1_000);
+        let producer = tokio::spawn(async move {
+            for i in 0..1_000u32 {
+                if sender.send(i).await.is_err() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        let mut batch = vec![receiver.recv().await.unwrap()];
+        gather_ready(&mut receiver, &mut batch, 1_000).await;
+        assert!(batch.len() > 1, "the passes gathered nothing");
+        assert!(
+            batch.len() <= 1 + 2 * MAX_GATHER_PASSES && batch.len() < 100,
+            "gathered {} of the 1,000 items",
+            batch.len()
+        );
+        producer.abort();
     }
 
     #[tokio::test]
