@@ -332,7 +332,7 @@ async fn sigkill_of_one_instance_behind_haproxy_loses_no_answer_and_no_webhook()
 
     let pool = sqlx::PgPool::connect(&database).await.unwrap();
     // Every code a client was told was accepted is spent, and is not accepted again.
-    let spent: HashSet<Vec<u8>> = sqlx::query_scalar::<_, Vec<u8>>("SELECT nonce FROM used_nonces WHERE kind = 'qr'")
+    let spent: HashSet<Vec<u8>> = sqlx::query_scalar::<_, Vec<u8>>("SELECT nonce FROM used_nonces_by_expiry WHERE kind = 'qr'")
         .fetch_all(&pool)
         .await
         .unwrap()

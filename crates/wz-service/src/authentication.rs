@@ -144,7 +144,7 @@ impl AuthenticationService {
         tag.details
             .insert("released".into(), json!(released.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
 
-        let (outcome, number) = self.run(mode, &request, &mut tag).await;
+        let (outcome, number, subject) = self.run(mode, &request, &mut tag).await;
         let (code, verified) = match outcome {
             Ok(verified) => (ResultCode::Success, Some(verified)),
             Err(error) => match verdict(&error) {
@@ -152,9 +152,12 @@ impl AuthenticationService {
                 None => return Err(error),
             },
         };
-        let pairwise = number
-            .as_ref()
-            .map(|number| pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number));
+        // The QR verification already derived the subject for this party.
+        let pairwise = subject.or_else(|| {
+            number
+                .as_ref()
+                .map(|number| pairwise_subject(&self.context.keyring.credential_number_key, &rp.id, number))
+        });
         // The journal already audited QR-only modes; the rest are audited here.
         if !matches!(mode, AuthMode::Credential | AuthMode::QrVerify) {
             let mut details = tag.details.clone();
@@ -212,20 +215,23 @@ impl AuthenticationService {
 
     /// Runs the mode's checks. Returns the person (or why not) and their
     /// credential number once known.
+    /// Runs the mode's checks. Beside the outcome: the holder's credential
+    /// number, once known, and their pairwise subject for the tag's party
+    /// where the QR verification derived it.
     async fn run(
         &self,
         mode: AuthMode,
         request: &AuthRequest,
         tag: &mut AuditTag,
-    ) -> (Result<Verified, ServiceError>, Option<CredentialNumber>) {
+    ) -> (Result<Verified, ServiceError>, Option<CredentialNumber>, Option<String>) {
         match mode {
             AuthMode::IdName | AuthMode::IdNameValidity | AuthMode::PortraitIdName | AuthMode::PortraitIdNameValidity => {
                 let id_number = match NationalIdNumber::parse(request.id_number.as_deref().unwrap_or_default().trim()) {
                     Ok(id) => id,
-                    Err(error) => return (Err(error.into()), None),
+                    Err(error) => return (Err(error.into()), None, None),
                 };
                 let number = CredentialNumber::derive(&self.context.keyring.credential_number_key, &id_number);
-                (self.by_id_number(mode, request, &id_number).await, Some(number))
+                (self.by_id_number(mode, request, &id_number).await, Some(number), None)
             }
             _ => {
                 // Portrait, password and card modes audit the code's use
@@ -234,12 +240,13 @@ impl AuthenticationService {
                     tag.action = "qr.verified";
                 }
                 let code = request.code.as_deref().unwrap_or_default();
-                let verified = match self.qr.verify_tagged(code, tag).await {
+                let mut verified = match self.qr.verify_tagged(code, tag).await {
                     Ok(verified) => verified,
-                    Err(error) => return (Err(error), None),
+                    Err(error) => return (Err(error), None, None),
                 };
                 let number = verified.number;
-                (self.by_credential(mode, request, verified, &tag.actor).await, Some(number))
+                let subject = verified.subject.take();
+                (self.by_credential(mode, request, verified, &tag.actor).await, Some(number), subject)
             }
         }
     }

@@ -52,3 +52,29 @@ fn parses_database_urls() {
     );
     assert!(SqliteConfig::from_url("postgres://x").is_none());
 }
+
+/// Migration 0010 moves the wallet codes already spent into the table keyed
+/// by expiry (decision 40): a code spent before the upgrade is still
+/// refused after it.
+#[tokio::test]
+async fn codes_spent_before_the_nonce_table_split_stay_spent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wz.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    let mut before_split = sqlx::migrate!("./migrations");
+    let split = before_split.migrations.iter().position(|m| m.version == 10).unwrap();
+    before_split.migrations = before_split.migrations[..split].to_vec().into();
+    before_split.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES ('qr', ?, 5000), ('request', ?, 5000)")
+        .bind([7u8; 16].as_slice())
+        .bind([7u8; 16].as_slice())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = wz_store_sqlite::open(&SqliteConfig { path, read_connections: 1 }).await.unwrap();
+    wz_store::conformance::nonces_spent_before_the_split_stay_spent(&store).await;
+}

@@ -157,6 +157,22 @@ pub struct NonceUse {
     pub credential: Option<CredentialSerial>,
 }
 
+/// The kinds of nonce whose expiry is covered by the signature or MAC that
+/// carries the nonce (a wallet QR code's `issued_at`), so that a replay
+/// can only come with the same expiry. The stores keep these keyed by
+/// expiry first (decision 40): spending one writes beside the newest rows,
+/// not on a random page. Every other kind (a liveness frame's expiry comes
+/// from the server's clock) is keyed by the nonce alone. A kind must never
+/// move between the two: its earlier uses would not be found.
+pub const EXPIRY_SIGNED_KINDS: &[&str] = &["qr"];
+
+impl NonceUse {
+    /// Whether this nonce's kind is one of [`EXPIRY_SIGNED_KINDS`].
+    pub fn expiry_signed(&self) -> bool {
+        EXPIRY_SIGNED_KINDS.contains(&self.kind)
+    }
+}
+
 /// What became of one recorded use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UseOutcome {

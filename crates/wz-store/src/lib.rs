@@ -29,7 +29,7 @@ pub mod sql;
 
 pub use credential_rows::{
     CredentialRow, CredentialStatus, EnrolmentRow, EnrolmentState, NewCredential, NonceUse, PasswordUpdate, TerminalRow, UseAudit,
-    UseOutcome,
+    UseOutcome, EXPIRY_SIGNED_KINDS,
 };
 pub use credential_store::CredentialStore;
 pub use error::StoreError;

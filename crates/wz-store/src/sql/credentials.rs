@@ -253,12 +253,16 @@ impl CredentialStore for SqlStore {
     }
 
     async fn purge_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM used_nonces WHERE expires_at_ms < $1")
-            .bind(now_ms)
-            .execute(&self.writer)
-            .await
-            .map_err(unavailable)?;
-        Ok(result.rows_affected())
+        let mut purged = 0;
+        for table in [NONCE_TABLE, NONCE_BY_EXPIRY_TABLE] {
+            let result = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at_ms < $1"))
+                .bind(now_ms)
+                .execute(&self.writer)
+                .await
+                .map_err(unavailable)?;
+            purged += result.rows_affected();
+        }
+        Ok(purged)
     }
 
     async fn insert_terminal(&self, row: &TerminalRow, audit: AuditDraft) -> Result<AuditEntry, StoreError> {
@@ -388,13 +392,17 @@ async fn batch_outcomes(conn: &mut AnyConnection, dialect: Dialect, uses: &[Nonc
     }
     let candidates: Vec<&NonceUse> = uses.iter().zip(&outcomes).filter(|(_, o)| o.is_none()).map(|(u, _)| u).collect();
     let mut inserted = std::collections::HashSet::new();
-    if !candidates.is_empty() {
+    for table in [NONCE_TABLE, NONCE_BY_EXPIRY_TABLE] {
+        let rows: Vec<&NonceUse> = candidates.iter().copied().filter(|u| nonce_table(u) == table).collect();
+        if rows.is_empty() {
+            continue;
+        }
         let sql = format!(
-            "INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES {} ON CONFLICT DO NOTHING RETURNING kind, nonce",
-            dialect.value_rows(candidates.len(), 3)
+            "INSERT INTO {table} (kind, nonce, expires_at_ms) VALUES {} ON CONFLICT DO NOTHING RETURNING kind, nonce",
+            dialect.value_rows(rows.len(), 3)
         );
         let mut insert = sqlx::query(&sql);
-        for use_ in &candidates {
+        for use_ in &rows {
             insert = insert.bind(use_.kind).bind(use_.nonce.to_vec()).bind(use_.expires_at_ms);
         }
         for row in insert.fetch_all(&mut *conn).await.map_err(unavailable)? {
@@ -417,8 +425,27 @@ async fn batch_outcomes(conn: &mut AnyConnection, dialect: Dialect, uses: &[Nonc
         .collect())
 }
 
+/// Nonces keyed by kind and nonce: a replay is found whatever expiry it
+/// claims.
+const NONCE_TABLE: &str = "used_nonces";
+/// Nonces whose expiry is signed with them, keyed by expiry first
+/// ([`crate::EXPIRY_SIGNED_KINDS`], decision 40).
+const NONCE_BY_EXPIRY_TABLE: &str = "used_nonces_by_expiry";
+
+fn nonce_table(nonce: &NonceUse) -> &'static str {
+    if nonce.expiry_signed() {
+        NONCE_BY_EXPIRY_TABLE
+    } else {
+        NONCE_TABLE
+    }
+}
+
 async fn insert_nonce(conn: &mut AnyConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
-    let result = sqlx::query("INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+    let sql = format!(
+        "INSERT INTO {} (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        nonce_table(nonce)
+    );
+    let result = sqlx::query(&sql)
         .bind(nonce.kind)
         .bind(nonce.nonce.as_slice())
         .bind(nonce.expires_at_ms)
