@@ -213,11 +213,9 @@ impl AuthenticationService {
         self.signer.sign(statement.payload(), alg).await
     }
 
-    /// Runs the mode's checks. Returns the person (or why not) and their
-    /// credential number once known.
-    /// Runs the mode's checks. Beside the outcome: the holder's credential
-    /// number, once known, and their pairwise subject for the tag's party
-    /// where the QR verification derived it.
+    /// Runs the mode's checks. Returns the person (or why not), their
+    /// credential number once known, and their pairwise subject for the
+    /// tag's party where the QR verification already derived it.
     async fn run(
         &self,
         mode: AuthMode,

@@ -441,11 +441,12 @@ fn nonce_table(nonce: &NonceUse) -> &'static str {
 }
 
 async fn insert_nonce(conn: &mut AnyConnection, nonce: &NonceUse) -> Result<bool, StoreError> {
-    let sql = format!(
-        "INSERT INTO {} (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        nonce_table(nonce)
-    );
-    let result = sqlx::query(&sql)
+    let sql = if nonce.expiry_signed() {
+        "INSERT INTO used_nonces_by_expiry (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    } else {
+        "INSERT INTO used_nonces (kind, nonce, expires_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    };
+    let result = sqlx::query(sql)
         .bind(nonce.kind)
         .bind(nonce.nonce.as_slice())
         .bind(nonce.expires_at_ms)
